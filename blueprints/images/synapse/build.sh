@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Builds the Synapse image under test without a container registry.
+#
+#   blueprints/images/synapse/build.sh            build if missing, print the image tag
+#   blueprints/images/synapse/build.sh --tag      print the tag only (nothing is built)
+#
+# Two layers, each cached under a tag derived from the files that define it:
+#   stickler-synapse-root:<hash>  a Debian sid root (debootstrap) with Debian's matrix-synapse
+#                                 and openssl installed, imported with `docker import`;
+#   stickler-synapse:<hash>       that root plus config template and entrypoint (Dockerfile).
+# An unchanged recipe is never rebuilt. `stickler-synapse:latest` always names the newest build.
+#
+# Where a registry is reachable the same Dockerfile builds from an ordinary Debian image:
+#   docker build --build-arg BASE_IMAGE=debian:sid -t stickler-synapse:latest blueprints/images/synapse
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+mirror=${STICKLER_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+suite=sid
+
+die() { echo "build.sh: $*" >&2; exit 2; }
+
+hash_of() { (cd "$here" && sha256sum "$@" | sha256sum | cut -c1-12); }
+root_tag="stickler-synapse-root:$(hash_of packages.txt)"
+image_tag="stickler-synapse:$(hash_of packages.txt Dockerfile entrypoint.sh homeserver.yaml.tmpl log.config)"
+
+if [ "${1:-}" = "--tag" ]; then echo "$image_tag"; exit 0; fi
+
+command -v docker >/dev/null || die "the docker command is not installed; install Docker and start its engine"
+docker info >/dev/null 2>&1 || die "cannot reach the Docker engine (is it running? may this user use it?)"
+
+if docker image inspect "$image_tag" >/dev/null 2>&1; then
+  docker tag "$image_tag" stickler-synapse:latest
+  echo "$image_tag"
+  exit 0
+fi
+
+build_root() {
+  [ "$(id -u)" = 0 ] || die "building the root needs root (debootstrap, chroot); run as root or build elsewhere with BASE_IMAGE=debian:sid"
+  command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
+  local dir
+  dir=$(mktemp -d /tmp/stickler-root.XXXXXX)
+  # Unmount and remove the half-built root on every exit path.
+  trap 'umount "$dir/proc" 2>/dev/null || true; rm -rf "$dir"' RETURN
+  echo "build.sh: debootstrap $suite into $dir" >&2
+  debootstrap --variant=minbase "$suite" "$dir" "$mirror" >"$dir.log" 2>&1 \
+    || { tail -20 "$dir.log" >&2; die "debootstrap failed (log above)"; }
+  rm -f "$dir.log"
+  # The mirror's sid Release file may be past its Valid-Until date.
+  echo 'Acquire::Check-Valid-Until "false";' >"$dir/etc/apt/apt.conf.d/99stickler"
+  # No service may start inside the chroot while packages install.
+  printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"; chmod +x "$dir/usr/sbin/policy-rc.d"
+  cp /etc/resolv.conf "$dir/etc/resolv.conf"
+  mount -t proc proc "$dir/proc"
+  local pkgs
+  pkgs=$(grep -v '^#' "$here/packages.txt" | xargs)
+  echo "build.sh: installing $pkgs" >&2
+  chroot "$dir" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
+    "apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs && apt-get clean" \
+    >"$dir.log" 2>&1 || { tail -30 "$dir.log" >&2; rm -f "$dir.log"; die "installing packages in the root failed (log above)"; }
+  rm -f "$dir.log"
+  umount "$dir/proc"
+  rm -rf "$dir/var/lib/apt/lists"/* "$dir/usr/sbin/policy-rc.d"
+  : >"$dir/etc/resolv.conf"
+  echo "build.sh: importing root as $root_tag" >&2
+  tar -C "$dir" -c . | docker import - "$root_tag" >/dev/null
+}
+
+if ! docker image inspect "$root_tag" >/dev/null 2>&1; then
+  build_root
+fi
+
+echo "build.sh: building $image_tag" >&2
+docker build -q --build-arg BASE_IMAGE="$root_tag" -t "$image_tag" -t stickler-synapse:latest "$here" >/dev/null \
+  || die "docker build failed"
+echo "$image_tag"

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Starts Synapse as the Complement image contract asks: server name from SERVER_NAME, a TLS
+# certificate for it signed by the CA the harness placed in /complement/ca, ports 8008/8448.
+# The container may be started more than once (crash tests): keys and database are kept.
+set -eu
+: "${SERVER_NAME:?SERVER_NAME must be set}"
+data=/data
+mkdir -p "$data/media_store"
+
+if [ ! -f "$data/server.crt" ]; then
+  [ -f /complement/ca/ca.crt ] && [ -f /complement/ca/ca.key ] || {
+    echo "entrypoint: /complement/ca/ca.crt and ca.key are required" >&2; exit 1; }
+  openssl req -new -newkey rsa:2048 -nodes -subj "/CN=$SERVER_NAME" \
+    -keyout "$data/server.key" -out "$data/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:%s\n' "$SERVER_NAME" >"$data/san.ext"
+  openssl x509 -req -in "$data/server.csr" -CA /complement/ca/ca.crt -CAkey /complement/ca/ca.key \
+    -CAcreateserial -days 2 -sha256 -extfile "$data/san.ext" -out "$data/server.crt" 2>/dev/null
+fi
+
+sed "s/__SERVER_NAME__/$SERVER_NAME/g" /stickler/homeserver.yaml.tmpl >"$data/homeserver.yaml"
+cp /stickler/log.config "$data/log.config"
+if [ ! -f "$data/signing.key" ]; then
+  python3 -m synapse.app.homeserver -c "$data/homeserver.yaml" --generate-keys >/dev/null
+fi
+exec python3 -m synapse.app.homeserver -c "$data/homeserver.yaml"

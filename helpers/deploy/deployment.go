@@ -1,0 +1,398 @@
+// Package deploy starts real homeserver containers for a test: n servers hs1..hsN that
+// federate with each other over private Docker networks, with client and federation ports
+// published on 127.0.0.1, and the faults the suite needs (partition, pause, crash).
+package deploy
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/docker/go-connections/nat"
+)
+
+// Deployment is a set of federating servers created together.
+type Deployment struct {
+	ID      string
+	Config  Config
+	CA      *CA
+	Servers []*Server
+
+	docker *client.Client
+	mainNet string            // user-defined network: published ports and host access, no aliases
+	pairNet map[[2]int]string // one network per server pair, where each has its alias hsN
+
+	mu        sync.Mutex
+	destroyed bool
+}
+
+// Server is one homeserver container.
+type Server struct {
+	Name          string // server name and network alias, "hs1"
+	Index         int    // 1-based
+	Image         string
+	ContainerID   string
+	ClientURL     string // http://127.0.0.1:port, stable across Stop/Start
+	FederationURL string // https://127.0.0.1:port
+	dep           *Deployment
+}
+
+var (
+	liveMu sync.Mutex
+	live   = map[*Deployment]bool{}
+)
+
+// Deploy starts n servers and waits until each answers /versions. It fails the test with a
+// clear message (and the server logs) when that cannot happen. The deployment is destroyed
+// when the test ends.
+func Deploy(t testing.TB, n int) *Deployment {
+	t.Helper()
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		t.Fatalf("deploy: bad setting: %v", err)
+	}
+	d, err := New(context.Background(), cfg, n)
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	start := time.Now()
+	t.Cleanup(func() {
+		if t.Failed() || cfg.AlwaysPrintLogs {
+			d.PrintLogs(t, start)
+		}
+		d.Destroy()
+	})
+	return d
+}
+
+// New creates and starts a deployment of n servers. On error nothing is left running.
+func New(ctx context.Context, cfg Config, n int) (*Deployment, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("a deployment needs at least one server, asked for %d", n)
+	}
+	c, err := Docker()
+	if err != nil {
+		return nil, err
+	}
+	if err := startGuards(); err != nil {
+		return nil, err
+	}
+	ca, err := NewCA()
+	if err != nil {
+		return nil, fmt.Errorf("making the CA: %w", err)
+	}
+	d := &Deployment{ID: newID(3), Config: cfg, CA: ca, docker: c, pairNet: map[[2]int]string{}}
+	liveMu.Lock()
+	live[d] = true
+	liveMu.Unlock()
+	if err := d.create(ctx, n); err != nil {
+		logs := d.tailLogs(ctx, 60)
+		d.Destroy()
+		return nil, fmt.Errorf("%w%s", err, logs)
+	}
+	return d, nil
+}
+
+func (d *Deployment) labels(extra ...string) map[string]string {
+	l := procLabels()
+	l[labelDeployment] = d.ID
+	for i := 0; i+1 < len(extra); i += 2 {
+		l[extra[i]] = extra[i+1]
+	}
+	return l
+}
+
+func (d *Deployment) create(ctx context.Context, n int) error {
+	for i := 1; i <= n; i++ {
+		img := d.Config.ImageFor(fmt.Sprintf("hs%d", i))
+		if _, err := d.docker.ImageInspect(ctx, img); err != nil {
+			hint := "build it or set COMPLEMENT_BASE_IMAGE to an image you have"
+			if img == DefaultImage {
+				hint = "build it with ./run.sh or blueprints/images/synapse/build.sh"
+			}
+			return fmt.Errorf("image %q is not available: %s (docker image ls shows what you have)", img, hint)
+		}
+	}
+	name := "stickler-" + d.ID
+	resp, err := d.docker.NetworkCreate(ctx, name, network.CreateOptions{Driver: "bridge", Labels: d.labels()})
+	if err != nil {
+		return fmt.Errorf("creating network %s: %w", name, err)
+	}
+	d.mainNet = resp.ID
+	for i := 1; i <= n; i++ {
+		for j := i + 1; j <= n; j++ {
+			pn := fmt.Sprintf("%s-hs%d-hs%d", name, i, j)
+			// Internal: these networks carry federation between two servers and nothing else.
+			resp, err := d.docker.NetworkCreate(ctx, pn, network.CreateOptions{Driver: "bridge", Internal: true, Labels: d.labels()})
+			if err != nil {
+				return fmt.Errorf("creating network %s: %w", pn, err)
+			}
+			d.pairNet[[2]int{i, j}] = resp.ID
+		}
+	}
+	for i := 1; i <= n; i++ {
+		s, err := d.createServer(ctx, i)
+		if err != nil {
+			return err
+		}
+		d.Servers = append(d.Servers, s)
+	}
+	errs := make(chan error, n)
+	for _, s := range d.Servers {
+		go func() { errs <- s.startAndWait(ctx) }()
+	}
+	var all []error
+	for range d.Servers {
+		if err := <-errs; err != nil {
+			all = append(all, err)
+		}
+	}
+	return errors.Join(all...)
+}
+
+func (d *Deployment) createServer(ctx context.Context, i int) (*Server, error) {
+	s := &Server{Name: fmt.Sprintf("hs%d", i), Index: i, dep: d}
+	s.Image = d.Config.ImageFor(s.Name)
+	clientPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	fedPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s.ClientURL = fmt.Sprintf("http://127.0.0.1:%d", clientPort)
+	s.FederationURL = fmt.Sprintf("https://127.0.0.1:%d", fedPort)
+	env := append([]string{"SERVER_NAME=" + s.Name}, d.Config.sharedEnv()...)
+	cfg := &container.Config{
+		Image:        s.Image,
+		Env:          env,
+		Labels:       d.labels(labelServer, s.Name),
+		ExposedPorts: nat.PortSet{"8008/tcp": {}, "8448/tcp": {}},
+	}
+	host := &container.HostConfig{
+		NetworkMode: container.NetworkMode(d.mainNet),
+		// Fixed host ports, so URLs stay the same when a server is stopped and started.
+		PortBindings: nat.PortMap{
+			"8008/tcp": {{HostIP: "127.0.0.1", HostPort: fmt.Sprint(clientPort)}},
+			"8448/tcp": {{HostIP: "127.0.0.1", HostPort: fmt.Sprint(fedPort)}},
+		},
+		ExtraHosts: []string{d.Config.HostRunningTest + ":host-gateway"},
+	}
+	resp, err := d.docker.ContainerCreate(ctx, cfg, host, nil, nil, fmt.Sprintf("stickler-%s-%s", d.ID, s.Name))
+	if err != nil {
+		return nil, fmt.Errorf("creating %s from %s: %w", s.Name, s.Image, err)
+	}
+	s.ContainerID = resp.ID
+	if err := s.connectPeers(ctx, nil); err != nil {
+		return s, err
+	}
+	if err := d.docker.CopyToContainer(ctx, s.ContainerID, "/", caTar(d.CA), container.CopyToContainerOptions{}); err != nil {
+		return s, fmt.Errorf("copying the CA into %s: %w", s.Name, err)
+	}
+	return s, nil
+}
+
+// connectPeers attaches s to the network it shares with each other server (all of them when
+// only is nil), under its alias, so the other server can resolve its name.
+func (s *Server) connectPeers(ctx context.Context, only map[int]bool) error {
+	for pair, id := range s.dep.pairNet {
+		if pair[0] != s.Index && pair[1] != s.Index {
+			continue
+		}
+		other := pair[0] + pair[1] - s.Index
+		if only != nil && !only[other] {
+			continue
+		}
+		err := s.dep.docker.NetworkConnect(ctx, id, s.ContainerID, &network.EndpointSettings{Aliases: []string{s.Name}})
+		if err != nil && !strings.Contains(err.Error(), "already exists") {
+			return fmt.Errorf("connecting %s to hs%d: %w", s.Name, other, err)
+		}
+	}
+	return nil
+}
+
+func caTar(ca *CA) io.Reader {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, dir := range []string{"complement/", "complement/ca/"} {
+		_ = tw.WriteHeader(&tar.Header{Name: dir, Typeflag: tar.TypeDir, Mode: 0o755})
+	}
+	for name, data := range map[string][]byte{"complement/ca/ca.crt": ca.CertPEM, "complement/ca/ca.key": ca.KeyPEM} {
+		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data))})
+		_, _ = tw.Write(data)
+	}
+	_ = tw.Close()
+	return &buf
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startAndWait starts the container and waits until it answers /versions with 200.
+func (s *Server) startAndWait(ctx context.Context) error {
+	if err := s.dep.docker.ContainerStart(ctx, s.ContainerID, container.StartOptions{}); err != nil {
+		return fmt.Errorf("starting %s: %w", s.Name, err)
+	}
+	return s.WaitReady(ctx)
+}
+
+// WaitReady polls /_matrix/client/versions until 200, the container exits, or the spawn
+// timeout passes.
+func (s *Server) WaitReady(ctx context.Context) error {
+	timeout := s.dep.Config.SpawnTimeout
+	deadline := time.Now().Add(timeout)
+	hc := &http.Client{Timeout: 2 * time.Second}
+	url := s.ClientURL + "/_matrix/client/versions"
+	var last string
+	for {
+		resp, err := hc.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		info, err := s.dep.docker.ContainerInspect(ctx, s.ContainerID)
+		if err == nil && info.State != nil && !info.State.Running && !info.State.Paused {
+			return fmt.Errorf("%s (%s) exited with code %d before it was ready", s.Name, s.Image, info.State.ExitCode)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s (%s) did not answer GET /_matrix/client/versions with 200 within %v (COMPLEMENT_SPAWN_HS_TIMEOUT_SECS); last answer: %s",
+				s.Name, s.Image, timeout, last)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// FederationClient returns an HTTP client that trusts the deployment's CA, for talking to the
+// server's federation port from the test process.
+func (d *Deployment) FederationClient() *http.Client {
+	return &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: d.CA.Pool()}},
+	}
+}
+
+// Server returns hsN by name ("hs2"); it panics on an unknown name, a bug in the test.
+func (d *Deployment) Server(name string) *Server {
+	for _, s := range d.Servers {
+		if s.Name == name {
+			return s
+		}
+	}
+	panic(fmt.Sprintf("deployment %s has no server %q", d.ID, name))
+}
+
+// Logs returns the server's output since the given time (zero: all of it).
+func (s *Server) Logs(ctx context.Context, since time.Time) (string, error) {
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true}
+	if !since.IsZero() {
+		opts.Since = since.Format(time.RFC3339Nano)
+	}
+	rc, err := s.dep.docker.ContainerLogs(ctx, s.ContainerID, opts)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	var out bytes.Buffer
+	if _, err := stdcopy.StdCopy(&out, &out, rc); err != nil {
+		return out.String(), err
+	}
+	return out.String(), nil
+}
+
+// PrintLogs writes every server's logs since the given time into the test log.
+func (d *Deployment) PrintLogs(t testing.TB, since time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, s := range d.Servers {
+		logs, err := s.Logs(ctx, since)
+		if err != nil {
+			t.Logf("=== logs of %s: unavailable: %v", s.Name, err)
+			continue
+		}
+		t.Logf("=== logs of %s (%s) since %s ===\n%s=== end of logs of %s ===", s.Name, s.Image, since.Format(time.TimeOnly), logs, s.Name)
+	}
+}
+
+// tailLogs returns the last lines of each server's logs, for errors raised before a test
+// can print them.
+func (d *Deployment) tailLogs(ctx context.Context, lines int) string {
+	var b strings.Builder
+	for _, s := range d.Servers {
+		logs, err := s.Logs(ctx, time.Time{})
+		if err != nil {
+			continue
+		}
+		ls := strings.Split(strings.TrimRight(logs, "\n"), "\n")
+		if len(ls) > lines {
+			ls = ls[len(ls)-lines:]
+		}
+		fmt.Fprintf(&b, "\n--- last %d log lines of %s ---\n%s", len(ls), s.Name, strings.Join(ls, "\n"))
+	}
+	return b.String()
+}
+
+// Destroy removes every container and network of the deployment. It is safe to call twice.
+func (d *Deployment) Destroy() {
+	d.mu.Lock()
+	if d.destroyed {
+		d.mu.Unlock()
+		return
+	}
+	d.destroyed = true
+	d.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := removeLabelled(ctx, d.docker, map[string]string{labelDeployment: d.ID, labelProc: procID}); err != nil {
+		fmt.Fprintf(os.Stderr, "stickler: removing deployment %s: %v\n", d.ID, err)
+	}
+	liveMu.Lock()
+	delete(live, d)
+	liveMu.Unlock()
+}
+
+func destroyAllLive() {
+	liveMu.Lock()
+	ds := make([]*Deployment, 0, len(live))
+	for d := range live {
+		ds = append(ds, d)
+	}
+	liveMu.Unlock()
+	var wg sync.WaitGroup
+	for _, d := range ds {
+		wg.Add(1)
+		go func() { defer wg.Done(); d.Destroy() }()
+	}
+	wg.Wait()
+}

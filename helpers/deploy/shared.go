@@ -1,0 +1,54 @@
+package deploy
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Tests that need no isolation share one deployment per size (fresh users and rooms per
+// test), which keeps the suite fast: a server start costs seconds, a room milliseconds.
+var (
+	sharedMu   sync.Mutex
+	shared     = map[int]*Deployment{}
+	sharedErrs = map[int]error{}
+)
+
+// Shared returns the process-wide deployment of n servers, starting it at first use. Main
+// destroys it when the tests end. A test that fails gets the servers' logs of its own span.
+func Shared(t testing.TB, n int) *Deployment {
+	t.Helper()
+	sharedMu.Lock()
+	d, err := shared[n], sharedErrs[n]
+	if d == nil && err == nil {
+		var cfg Config
+		if cfg, err = ConfigFromEnv(); err == nil {
+			d, err = New(context.Background(), cfg, n)
+		}
+		shared[n], sharedErrs[n] = d, err
+	}
+	sharedMu.Unlock()
+	if err != nil {
+		t.Fatalf("deploy: shared deployment of %d server(s): %v", n, err)
+	}
+	start := time.Now()
+	t.Cleanup(func() {
+		if t.Failed() || d.Config.AlwaysPrintLogs {
+			d.PrintLogs(t, start.Add(-time.Second))
+		}
+	})
+	return d
+}
+
+// Main runs the tests of a package that uses deployments and removes them all afterwards.
+// Use it as the package's TestMain: func TestMain(m *testing.M) { deploy.Main(m) }.
+func Main(m *testing.M) {
+	code := m.Run()
+	destroyAllLive()
+	os.Exit(code)
+}
+
+// ProcID is the label value that marks everything this process created.
+func ProcID() string { return procID }
