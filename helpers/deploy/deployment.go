@@ -33,7 +33,7 @@ type Deployment struct {
 	CA      *CA
 	Servers []*Server
 
-	docker *client.Client
+	docker  *client.Client
 	mainNet string            // user-defined network: published ports and host access, no aliases
 	pairNet map[[2]int]string // one network per server pair, where each has its alias hsN
 
@@ -317,7 +317,7 @@ func (d *Deployment) Server(name string) *Server {
 func (s *Server) Logs(ctx context.Context, since time.Time) (string, error) {
 	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true}
 	if !since.IsZero() {
-		opts.Since = since.Format(time.RFC3339Nano)
+		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
 	}
 	rc, err := s.dep.docker.ContainerLogs(ctx, s.ContainerID, opts)
 	if err != nil {

@@ -1,0 +1,119 @@
+// Package must holds the assertions of the conformance tests. Each failure says what was
+// expected and shows what was seen, with the JSON that was seen.
+package must
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"stickler/helpers/client"
+)
+
+// Status fails unless the response has the given status code.
+func Status(t testing.TB, res *client.Response, code int, why string) {
+	t.Helper()
+	if res.StatusCode != code {
+		t.Fatalf("%s: expected HTTP %d, got %s", why, code, res)
+	}
+}
+
+// MatrixError fails unless the response is the given HTTP status with a Matrix error body
+// (an errcode string). errcode "" accepts any code.
+func MatrixError(t testing.TB, res *client.Response, code int, errcode, why string) {
+	t.Helper()
+	got := res.JSON.Get("errcode")
+	if res.StatusCode != code || got.Type != gjson.String || !strings.HasPrefix(got.Str, "M_") || (errcode != "" && got.Str != errcode) {
+		want := "any M_ errcode"
+		if errcode != "" {
+			want = errcode
+		}
+		t.Fatalf("%s: expected HTTP %d with a Matrix error body (%s), got %s", why, code, want, res)
+	}
+}
+
+// Has fails unless the event includes the event with the given ID.
+func Has(t testing.TB, events []gjson.Result, eventID, where string) gjson.Result {
+	t.Helper()
+	e := client.Find(events, eventID)
+	if !e.Exists() {
+		t.Fatalf("expected %s in %s; it holds %d event(s): %v", eventID, where, len(events), client.EventIDs(events))
+	}
+	return e
+}
+
+// HasNot fails if events includes the event with the given ID.
+func HasNot(t testing.TB, events []gjson.Result, eventID, where string) {
+	t.Helper()
+	if e := client.Find(events, eventID); e.Exists() {
+		t.Fatalf("expected %s NOT to be in %s, but it is: %s", eventID, where, e.Raw)
+	}
+}
+
+// JSONEqual fails unless the value at path in r is the JSON value want (compared as JSON).
+func JSONEqual(t testing.TB, r gjson.Result, path string, want any, why string) {
+	t.Helper()
+	got := r.Get(path)
+	wantRaw := fmt.Sprint(want)
+	if s, ok := want.(string); ok {
+		if got.Type != gjson.String || got.Str != s {
+			t.Fatalf("%s: expected %s to be the string %q, got %s in %s", why, path, s, rawOrMissing(got), truncate(r.Raw))
+		}
+		return
+	}
+	if !got.Exists() || got.Raw != wantRaw {
+		t.Fatalf("%s: expected %s to be %s, got %s in %s", why, path, wantRaw, rawOrMissing(got), truncate(r.Raw))
+	}
+}
+
+// Missing fails if path exists in r.
+func Missing(t testing.TB, r gjson.Result, path, why string) {
+	t.Helper()
+	if got := r.Get(path); got.Exists() {
+		t.Fatalf("%s: expected no %s, got %s in %s", why, path, got.Raw, truncate(r.Raw))
+	}
+}
+
+// SameSet fails unless got and want hold the same IDs (order ignored, duplicates counted).
+func SameSet(t testing.TB, got, want []string, why string) {
+	t.Helper()
+	g, w := slices.Clone(got), slices.Clone(want)
+	slices.Sort(g)
+	slices.Sort(w)
+	if !slices.Equal(g, w) {
+		t.Fatalf("%s:\n  expected %d: %v\n  got      %d: %v\n  missing: %v\n  unexpected: %v", why, len(w), w, len(g), g, minus(w, g), minus(g, w))
+	}
+}
+
+func minus(a, b []string) []string {
+	left := map[string]int{}
+	for _, x := range b {
+		left[x]++
+	}
+	var out []string
+	for _, x := range a {
+		if left[x] > 0 {
+			left[x]--
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func rawOrMissing(r gjson.Result) string {
+	if !r.Exists() {
+		return "nothing (missing)"
+	}
+	return r.Raw
+}
+
+func truncate(s string) string {
+	if len(s) > 1500 {
+		return s[:1500] + "..."
+	}
+	return s
+}
