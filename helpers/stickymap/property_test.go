@@ -247,4 +247,3 @@ func TestGeneratorCoversTheInterestingCases(t *testing.T) {
 		}
 	}
 }
-
