@@ -88,6 +88,9 @@ func (c *Client) Do(t testing.TB, req Request) *Response {
 	return res
 }
 
+// Try performs a request without a test, for goroutines (which must not call t.Fatal).
+func (c *Client) Try(req Request) (*Response, error) { return c.do(req) }
+
 // MustDo performs a request and fails the test unless the answer is 2xx.
 func (c *Client) MustDo(t testing.TB, req Request) *Response {
 	t.Helper()

@@ -1,0 +1,483 @@
+package tests
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"stickler/helpers/client"
+	"stickler/helpers/must"
+	"stickler/helpers/spec"
+	"stickler/helpers/wire"
+)
+
+// stickyType is the event type the single-server tests send as sticky.
+const stickyType = "org.example.sticky"
+
+// sendTexts sends n ordinary messages and returns their IDs.
+func sendTexts(t *testing.T, c *client.Client, room string, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = c.SendText(t, room, fmt.Sprintf("filler %d", i))
+	}
+	return ids
+}
+
+// A sticky event outside the timeline window is delivered in the sticky section, on initial
+// syncs and on gappy incremental syncs.
+func TestStickyOutsideTimeline(t *testing.T) {
+	overBoth(t, []string{"SYNC-1"}, []string{"SSS-1"}, func(t *testing.T, kind string) {
+		hs := oneServer(t)
+		alice := newUser(t, hs, "alice")
+		room := alice.CreateRoom(t, client.PublicRoom(""))
+		f := newFeed(kind, alice, 2)
+		f.Next(t, 0)
+		// Everything is sent before the next sync, so that sync is gappy (limited timeline).
+		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
+		fill := sendTexts(t, alice, room, 5)
+		r := waitFeed(t, f, client.DefaultWait, "the last filler in the timeline", func(r gjson.Result) bool {
+			return client.Contains(f.Timeline(r, room), fill[4])
+		})
+		must.HasNot(t, f.Timeline(r, room), s, "the limited timeline (the test needs a gap)")
+		must.Has(t, f.Sticky(r, room), s, "the sticky section of a gappy incremental sync")
+
+		r = newFeed(kind, alice, 1).Next(t, 0)
+		must.Has(t, f.Sticky(r, room), s, "the sticky section of an initial sync with timeline limit 1")
+	})
+}
+
+// A sticky event in the timeline of a response is not repeated in its sticky section.
+func TestStickyInTimelineNotRepeated(t *testing.T) {
+	overBoth(t, []string{"SYNC-2"}, []string{"SSS-2"}, func(t *testing.T, kind string) {
+		hs := oneServer(t)
+		alice := newUser(t, hs, "alice")
+		room := alice.CreateRoom(t, client.PublicRoom(""))
+		f := newFeed(kind, alice, 10)
+		f.Next(t, 0)
+		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
+		r := waitFeed(t, f, client.DefaultWait, "the sticky event in the timeline", func(r gjson.Result) bool {
+			return client.Contains(f.Timeline(r, room), s)
+		})
+		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of the incremental response whose timeline holds it")
+
+		r = newFeed(kind, alice, 10).Next(t, 0)
+		must.Has(t, f.Timeline(r, room), s, "the timeline of an initial sync with limit 10")
+		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of the initial response whose timeline holds it")
+	})
+}
+
+// remainingTolerance bounds the disagreement between the remaining-time field and the moment
+// the event really leaves the sticky section: the probe interval (expiryProbe), the time a
+// sync takes on a loaded two-core machine (up to ~500 ms), and clock reading granularity.
+const (
+	remainingTolerance = 1500 * time.Millisecond
+	expiryProbe        = 200 * time.Millisecond
+)
+
+// The remaining-time field says how long the server will keep the event sticky, capped at an
+// hour, and the event leaves the sticky section when it says.
+func TestRemainingTimeAccurate(t *testing.T) {
+	overBoth(t, []string{"SYNC-3"}, []string{"SYNC-3"}, func(t *testing.T, kind string) {
+		hs := oneServer(t)
+		alice := newUser(t, hs, "alice")
+		room := alice.CreateRoom(t, client.PublicRoom(""))
+		const lifetime = 5 * time.Second
+		sentAt := time.Now()
+		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
+		alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+		// Read the field well into the lifetime, so a server that reports the full duration
+		// instead of what remains is caught (off by 2.5 s, more than the tolerance).
+		time.Sleep(lifetime / 2) // lets real time pass: half the sticky lifetime
+
+		r := newFeed(kind, alice, 1).Next(t, 0)
+		readAt := time.Now()
+		ev := must.Has(t, newFeedSticky(kind, alice, r, room), s, "the sticky section half-way through the lifetime")
+		rem, ok := alice.Remaining(ev)
+		if !ok {
+			t.Fatalf("expected unsigned.%s on a delivered sticky event, got: %s", alice.Names.RemainingField, ev.Raw)
+		}
+		predicted := readAt.Add(time.Duration(rem) * time.Millisecond)
+		actualEnd := sentAt.Add(lifetime)
+		if d := predicted.Sub(actualEnd).Abs(); d > remainingTolerance {
+			t.Fatalf("remaining %d ms read at +%v predicts expiry at +%v, but the event was sent with %v: off by %v (tolerance %v)",
+				rem, readAt.Sub(sentAt).Round(time.Millisecond), predicted.Sub(sentAt).Round(time.Millisecond), lifetime, d, remainingTolerance)
+		}
+		// Now watch when the server really drops it, with fresh initial syncs.
+		deadline := predicted.Add(remainingTolerance + 5*time.Second)
+		var goneAt time.Time
+		for time.Now().Before(deadline) {
+			r := newFeed(kind, alice, 1).Next(t, 0)
+			if !client.Contains(newFeedSticky(kind, alice, r, room), s) {
+				goneAt = time.Now()
+				break
+			}
+			time.Sleep(expiryProbe) // probe interval while waiting for expiry to happen
+		}
+		if goneAt.IsZero() {
+			t.Fatalf("the event was still in the sticky section %v after the predicted expiry (remaining %d ms)", time.Since(predicted).Round(time.Millisecond), rem)
+		}
+		if d := goneAt.Sub(predicted).Abs(); d > remainingTolerance {
+			t.Fatalf("the event left the sticky section at +%v, the remaining-time field predicted +%v: off by %v (tolerance %v)",
+				goneAt.Sub(sentAt).Round(time.Millisecond), predicted.Sub(sentAt).Round(time.Millisecond), d, remainingTolerance)
+		}
+		t.Logf("remaining %d ms at +%v; predicted expiry +%v; gone at +%v",
+			rem, readAt.Sub(sentAt).Round(time.Millisecond), predicted.Sub(sentAt).Round(time.Millisecond), goneAt.Sub(sentAt).Round(time.Millisecond))
+	})
+}
+
+// newFeedSticky reads a room's sticky events from a response of the given feed kind.
+func newFeedSticky(kind string, c *client.Client, r gjson.Result, room string) []gjson.Result {
+	return newFeed(kind, c, 1).Sticky(r, room)
+}
+
+// Once expired, the remaining-time field is gone everywhere the event is served.
+func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
+	spec.Covers(t, "SYNC-4")
+	t.Parallel()
+	hs := oneServer(t)
+	alice := newUser(t, hs, "alice")
+	room := alice.CreateRoom(t, client.PublicRoom(""))
+	const lifetime = 1500 * time.Millisecond
+	s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
+	time.Sleep(lifetime + time.Second) // lets the event expire, with a margin for clock reading
+
+	field := "unsigned." + alice.Names.RemainingField
+	ev := alice.GetEvent(t, room, s)
+	must.Status(t, ev, 200, "GET /event after expiry")
+	must.Missing(t, ev.JSON, field, "GET /event after expiry")
+
+	msgs := alice.Messages(t, room, 10)
+	must.Missing(t, must.Has(t, msgs.JSON.Get("chunk").Array(), s, "/messages"), field, "/messages after expiry")
+
+	ctx := alice.Context(t, room, s, 2)
+	must.Status(t, ctx, 200, "GET /context after expiry")
+	must.Missing(t, ctx.JSON.Get("event"), field, "/context after expiry")
+
+	r := alice.NewSyncer(`{"room":{"timeline":{"limit":10}}}`).Once(t, 0)
+	must.Missing(t, must.Has(t, client.Timeline(r, room), s, "the /sync timeline"), field, "the /sync timeline after expiry")
+}
+
+// Expired sticky events are not sent in the sticky section any more.
+func TestExpiredNotDelivered(t *testing.T) {
+	overBoth(t, []string{"SYNC-9"}, []string{"SYNC-9"}, func(t *testing.T, kind string) {
+		hs := oneServer(t)
+		alice := newUser(t, hs, "alice")
+		room := alice.CreateRoom(t, client.PublicRoom(""))
+		f := newFeed(kind, alice, 1)
+		f.Next(t, 0)
+		const lifetime = 1500 * time.Millisecond
+		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
+		alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+		time.Sleep(lifetime + time.Second) // lets the event expire before the client syncs again
+		last := alice.SendText(t, room, "marks the end")
+		r := waitFeed(t, f, client.DefaultWait, "the end marker", func(r gjson.Result) bool {
+			return client.Contains(f.Timeline(r, room), last)
+		})
+		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of a gappy sync after expiry")
+		r = newFeed(kind, alice, 1).Next(t, 0)
+		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of an initial sync after expiry")
+	})
+}
+
+// Each sticky event reaches a client once over consecutive incremental syncs.
+func TestDeliveredOnce(t *testing.T) {
+	overBoth(t, []string{"SYNC-5"}, []string{"SYNC-5"}, func(t *testing.T, kind string) {
+		hs := oneServer(t)
+		alice := newUser(t, hs, "alice")
+		room := alice.CreateRoom(t, client.PublicRoom(""))
+		f := newFeed(kind, alice, 2)
+		d := newDeliveries()
+		d.add(f, f.Next(t, 0), room)
+		var sticky []string
+		for i := 0; i < 5; i++ {
+			sticky = append(sticky, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
+			sendTexts(t, alice, room, i%3) // varies the gap: sometimes in the timeline, sometimes not
+			d.add(f, f.Next(t, 0), room)
+		}
+		// Keep syncing past more activity: nothing may come again.
+		for i := 0; i < 3; i++ {
+			alice.SendText(t, room, "later activity")
+			d.add(f, f.Next(t, 0), room)
+		}
+		end := alice.SendText(t, room, "end")
+		waitFeed(t, f, client.DefaultWait, "the end marker", func(r gjson.Result) bool {
+			d.add(f, r, room)
+			return client.Contains(f.Timeline(r, room), end)
+		})
+		for _, id := range sticky {
+			if n := d.total(id); n != 1 {
+				t.Errorf("sticky event %s was delivered %d times (timeline %d, sticky section %d), expected exactly once",
+					id, n, d.timeline[id], d.sticky[id])
+			}
+		}
+	})
+}
+
+// The RoomFilter's state and timeline parts do not remove events from the sticky section, and
+// an event the timeline filter removes is delivered in the sticky section.
+func TestFiltersDoNotHideSticky(t *testing.T) {
+	hs := oneServer(t)
+	cases := []struct {
+		name   string
+		filter string // {{SENDER}} is replaced with a user the sticky event is not from
+		upload bool
+	}{
+		{"inline-not-types", `{"room":{"timeline":{"not_types":["` + stickyType + `"],"limit":10}}}`, false},
+		{"uploaded-senders", `{"room":{"timeline":{"senders":["{{SENDER}}"],"limit":10}}}`, true},
+		{"uploaded-limit", `{"room":{"timeline":{"limit":1}}}`, true},
+		{"inline-state-and-limit", `{"room":{"state":{"not_types":["*"]},"timeline":{"limit":1}}}`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			spec.Covers(t, "SYNC-6")
+			t.Parallel()
+			alice := newUser(t, hs, "alice")
+			room := alice.CreateRoom(t, client.PublicRoom(""))
+			s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
+			alice.SendText(t, room, "after")
+			filter := strings.ReplaceAll(tc.filter, "{{SENDER}}", "@nobody:"+alice.ServerName())
+			if tc.upload {
+				res := alice.MustDo(t, client.Request{Method: "POST", Path: client.V3("user", alice.UserID, "filter"), Body: []byte(filter)})
+				filter = res.JSON.Get("filter_id").Str
+				if filter == "" {
+					t.Fatalf("uploading the filter gave no filter_id: %s", res)
+				}
+			}
+			r := alice.NewSyncer(filter).Once(t, 0)
+			must.HasNot(t, client.Timeline(r, room), s, "the timeline (the filter removes it there)")
+			must.Has(t, alice.Sticky(r, room), s, "the sticky section under filter "+tc.filter)
+		})
+	}
+}
+
+// After a join, the joiner's syncs include every unexpired sticky event of the room, also
+// those sent long before the join and far outside any timeline window.
+func TestJoinerReceivesEarlierSticky(t *testing.T) {
+	overBoth(t, []string{"SYNC-8"}, []string{"SSS-4"}, func(t *testing.T, kind string) {
+		hs := oneServer(t)
+		alice := newUser(t, hs, "alice")
+		bob := newUser(t, hs, "bob")
+		room := alice.CreateRoom(t, client.PublicRoom(""))
+		var sticky []string
+		for i := 0; i < 3; i++ {
+			sticky = append(sticky, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
+		}
+		sendTexts(t, alice, room, 60) // beyond any timeline window
+		f := newFeed(kind, bob, 5)
+		f.Next(t, 0) // bob syncs before joining: the events must come in incremental syncs
+		bob.JoinRoom(t, room)
+		d := newDeliveries()
+		waitFeed(t, f, client.DefaultWait, "all 3 earlier sticky events after the join", func(r gjson.Result) bool {
+			d.add(f, r, room)
+			for _, id := range sticky {
+				if d.total(id) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+	})
+}
+
+// Only joined members get a room's sticky events.
+func TestOnlyMembersReceiveSticky(t *testing.T) {
+	hs := oneServer(t)
+	for _, how := range []string{"never-joined", "left", "banned"} {
+		t.Run(how, func(t *testing.T) {
+			spec.Covers(t, "SYNC-10")
+			t.Parallel()
+			alice := newUser(t, hs, "alice")
+			bob := newUser(t, hs, "bob")
+			room := alice.CreateRoom(t, client.PublicRoom(""))
+			// A second room both share carries the canary: once bob sees it, his sync has
+			// moved past the event he must not get.
+			canaryRoom := alice.CreateRoom(t, client.PublicRoom(""))
+			bob.JoinRoom(t, canaryRoom)
+			f := bob.NewSyncer(`{"room":{"timeline":{"limit":1}}}`)
+			if how != "never-joined" {
+				bob.JoinRoom(t, room)
+				before := alice.SendSticky(t, room, stickyType, map[string]any{"n": "before"}, longSticky)
+				f.Until(t, client.DefaultWait, "the sticky event sent while bob is joined (control)", func(r gjson.Result) bool {
+					return client.Contains(client.Timeline(r, room), before) || client.Contains(bob.Sticky(r, room), before)
+				})
+				if how == "left" {
+					bob.LeaveRoom(t, room)
+				} else {
+					alice.Ban(t, room, bob.UserID)
+				}
+				f.Until(t, client.DefaultWait, "bob's membership change in rooms.leave", func(r gjson.Result) bool {
+					return r.Get("rooms.leave." + wire.Escape(room)).Exists()
+				})
+			} else {
+				f.Once(t, 0)
+			}
+			after := alice.SendSticky(t, room, stickyType, map[string]any{"n": "after"}, longSticky)
+			canary := alice.SendSticky(t, canaryRoom, stickyType, map[string]any{"n": "canary"}, longSticky)
+			seen := false
+			f.Until(t, client.DefaultWait, "the canary in the other room", func(r gjson.Result) bool {
+				if r.Get("rooms.join." + wire.Escape(room)).Exists() {
+					if client.Contains(bob.Sticky(r, room), after) || client.Contains(client.Timeline(r, room), after) {
+						seen = true
+					}
+				}
+				return client.Contains(client.Timeline(r, canaryRoom), canary) || client.Contains(bob.Sticky(r, canaryRoom), canary)
+			})
+			if seen {
+				t.Fatalf("bob (%s) received sticky event %s of a room he is not joined to", how, after)
+			}
+			r := bob.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+			must.HasNot(t, bob.Sticky(r, room), after, "the sticky section of bob's initial sync ("+how+")")
+		})
+	}
+}
+
+// Sticky events from ignored users are not delivered.
+func TestIgnoredSenderNotDelivered(t *testing.T) {
+	overBoth(t, []string{"SYNC-11"}, []string{"SYNC-11"}, func(t *testing.T, kind string) {
+		hs := oneServer(t)
+		alice := newUser(t, hs, "alice")
+		bob := newUser(t, hs, "bob")
+		carol := newUser(t, hs, "carol")
+		room := alice.CreateRoom(t, client.PublicRoom(""))
+		bob.JoinRoom(t, room)
+		carol.JoinRoom(t, room)
+		bob.SetAccountData(t, "m.ignored_user_list", map[string]any{"ignored_users": map[string]any{alice.UserID: map[string]any{}}})
+		f := newFeed(kind, bob, 1)
+		f.Next(t, 0)
+		ignored := alice.SendSticky(t, room, stickyType, map[string]any{"from": "ignored"}, longSticky)
+		alice.SendText(t, room, "filler")
+		canary := carol.SendSticky(t, room, stickyType, map[string]any{"from": "carol"}, longSticky)
+		d := newDeliveries()
+		waitFeed(t, f, client.DefaultWait, "carol's sticky event (the canary)", func(r gjson.Result) bool {
+			d.add(f, r, room)
+			return d.total(canary) > 0
+		})
+		if n := d.total(ignored); n > 0 {
+			t.Fatalf("bob ignores alice, yet alice's sticky event %s was delivered %d time(s) (sticky section %d)", ignored, n, d.sticky[ignored])
+		}
+		r := newFeed(kind, bob, 1).Next(t, 0)
+		must.HasNot(t, newFeedSticky(kind, bob, r, room), ignored, "bob's initial sync")
+	})
+}
+
+// A capped sticky section delivers the rest in following syncs: every event arrives, none twice.
+func TestManyStickyAllDelivered(t *testing.T) {
+	overBoth(t, []string{"SYNC-7"}, []string{"SSS-3"}, func(t *testing.T, kind string) {
+		hs := oneServer(t)
+		alice := newUser(t, hs, "alice")
+		room := alice.CreateRoom(t, client.PublicRoom(""))
+		const n = 150 // above the suggested (and Synapse's) cap of 100
+		ids := sendStickyBatch(t, []*client.Client{alice}, room, n)
+		alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
+		f := newFeed(kind, alice, 1)
+		const extLimit = 40
+		if sf, ok := f.(*slidingFeed); ok {
+			sf.s.ExtLimit = extLimit
+		}
+		d := newDeliveries()
+		maxPerResponse, responses := 0, 0
+		order := []string{}
+		waitFeed(t, f, 60*time.Second, fmt.Sprintf("all %d sticky events", n), func(r gjson.Result) bool {
+			responses++
+			st := f.Sticky(r, room)
+			maxPerResponse = max(maxPerResponse, len(st))
+			order = append(order, client.EventIDs(st)...)
+			d.add(f, r, room)
+			for _, id := range ids {
+				if d.total(id) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		for _, id := range ids {
+			if d.total(id) != 1 {
+				t.Errorf("sticky event %s delivered %d times, expected once", id, d.total(id))
+			}
+		}
+		if kind == "sliding" {
+			if maxPerResponse > extLimit {
+				t.Errorf("the extension returned %d events in one response, above the requested limit %d", maxPerResponse, extLimit)
+			}
+			checkOldestFirst(t, ids, order)
+		}
+		spec.Choice(t, map[bool]string{true: "SSS-3", false: "SYNC-7"}[kind == "sliding"],
+			fmt.Sprintf("%d sticky events over %d response(s), at most %d per response", n, responses, maxPerResponse))
+	})
+}
+
+// checkOldestFirst fails unless events were delivered in the order they were sent.
+func checkOldestFirst(t *testing.T, sent, delivered []string) {
+	t.Helper()
+	pos := map[string]int{}
+	for i, id := range sent {
+		pos[id] = i
+	}
+	last := -1
+	for _, id := range delivered {
+		p, ok := pos[id]
+		if !ok {
+			continue
+		}
+		if p < last {
+			t.Errorf("pagination is not oldest-first: event #%d of the send order came after #%d", p, last)
+			return
+		}
+		last = p
+	}
+}
+
+// sendStickyBatch sends n sticky events spread over the senders, a few at a time, and returns
+// their IDs in send order per sender (a 429 is honoured: the server may slow senders down).
+func sendStickyBatch(t *testing.T, senders []*client.Client, room string, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	per := (n + len(senders) - 1) / len(senders)
+	for si, c := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := si * per; i < min(n, (si+1)*per); i++ {
+				id, err := sendWithRetry(c, room, i)
+				if err != "" {
+					errs <- err
+					return
+				}
+				ids[i] = id
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	return ids
+}
+
+// sendWithRetry sends one sticky event, waiting out 429s for up to a minute.
+func sendWithRetry(c *client.Client, room string, i int) (string, string) {
+	deadline := time.Now().Add(time.Minute)
+	txn := client.TxnID()
+	for {
+		res, err := c.Try(c.SendRequest(room, stickyType, txn, map[string]any{"i": i}, fmt.Sprint(longSticky)))
+		if err != nil {
+			return "", fmt.Sprintf("sending sticky event %d: %v", i, err)
+		}
+		if res.StatusCode == 200 {
+			return res.JSON.Get("event_id").Str, ""
+		}
+		if res.StatusCode != 429 || time.Now().After(deadline) {
+			return "", fmt.Sprintf("sending sticky event %d: expected 200 (or 429 then 200), got %s", i, res)
+		}
+		wait := time.Duration(res.JSON.Get("retry_after_ms").Int()) * time.Millisecond
+		time.Sleep(min(max(wait, 100*time.Millisecond), 5*time.Second)) // the server asked us to wait
+	}
+}
