@@ -1,0 +1,197 @@
+package tests
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"stickler/helpers/client"
+	"stickler/helpers/must"
+	"stickler/helpers/spec"
+)
+
+const oneHour = 3600000 // the proposal's cap on stickiness, in ms
+
+// Durations above the one-hour cap are either refused or accepted; if accepted, the server
+// never treats the event as sticky for more than an hour.
+func TestSendAboveCap(t *testing.T) {
+	hs := oneServer(t)
+	for _, d := range []int64{oneHour + 1, 99999999} {
+		t.Run(strconv.FormatInt(d, 10), func(t *testing.T) {
+			spec.Covers(t, "SEND-3", "TIME-2")
+			t.Parallel()
+			alice := newUser(t, hs, "alice")
+			room := alice.CreateRoom(t, client.PublicRoom(""))
+			res := alice.Do(t, alice.SendRequest(room, stickyType, client.TxnID(), map[string]any{"d": d}, strconv.FormatInt(d, 10)))
+			if res.StatusCode == 400 {
+				must.MatrixError(t, res, 400, "", "refusing a duration above the cap")
+				spec.Choice(t, "SEND-3", fmt.Sprintf("%d refused with 400 %s", d, res.JSON.Get("errcode").Str))
+				return
+			}
+			must.Status(t, res, 200, "sending a duration above the cap (accepted or 400 are both allowed)")
+			ev := res.JSON.Get("event_id").Str
+			alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+			r := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+			e := must.Has(t, alice.Sticky(r, room), ev, "the sticky section")
+			rem, ok := alice.Remaining(e)
+			if !ok {
+				t.Fatalf("expected a remaining-time field on the delivered sticky event, got %s", e.Raw)
+			}
+			if rem > oneHour {
+				t.Fatalf("duration %d accepted: remaining time %d ms exceeds the one-hour cap %d", d, rem, oneHour)
+			}
+			stored, _ := alice.StickyDuration(e)
+			spec.Choice(t, "SEND-3", fmt.Sprintf("%d accepted; event carries duration_ms %s, remaining %d ms (capped)", d, stored.Raw, rem))
+		})
+	}
+}
+
+// Repeating a transaction ID returns the same event and makes no second sticky event.
+func TestSendIdempotent(t *testing.T) {
+	spec.Covers(t, "SEND-5")
+	t.Parallel()
+	hs := oneServer(t)
+	alice := newUser(t, hs, "alice")
+	room := alice.CreateRoom(t, client.PublicRoom(""))
+	txn := client.TxnID()
+	req := alice.SendRequest(room, stickyType, txn, map[string]any{"once": true}, strconv.Itoa(longSticky))
+	first := alice.MustDo(t, req).JSON.Get("event_id").Str
+	second := alice.MustDo(t, req).JSON.Get("event_id").Str
+	if first != second {
+		t.Fatalf("the same txnId gave two event IDs: %s then %s", first, second)
+	}
+	alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+	r := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	n := 0
+	for _, e := range alice.Sticky(r, room) {
+		if e.Get("content.once").Bool() {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("expected exactly one sticky event from the repeated txnId in the sticky section, found %d: %v", n, client.EventIDs(alice.Sticky(r, room)))
+	}
+}
+
+// delayTolerance covers the delayed-event scheduler's lateness and request latency.
+const delayTolerance = 1500 * time.Millisecond
+
+// A delayed sticky event is sticky from when it is actually sent, not from when it was
+// scheduled.
+func TestDelayedStickyFromSendTime(t *testing.T) {
+	spec.Covers(t, "SEND-6")
+	t.Parallel()
+	hs := oneServer(t)
+	alice := newUser(t, hs, "alice")
+	versions := alice.MustDo(t, client.Request{Method: "GET", Path: []string{"_matrix", "client", "versions"}})
+	if !versions.JSON.Get(`unstable_features.org\.matrix\.msc4140`).Bool() {
+		t.Skipf("skipped: %s does not advertise org.matrix.msc4140 (delayed events) in /versions", hs.Name)
+	}
+	room := alice.CreateRoom(t, client.PublicRoom(""))
+	const delay, lifetime = 3 * time.Second, 4 * time.Second
+	req := alice.SendRequest(room, stickyType, client.TxnID(), map[string]any{"delayed": true}, strconv.FormatInt(lifetime.Milliseconds(), 10))
+	req.Query.Set("org.matrix.msc4140.delay", strconv.FormatInt(delay.Milliseconds(), 10))
+	scheduledAt := time.Now()
+	res := alice.MustDo(t, req)
+	if res.JSON.Get("delay_id").Str == "" {
+		t.Fatalf("expected a delay_id from a delayed send, got %s", res)
+	}
+	f := alice.NewSyncer(`{"room":{"timeline":{"limit":10}}}`)
+	var ev gjson.Result
+	f.Until(t, delay+client.DefaultWait, "the delayed sticky event to be sent", func(r gjson.Result) bool {
+		for _, e := range append(client.Timeline(r, room), alice.Sticky(r, room)...) {
+			if e.Get("content.delayed").Bool() {
+				ev = e
+				return true
+			}
+		}
+		return false
+	})
+	sentTS := time.UnixMilli(ev.Get("origin_server_ts").Int())
+	if sentTS.Before(scheduledAt.Add(delay - delayTolerance)) {
+		t.Fatalf("the delayed event's origin_server_ts is %v after scheduling, expected about %v", sentTS.Sub(scheduledAt), delay)
+	}
+	alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+	// Had stickiness started at scheduling, the event would have expired at +lifetime. Check it
+	// is still sticky 1.5 s after that.
+	checkAt := scheduledAt.Add(lifetime + 1500*time.Millisecond)
+	time.Sleep(time.Until(checkAt)) // lets real time pass beyond the end measured from scheduling
+	r := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	e := must.Has(t, alice.Sticky(r, room), ev.Get("event_id").Str,
+		fmt.Sprintf("the sticky section %v after scheduling (sticky until send + %v = about +%v)", lifetime+1500*time.Millisecond, lifetime, delay+lifetime))
+	rem, ok := alice.Remaining(e)
+	want := time.Until(sentTS.Add(lifetime))
+	if !ok || (time.Duration(rem)*time.Millisecond-want).Abs() > delayTolerance {
+		t.Fatalf("remaining time %d ms (present: %v), expected about %d ms (measured from the actual send)", rem, ok, want.Milliseconds())
+	}
+}
+
+// Sticky events are authorised like any event: a user who is not joined gets 403 and nothing
+// is created.
+func TestSendStickyNotJoined(t *testing.T) {
+	hs := oneServer(t)
+	for _, how := range []string{"never-joined", "left", "kicked", "banned"} {
+		t.Run(how, func(t *testing.T) {
+			spec.Covers(t, "SEND-7")
+			t.Parallel()
+			alice := newUser(t, hs, "alice")
+			mallory := newUser(t, hs, "mallory")
+			room := alice.CreateRoom(t, client.PublicRoom(""))
+			if how != "never-joined" {
+				mallory.JoinRoom(t, room)
+				switch how {
+				case "left":
+					mallory.LeaveRoom(t, room)
+				case "kicked":
+					alice.Kick(t, room, mallory.UserID)
+				case "banned":
+					alice.Ban(t, room, mallory.UserID)
+				}
+			}
+			res := mallory.Do(t, mallory.SendRequest(room, stickyType, client.TxnID(), map[string]any{"intruder": true}, strconv.Itoa(longSticky)))
+			must.MatrixError(t, res, 403, "", "a sticky send by a user who is "+how)
+			msgs := alice.Messages(t, room, 50)
+			for _, e := range msgs.JSON.Get("chunk").Array() {
+				if e.Get("content.intruder").Exists() {
+					t.Fatalf("the refused sticky send created an event anyway: %s", e.Raw)
+				}
+			}
+			r := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+			for _, e := range alice.Sticky(r, room) {
+				if e.Get("content.intruder").Exists() {
+					t.Fatalf("the refused sticky send appears in the sticky section: %s", e.Raw)
+				}
+			}
+		})
+	}
+}
+
+// The latest revision no longer defines sticky state events through PUT /state; report what
+// the server does with the parameter there.
+func TestStickyParamOnStateEndpoint(t *testing.T) {
+	spec.Covers(t, "SEND-8")
+	t.Parallel()
+	hs := oneServer(t)
+	alice := newUser(t, hs, "alice")
+	room := alice.CreateRoom(t, client.PublicRoom(""))
+	q := url.Values{alice.Names.DurationParam: {strconv.Itoa(longSticky)}}
+	res := alice.Do(t, client.Request{Method: "PUT", Path: client.V3("rooms", room, "state", "org.example.state", "k"), Query: q, Body: map[string]any{"v": 1}})
+	if res.StatusCode != 200 {
+		must.MatrixError(t, res, res.StatusCode, "", "a refused PUT /state with the sticky parameter")
+		spec.Choice(t, "SEND-8", fmt.Sprintf("PUT /state with the parameter refused: %d %s", res.StatusCode, res.JSON.Get("errcode").Str))
+		return
+	}
+	ev := alice.GetEvent(t, room, res.JSON.Get("event_id").Str)
+	if d, ok := alice.StickyDuration(ev.JSON); ok {
+		alice.SendText(t, room, "pushes the state event out of a one-event timeline")
+		r := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+		inSection := client.Contains(alice.Sticky(r, room), res.JSON.Get("event_id").Str)
+		spec.Choice(t, "SEND-8", fmt.Sprintf("parameter honoured: a sticky state event (duration_ms %s, in sticky section: %v)", d.Raw, inSection))
+		return
+	}
+	spec.Choice(t, "SEND-8", "parameter ignored: an ordinary state event")
+}

@@ -1,0 +1,95 @@
+package tests
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"stickler/helpers/client"
+	"stickler/helpers/must"
+	"stickler/helpers/spec"
+)
+
+// historyRoom makes a room with history_visibility "joined" where alice sent an ordinary event
+// and a sticky event (with the given lifetime) followed by 60 fillers, then bob joined.
+func historyRoom(t *testing.T, lifetime time.Duration) (alice, bob *client.Client, room, ordinary, sticky string) {
+	t.Helper()
+	hs := oneServer(t)
+	alice = newUser(t, hs, "alice")
+	bob = newUser(t, hs, "bob")
+	room = alice.CreateRoom(t, client.PublicRoom("joined"))
+	ordinary = alice.SendMessage(t, room, stickyType, map[string]any{"kind": "ordinary"})
+	sticky = alice.SendSticky(t, room, stickyType, map[string]any{"kind": "sticky"}, lifetime.Milliseconds())
+	sendTexts(t, alice, room, 60)
+	bob.JoinRoom(t, room)
+	return
+}
+
+// A joiner of a "joined"-visibility room receives the earlier sticky events while earlier
+// ordinary events stay hidden from him.
+func TestHistoryVisibilityJoiner(t *testing.T) {
+	overBoth(t, []string{"HISVIS-1"}, []string{"HISVIS-1"}, func(t *testing.T, kind string) {
+		_, bob, room, ordinary, sticky := historyRoom(t, longSticky*time.Millisecond)
+		// A feed that starts after the join: this test is about visibility, not about
+		// incremental delivery to joiners (SYNC-8 checks that).
+		f := newFeed(kind, bob, 100)
+		d := newDeliveries()
+		waitFeed(t, f, client.DefaultWait, "the pre-join sticky event", func(r gjson.Result) bool {
+			d.add(f, r, room)
+			return d.total(sticky) > 0
+		})
+		if d.total(ordinary) > 0 {
+			t.Fatalf("control failed: the pre-join ordinary event %s reached bob in a 'joined' room, so the server does not apply history visibility here", ordinary)
+		}
+		res := bob.GetEvent(t, room, ordinary)
+		if res.StatusCode == 200 {
+			t.Fatalf("control failed: bob can GET the pre-join ordinary event in a 'joined' room: %s", res)
+		}
+	})
+}
+
+// History visibility does not hide a sticky event on any single-server endpoint while it is
+// sticky.
+func TestHistoryVisibilityEndpoints(t *testing.T) {
+	t.Parallel()
+	_, bob, room, _, sticky := historyRoom(t, longSticky*time.Millisecond)
+	t.Run("event", func(t *testing.T) {
+		spec.Covers(t, "HISVIS-2")
+		res := bob.GetEvent(t, room, sticky)
+		must.Status(t, res, 200, "bob's GET /event of the pre-join sticky event")
+		must.JSONEqual(t, res.JSON, "content.kind", "sticky", "the event bob was served")
+	})
+	t.Run("context", func(t *testing.T) {
+		spec.Covers(t, "HISVIS-2")
+		res := bob.Context(t, room, sticky, 2)
+		must.Status(t, res, 200, "bob's GET /context of the pre-join sticky event")
+		must.JSONEqual(t, res.JSON, "event.event_id", sticky, "/context's event")
+	})
+	t.Run("messages", func(t *testing.T) {
+		spec.Covers(t, "HISVIS-2")
+		res := bob.Messages(t, room, 100)
+		must.Status(t, res, 200, "bob's GET /messages")
+		must.Has(t, res.JSON.Get("chunk").Array(), sticky, "bob's /messages back through the room's history")
+	})
+}
+
+// After expiry, normal history visibility applies again to the event.
+func TestHistoryVisibilityAfterExpiry(t *testing.T) {
+	spec.Covers(t, "HISVIS-3")
+	t.Parallel()
+	const lifetime = 4 * time.Second
+	start := time.Now()
+	_, bob, room, _, sticky := historyRoom(t, lifetime)
+	r := bob.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	if !client.Contains(bob.Sticky(r, room), sticky) {
+		t.Logf("note: the sticky event did not reach bob's sticky section before expiry (SYNC-8/HISVIS-1 check that)")
+	}
+	time.Sleep(time.Until(start.Add(lifetime + time.Second))) // lets the sticky event expire
+	res := bob.GetEvent(t, room, sticky)
+	if res.StatusCode == 200 {
+		t.Fatalf("after expiry the pre-join event must be hidden by 'joined' history visibility again, but bob can GET it: %s", res)
+	}
+	r = bob.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	must.HasNot(t, bob.Sticky(r, room), sticky, "bob's sticky section after expiry")
+}
