@@ -31,6 +31,11 @@ fi
 
 export STICKLER_RUN_ID="run-$(date +%s)-$$"
 report_dir=${STICKLER_REPORT_DIR:-}
+if [ -n "$report_dir" ]; then
+  mkdir -p "$report_dir" || die "cannot create STICKLER_REPORT_DIR=$report_dir"
+  report_dir=$(cd "$report_dir" && pwd)
+  export STICKLER_REPORT_DIR=$report_dir   # absolute: tests run in their package directory
+fi
 echo "run.sh: suite against $COMPLEMENT_BASE_IMAGE (names: ${STICKLER_NAMES:-unstable}, expectations: ${expectations:-none})"
 
 # Build the report tool first, so a compile error is not mistaken for a test failure.

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -341,7 +342,40 @@ func (d *Deployment) PrintLogs(t testing.TB, since time.Time) {
 			t.Logf("=== logs of %s: unavailable: %v", s.Name, err)
 			continue
 		}
+		if !d.Config.AlwaysPrintLogs {
+			logs = tail(logs, printedLogLines)
+		}
 		t.Logf("=== logs of %s (%s) since %s ===\n%s=== end of logs of %s ===", s.Name, s.Image, since.Format(time.TimeOnly), logs, s.Name)
+	}
+}
+
+// printedLogLines bounds the server log printed under a failing test (the span of a shared
+// deployment holds other tests' requests too); COMPLEMENT_ALWAYS_PRINT_SERVER_LOGS prints all,
+// and STICKLER_REPORT_DIR keeps every server's whole log in DIR/logs.
+const printedLogLines = 150
+
+func tail(logs string, n int) string {
+	ls := strings.SplitAfter(logs, "\n")
+	if len(ls) <= n {
+		return logs
+	}
+	return fmt.Sprintf("... %d earlier line(s) cut ...\n", len(ls)-n) + strings.Join(ls[len(ls)-n:], "")
+}
+
+// saveLogs writes each server's whole log to DIR/logs when STICKLER_REPORT_DIR is set.
+func (d *Deployment) saveLogs(ctx context.Context) {
+	dir := os.Getenv("STICKLER_REPORT_DIR")
+	if dir == "" {
+		return
+	}
+	dir = filepath.Join(dir, "logs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	for _, s := range d.Servers {
+		if logs, err := s.Logs(ctx, time.Time{}); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%s.log", d.ID, s.Name)), []byte(logs), 0o644)
+		}
 	}
 }
 
@@ -374,6 +408,7 @@ func (d *Deployment) Destroy() {
 	d.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	d.saveLogs(ctx)
 	if _, err := removeLabelled(ctx, d.docker, map[string]string{labelDeployment: d.ID, labelProc: procID}); err != nil {
 		fmt.Fprintf(os.Stderr, "stickler: removing deployment %s: %v\n", d.ID, err)
 	}
