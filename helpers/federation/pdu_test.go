@@ -92,7 +92,9 @@ func TestSealedEventVerifies(t *testing.T) {
 						t.Fatalf("event ID: peer computed %s, gomatrixserverlib %s", e.ID, parsed.EventID())
 					}
 					errs := gomatrixserverlib.VerifyAllEventSignatures(context.Background(), []gomatrixserverlib.PDU{parsed}, keyOf(s, pub),
-						func(roomID spec.RoomID, senderID spec.SenderID) (*spec.UserID, error) { return spec.NewUserID(string(senderID), true) })
+						func(roomID spec.RoomID, senderID spec.SenderID) (*spec.UserID, error) {
+							return spec.NewUserID(string(senderID), true)
+						})
 					if errs[0] != nil {
 						t.Fatalf("signature does not verify: %v", errs[0])
 					}

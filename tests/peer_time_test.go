@@ -1,0 +1,258 @@
+//go:build stickler_wip_peer
+
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"stickler/helpers/client"
+	"stickler/helpers/deploy"
+	"stickler/helpers/federation"
+	"stickler/helpers/must"
+	"stickler/helpers/spec"
+	"stickler/helpers/wire"
+)
+
+const (
+	// peerWait bounds a wait for federation traffic between a container and the peer, or for
+	// a remote event to reach a client: long enough for a loaded two-core machine.
+	peerWait = client.DefaultWait
+	// peerLatency is how much of a sticky lifetime may be used up between the peer building
+	// an event and a client reading the remaining time of it (send, processing, /sync). The
+	// servers and the peer share this machine's clock, so there is no skew to allow for.
+	peerLatency = 2500 * time.Millisecond
+	// peerExpiryGrace is how long after the computed end an event may still be served as
+	// sticky: the server's expiry is real time checked at request time, plus request latency.
+	peerExpiryGrace = 1500 * time.Millisecond
+	// peerSettle is how long the peer keeps listening when checking that something is NOT
+	// sent, after everything that must be sent has arrived (or its wait ran out).
+	peerSettle = 5 * time.Second
+)
+
+// peerFixture is a room on a server under test that a federation peer has joined.
+type peerFixture struct {
+	d     *deploy.Deployment
+	hs    *deploy.Server
+	alice *client.Client // the room's creator, on hs
+	p     *federation.Peer
+	room  *federation.Room
+	user  string // the peer's user, joined to the room
+}
+
+// newPeerFixture makes a room on hs1 of the shared n-server deployment (createRoom body
+// given, nil for a public room), and has a fresh peer join it.
+func newPeerFixture(t *testing.T, n int, body map[string]any) *peerFixture {
+	t.Helper()
+	d := deploy.Shared(t, n)
+	hs := d.Server("hs1")
+	requireSticky(t, hs)
+	f := &peerFixture{d: d, hs: hs, alice: newUser(t, hs, "alice")}
+	if body == nil {
+		body = client.PublicRoom("")
+	}
+	roomID := f.alice.CreateRoom(t, body)
+	f.p = federation.New(t, d)
+	f.user = f.p.UserID("peter")
+	f.room = f.p.Join(t, hs, roomID, f.user)
+	return f
+}
+
+// sendPeer crafts an event from the peer's user with the given top-level sticky value
+// (omitted when nil) and origin_server_ts (now when 0), sends it, and requires the server to
+// accept it.
+func (f *peerFixture) sendPeer(t *testing.T, typ string, content any, extra map[string]any, ts int64) *federation.Event {
+	t.Helper()
+	e := f.room.Craft(t, federation.Proto{Type: typ, Sender: f.user, Content: content, Extra: extra, OriginServerTS: ts})
+	f.p.Send(t, f.hs, e).MustAccept(t, e)
+	return e
+}
+
+// waitDelivered waits until the client has the event: in a /sync timeline or sticky section,
+// so a test never checks stickiness before the event has arrived.
+func waitDelivered(t *testing.T, c *client.Client, roomID, eventID, what string) {
+	t.Helper()
+	c.NewSyncer("").Until(t, peerWait, what, func(r gjson.Result) bool {
+		return client.Contains(client.Timeline(r, roomID), eventID) || client.Contains(c.Sticky(r, roomID), eventID)
+	})
+}
+
+// stickyNow reports whether the event is in the room's sticky section of a fresh initial
+// sync whose one-event timeline holds a newer filler, and its remaining-time field.
+func stickyNow(t *testing.T, c *client.Client, roomID, eventID string) (ev gjson.Result, remaining int64, hasRemaining bool) {
+	t.Helper()
+	filler := c.SendText(t, roomID, "filler: pushes older events out of a one-event timeline")
+	r := c.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	if tl := client.Timeline(r, roomID); !client.Contains(tl, filler) {
+		t.Fatalf("the one-event timeline should hold the filler %s, it holds %v", filler, client.EventIDs(tl))
+	}
+	ev = client.Find(c.Sticky(r, roomID), eventID)
+	if !ev.Exists() {
+		return ev, 0, false
+	}
+	remaining, hasRemaining = c.Remaining(ev)
+	return ev, remaining, hasRemaining
+}
+
+// requireStickyFor checks that the event is sticky now with a remaining time that is at most
+// want and no less than want minus the latency allowance.
+func requireStickyFor(t *testing.T, c *client.Client, roomID, eventID string, want time.Duration, why string) {
+	t.Helper()
+	ev, rem, ok := stickyNow(t, c, roomID, eventID)
+	if !ev.Exists() {
+		t.Fatalf("%s: expected %s in the sticky section (outside the timeline), it is not", why, eventID)
+	}
+	if !ok {
+		t.Fatalf("%s: the sticky event has no unsigned.%s: %s", why, c.Names.RemainingField, ev.Raw)
+	}
+	lo, hi := (want - peerLatency).Milliseconds(), want.Milliseconds()
+	if rem > hi || rem < lo {
+		t.Fatalf("%s: expected the remaining time in [%d, %d] ms, got %d: %s", why, lo, hi, rem, ev.Raw)
+	}
+}
+
+// requireNotSticky checks that the event is in no sticky section and that GET /event shows
+// no remaining-time field.
+func requireNotSticky(t *testing.T, c *client.Client, roomID, eventID, why string) {
+	t.Helper()
+	if ev, _, _ := stickyNow(t, c, roomID, eventID); ev.Exists() {
+		t.Fatalf("%s: expected %s NOT to be in the sticky section, but it is: %s", why, eventID, ev.Raw)
+	}
+	res := c.GetEvent(t, roomID, eventID)
+	must.Status(t, res, 200, why+": GET /event")
+	must.Missing(t, res.JSON, wire.Path("unsigned", c.Names.RemainingField), why+": GET /event")
+}
+
+// A remote sticky event with a truthful timestamp is sticky from its arrival for its
+// duration, and no longer. A failure means the server computes the window of a federated
+// sticky event wrongly (too short, too long, or not at all).
+func TestPeerStickyWindowFromOriginTS(t *testing.T) {
+	spec.Covers(t, "TIME-1")
+	t.Parallel()
+	f := newPeerFixture(t, 1, nil)
+	const life = 4 * time.Second
+	e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.p.StickyFor(life), 0)
+	sent := time.Now()
+	waitDelivered(t, f.alice, f.room.ID, e.ID, "the peer's sticky event at alice")
+	requireStickyFor(t, f.alice, f.room.ID, e.ID, life, "right after arrival")
+	time.Sleep(time.Until(sent.Add(life + peerExpiryGrace))) // let the lifetime pass
+	requireNotSticky(t, f.alice, f.room.ID, e.ID, "after its duration")
+}
+
+// origin_server_ts one hour in the future: the start is the time of receipt, so the event is
+// sticky for its duration from arrival, not until an hour from now. A failure means a sender
+// can extend stickiness with a future timestamp.
+func TestPeerFutureOriginTSDoesNotExtend(t *testing.T) {
+	spec.Covers(t, "TIME-3", "TIME-1")
+	t.Parallel()
+	f := newPeerFixture(t, 1, nil)
+	const life = 4 * time.Second
+	e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.p.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
+	sent := time.Now()
+	waitDelivered(t, f.alice, f.room.ID, e.ID, "the future-dated sticky event at alice")
+	requireStickyFor(t, f.alice, f.room.ID, e.ID, life, "future origin_server_ts")
+	time.Sleep(time.Until(sent.Add(life + peerExpiryGrace))) // let the lifetime pass
+	requireNotSticky(t, f.alice, f.room.ID, e.ID, "after duration from receipt (future origin_server_ts)")
+}
+
+// origin_server_ts in the past: the window is measured from it, so the event expires early;
+// one whose window ended before it arrived (or a zero duration) is never sticky, though it is
+// delivered as an ordinary event. A failure means the server measures from receipt alone.
+func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
+	spec.Covers(t, "TIME-4", "TIME-1")
+	t.Parallel()
+	f := newPeerFixture(t, 1, nil)
+	t.Run("early", func(t *testing.T) {
+		const life, age = 6 * time.Second, 3 * time.Second
+		ts := time.Now().Add(-age)
+		e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": "early"}, f.p.StickyFor(life), ts.UnixMilli())
+		waitDelivered(t, f.alice, f.room.ID, e.ID, "the back-dated sticky event at alice")
+		requireStickyFor(t, f.alice, f.room.ID, e.ID, life-age, "origin_server_ts 3 s in the past, 6 s duration")
+		time.Sleep(time.Until(ts.Add(life + peerExpiryGrace))) // let the (shortened) lifetime pass
+		requireNotSticky(t, f.alice, f.room.ID, e.ID, "6 s after its origin_server_ts")
+	})
+	for name, tc := range map[string]struct{ life, age time.Duration }{
+		"expired-on-arrival": {5 * time.Second, 10 * time.Second},
+		"zero-duration":      {0, 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": name}, f.p.StickyFor(tc.life), time.Now().Add(-tc.age).UnixMilli())
+			waitDelivered(t, f.alice, f.room.ID, e.ID, "the already-expired sticky event as an ordinary event at alice")
+			requireNotSticky(t, f.alice, f.room.ID, e.ID, name)
+		})
+	}
+}
+
+// duration_ms above the one-hour cap over federation: the remaining time is at most one hour,
+// and the cap applies before the start is added (an event from 30 minutes ago has 30 minutes
+// left). A failure means a remote server can make events sticky for longer than an hour.
+func TestPeerDurationCappedAtOneHour(t *testing.T) {
+	spec.Covers(t, "TIME-2")
+	t.Parallel()
+	f := newPeerFixture(t, 1, nil)
+	huge := f.p.StickyValue(map[string]any{"duration_ms": 99999999})
+	now := f.sendPeer(t, "org.example.sticky", map[string]any{"n": "now"}, huge, 0)
+	waitDelivered(t, f.alice, f.room.ID, now.ID, "the over-long sticky event at alice")
+	requireStickyFor(t, f.alice, f.room.ID, now.ID, time.Hour, "duration_ms 99999999 sent now")
+	past := f.sendPeer(t, "org.example.sticky", map[string]any{"n": "past"}, huge, time.Now().Add(-30*time.Minute).UnixMilli())
+	waitDelivered(t, f.alice, f.room.ID, past.ID, "the over-long back-dated sticky event at alice")
+	requireStickyFor(t, f.alice, f.room.ID, past.ID, 30*time.Minute, "duration_ms 99999999, origin_server_ts 30 min ago")
+}
+
+// Every invalid sticky object: the event is not sticky (never in the sticky section, no
+// remaining-time field) and is otherwise handled as a normal event: delivered to clients, or,
+// for a fractional number, refused as room versions 6+ refuse any non-integer. A valid sticky
+// event sent alongside is the control that shows the sticky section works. A failure means
+// the server makes an event sticky from a malformed object, or drops a valid event because
+// of it.
+func TestPeerInvalidStickyObjects(t *testing.T) {
+	spec.Covers(t, "TIME-5")
+	t.Parallel()
+	f := newPeerFixture(t, 1, nil)
+	control := f.sendPeer(t, "org.example.sticky", map[string]any{"control": true}, f.p.StickyFor(10*time.Minute), 0)
+	waitDelivered(t, f.alice, f.room.ID, control.ID, "the valid control sticky event at alice")
+	cases := []struct {
+		name  string
+		value any
+	}{
+		{"negative", map[string]any{"duration_ms": -5000}},
+		{"fractional", map[string]any{"duration_ms": json.RawMessage("5000.5")}},
+		{"string", map[string]any{"duration_ms": "5000"}},
+		{"null-duration", map[string]any{"duration_ms": nil}},
+		{"missing-duration", map[string]any{}},
+		{"sticky-not-object", 5000},
+		{"sticky-null", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// The event is kept off the peer's DAG (Detached): a server that refuses it must
+			// not then refuse every later event that would name it as a prev_event.
+			latest := f.room.Latest()
+			e := f.room.Craft(t, federation.Proto{Type: "org.example.sticky", Sender: f.user, Detached: true,
+				PrevEvents: latest, Content: map[string]any{"case": tc.name}, Extra: f.p.StickyValue(tc.value)})
+			marker := f.room.Craft(t, federation.Proto{Type: "m.room.message", Sender: f.user, Detached: true,
+				PrevEvents: latest, Content: map[string]any{"msgtype": "m.text", "body": "marker after " + tc.name}})
+			verdict := f.p.Send(t, f.hs, e, marker)
+			// The server handles a room's PDUs in order, so once the marker reached alice the
+			// event has been handled too (its /send verdict may come before the handling).
+			waitDelivered(t, f.alice, f.room.ID, marker.ID, "the marker sent after the "+tc.name+" event")
+			res := f.alice.GetEvent(t, f.room.ID, e.ID)
+			if res.StatusCode != 200 {
+				if tc.name == "fractional" {
+					spec.Choice(t, "TIME-5", fmt.Sprintf("fractional duration_ms: PDU refused as non-canonical JSON (send verdict %q; GET /event %d)", verdict[e.ID], res.StatusCode))
+					return
+				}
+				t.Fatalf("the event with a %s sticky object was not delivered (send verdict %q, GET /event: %s); it must be handled as an ordinary event", tc.name, verdict[e.ID], res)
+			}
+			spec.Choice(t, "TIME-5", tc.name+": delivered as an event")
+			requireNotSticky(t, f.alice, f.room.ID, e.ID, tc.name+" sticky object")
+			if ev, _, _ := stickyNow(t, f.alice, f.room.ID, control.ID); !ev.Exists() {
+				t.Fatalf("control: the valid sticky event %s left the sticky section, so its absence proves nothing", control.ID)
+			}
+		})
+	}
+}
