@@ -1,38 +1,57 @@
 // Command stickler-report reads the `go test -json` stream of a conformance run (standard
-// input or a saved results.json), judges it against an image's expectations, prints the
-// summary, writes the report files, and exits 0 only when every outcome is as expected.
+// input or a saved results.json), judges it against an image's expectations, writes the
+// report files, prints the summary, and exits 0 only when every outcome is as expected.
 //
 //	go test -json ./tests/... | stickler-report -expectations FILE -dir DIR -live
 //	stickler-report -expectations FILE -dir DIR reports/results.json
+//
+// With -dir it writes DIR/results.json (the stream as read), DIR/summary.json (keyed by
+// requirement ID), DIR/junit.xml and DIR/report.html (self-contained). The last line printed
+// is always `stickler: N passed, N failed, N skipped`.
+//
+// Exit codes: 0 every outcome as expected; 1 some test failed the run (or the stream held no
+// test); 2 the tool could not do its work (bad flag, unreadable file, report not written).
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"stickler/helpers/report"
 )
 
 func main() {
-	expFile := flag.String("expectations", "", "expectations file of the image under test (TestName fail|skip reason)")
-	dir := flag.String("dir", "", "directory for results.json and the report files (none when empty)")
-	live := flag.Bool("live", false, "print each test's outcome as it finishes")
-	flag.Parse()
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("stickler-report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	expFile := fs.String("expectations", "", "expectations file of the image under test (TestName fail|skip reason)")
+	dir := fs.String("dir", "", "directory for results.json and the report files (none when empty)")
+	live := fs.Bool("live", false, "print each test's outcome as it finishes")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "stickler-report:", err)
+		return 2
+	}
 
 	exp, err := report.LoadExpectations(*expFile)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "stickler-report:", err)
-		os.Exit(2)
+		return fail(err)
 	}
-	var in io.Reader = os.Stdin
-	if flag.NArg() > 0 {
-		f, err := os.Open(flag.Arg(0))
+	in := stdin
+	if fs.NArg() > 0 {
+		f, err := os.Open(fs.Arg(0))
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "stickler-report:", err)
-			os.Exit(2)
+			return fail(err)
 		}
 		defer f.Close()
 		in = f
@@ -41,32 +60,73 @@ func main() {
 	if *live {
 		onEvent = func(t *report.Test, action string) {
 			v := exp.Judge(t)
-			fmt.Printf("%-16s %s (%.1fs)\n", v, t.Name, t.Elapsed.Seconds())
+			fmt.Fprintf(stdout, "%-16s %s (%.1fs)\n", v, t.Name, t.Elapsed.Seconds())
 		}
 	}
 	res, err := report.Read(in, onEvent)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "stickler-report: reading the test stream:", err)
-		os.Exit(2)
+		return fail(fmt.Errorf("reading the test stream: %w", err))
 	}
+
+	status := 0
 	if *dir != "" {
-		if err := os.MkdirAll(*dir, 0o755); err != nil {
-			fmt.Fprintln(os.Stderr, "stickler-report:", err)
-			os.Exit(2)
+		names := getenv("STICKLER_NAMES")
+		if names == "" {
+			names = "unstable"
 		}
-		if flag.NArg() == 0 || filepath.Clean(flag.Arg(0)) != filepath.Join(*dir, "results.json") {
-			if err := os.WriteFile(filepath.Join(*dir, "results.json"), res.Raw, 0o644); err != nil {
-				fmt.Fprintln(os.Stderr, "stickler-report:", err)
-				os.Exit(2)
-			}
+		meta := report.Meta{Image: getenv("COMPLEMENT_BASE_IMAGE"), Names: names, Expectations: *expFile, Generated: time.Now()}
+		if err := writeFiles(*dir, fs.Arg(0), res, report.Summarize(res, exp, meta)); err != nil {
+			fmt.Fprintln(stderr, "stickler-report: writing the report:", err)
+			status = 2
+		} else {
+			fmt.Fprintf(stdout, "\nreport: %s (also junit.xml, summary.json, results.json there)\n", filepath.Join(*dir, "report.html"))
 		}
 	}
-	c := report.WriteTerminal(os.Stdout, res, exp)
 	if len(res.Tests) == 0 {
-		fmt.Println("stickler-report: the stream held no test at all")
-		os.Exit(1)
+		fmt.Fprintln(stdout, "stickler-report: the stream held no test at all")
 	}
-	if c.Failed+c.UnexpectedPass+c.Unfinished > 0 {
-		os.Exit(1)
+	c := report.WriteTerminal(stdout, res, exp)
+	switch {
+	case status != 0:
+		return status
+	case len(res.Tests) == 0, c.Failed+c.UnexpectedPass+c.Unfinished > 0:
+		return 1
 	}
+	return 0
+}
+
+// writeFiles writes the report files into dir; the stream is copied to results.json unless
+// it was read from there.
+func writeFiles(dir, input string, res *report.Results, s *report.Summary) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if input == "" || !sameFile(input, filepath.Join(dir, "results.json")) {
+		if err := os.WriteFile(filepath.Join(dir, "results.json"), res.Raw, 0o644); err != nil {
+			return err
+		}
+	}
+	for name, write := range map[string]func(io.Writer, *report.Summary) error{
+		"summary.json": report.WriteJSON,
+		"junit.xml":    report.WriteJUnit,
+		"report.html":  report.WriteHTML,
+	} {
+		var b bytes.Buffer
+		if err := write(&b, s); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	if err1 != nil || err2 != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return os.SameFile(fa, fb)
 }

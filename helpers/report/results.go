@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"stickler/helpers/spec"
+	"stickler/helpers/timeline"
 )
 
 // event is one line of `go test -json` (test2json).
@@ -35,6 +36,10 @@ type Test struct {
 	SkipWhy  string
 	Started  time.Time
 	Finished time.Time
+	Timeline []timeline.Record // from timeline.* calls, in log order
+
+	pending  string // output after the last newline (test2json splits long lines)
+	lastSaid string // the last plain log line, the reason of a t.Skip without "skipped: "
 }
 
 // Results are all tests of a run, in the order they started.
@@ -79,8 +84,12 @@ func Read(r io.Reader, onEvent func(*Test, string)) (*Results, error) {
 		switch ev.Action {
 		case "output":
 			t.Output = append(t.Output, ev.Output)
-			t.scan(ev.Output)
+			t.feed(ev.Output)
 		case "pass", "fail", "skip":
+			t.flush()
+			if ev.Action == "skip" && t.SkipWhy == "" {
+				t.SkipWhy = t.lastSaid
+			}
 			t.Outcome = ev.Action
 			t.Elapsed = time.Duration(ev.Elapsed * float64(time.Second))
 			t.Finished = ev.Time
@@ -90,12 +99,10 @@ func Read(r io.Reader, onEvent func(*Test, string)) (*Results, error) {
 		}
 	}
 	res.Raw = []byte(raw.String())
-	// A package that failed with no failing test (panic, timeout, build error) must show.
-	for pkg, outcome := range res.Packages {
-		if p := res.byKey[pkg+"\x00(package)"]; p != nil && outcome == "fail" {
-			p.Outcome = "fail"
-		}
+	for _, t := range res.Tests {
+		t.flush()
 	}
+	res.explainPackageFailures()
 	return res, sc.Err()
 }
 
@@ -110,8 +117,38 @@ func (r *Results) test(pkg, name string, at time.Time) *Test {
 	return t
 }
 
+// feed takes one output chunk and scans every whole line in it. test2json cuts lines longer
+// than its limit into several output events, so a marker line may arrive in pieces.
+func (t *Test) feed(chunk string) {
+	t.pending += chunk
+	for {
+		i := strings.IndexByte(t.pending, '\n')
+		if i < 0 {
+			return
+		}
+		t.scan(t.pending[:i])
+		t.pending = t.pending[i+1:]
+	}
+}
+
+// flush scans what is left without a newline.
+func (t *Test) flush() {
+	if t.pending != "" {
+		t.scan(t.pending)
+		t.pending = ""
+	}
+}
+
 // scan picks the suite's markers out of one output line.
 func (t *Test) scan(line string) {
+	if r, ok := timeline.Parse(line); ok {
+		t.Timeline = append(t.Timeline, r)
+		return
+	}
+	if s := strings.TrimSpace(line); s != "" && !strings.HasPrefix(s, "=== ") && !strings.HasPrefix(s, "--- ") &&
+		!strings.Contains(s, spec.CoversMarker) && !strings.Contains(s, spec.ChoiceMarker) {
+		t.lastSaid = stripLocation(s)
+	}
 	if i := strings.Index(line, spec.CoversMarker); i >= 0 {
 		t.Covers = append(t.Covers, strings.Fields(line[i+len(spec.CoversMarker):])...)
 	}
@@ -147,4 +184,74 @@ func (r *Results) ByRequirement() []Requirement {
 		out = append(out, Requirement{Requirement: req, Tests: ts})
 	}
 	return out
+}
+
+// stripLocation removes the "file_test.go:12: " prefix testing puts before a log line.
+func stripLocation(s string) string {
+	if i := strings.Index(s, ": "); i > 0 {
+		loc := s[:i]
+		if j := strings.LastIndexByte(loc, ':'); j > 0 && strings.HasSuffix(loc[:j], ".go") && !strings.ContainsAny(loc, " \t") {
+			return s[i+2:]
+		}
+	}
+	return s
+}
+
+// Leaves are the tests the counts are made of: tests without subtests, and parents that
+// failed on their own (not through a subtest). Their order is the stream's.
+func (r *Results) Leaves(v map[*Test]Verdict) []*Test {
+	var out []*Test
+	for _, t := range r.Tests {
+		if !r.hasChildren(t) || ((v[t] == Failed || v[t] == Unfinished) && !r.anyChildFailed(t)) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// explainPackageFailures deals with the package-level output kept as "(package)": a package
+// that failed with no test to blame (a panic outside tests, a build error) shows as a failed
+// "(package)" test; a package whose failure its own tests explain does not count twice, and
+// its output (e.g. "panic: test timed out") goes to the tests that never finished.
+func (r *Results) explainPackageFailures() {
+	var drop []*Test
+	for _, p := range r.Tests {
+		if p.Name != "(package)" {
+			continue
+		}
+		if r.Packages[p.Package] == "pass" {
+			drop = append(drop, p)
+			continue
+		}
+		explained := false
+		for _, t := range r.Tests {
+			if t.Package != p.Package || t == p || strings.HasPrefix(t.Name, "(") {
+				continue
+			}
+			switch t.Outcome {
+			case "":
+				t.Output = append(t.Output, "    --- the package's own output when it ended:\n")
+				for _, l := range p.Output {
+					t.Output = append(t.Output, "    "+l)
+				}
+				explained = true
+			case "fail":
+				explained = true
+			}
+		}
+		if explained {
+			drop = append(drop, p)
+		} else {
+			p.Outcome = "fail"
+		}
+	}
+	for _, d := range drop {
+		delete(r.byKey, d.Package+"\x00"+d.Name)
+		for i, t := range r.Tests {
+			if t == d {
+				r.Tests = append(r.Tests[:i], r.Tests[i+1:]...)
+				break
+			}
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"stickler/helpers/spec"
+	"stickler/helpers/timeline"
 )
 
 // WriteTerminal prints the summary people read at the end of a run: one line per requirement
@@ -106,7 +107,13 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 		case Unfinished:
 			fmt.Fprintf(w, "--- %s never finished (timeout or crash); its output:\n%s", t.Name, indent(t.Output, 60))
 		default:
-			fmt.Fprintf(w, "--- FAIL %s (%v)\n%s", t.Name, t.Elapsed.Round(1e7), indent(t.Output, 60))
+			fmt.Fprintf(w, "--- FAIL %s (%v)\n", t.Name, t.Elapsed.Round(1e7))
+			for _, d := range t.Timeline {
+				if d.Kind == timeline.KindDiverged {
+					fmt.Fprintf(w, "    %s diverged: %s\n", d.Client, d.Text)
+				}
+			}
+			fmt.Fprint(w, indent(t.Output, 60))
 		}
 	}
 	c := r.Count(v)
@@ -136,12 +143,17 @@ func requirementState(q Requirement, v map[*Test]Verdict) string {
 	return state
 }
 
-// indent keeps the last n output lines of a test, without the marker lines.
-func indent(lines []string, n int) string {
+// indent keeps the last n output lines of a test, without the marker lines (a marker line
+// may have reached the stream in several pieces, so the output is joined first).
+func indent(chunks []string, n int) string {
 	var keep []string
-	for _, l := range lines {
-		if strings.Contains(l, spec.CoversMarker) || strings.HasPrefix(l, "=== ") {
+	for _, l := range strings.SplitAfter(strings.Join(chunks, ""), "\n") {
+		if l == "" || strings.Contains(l, spec.CoversMarker) || strings.Contains(l, spec.ChoiceMarker) ||
+			strings.Contains(l, timeline.Marker) || strings.HasPrefix(l, "=== ") {
 			continue
+		}
+		if !strings.HasSuffix(l, "\n") {
+			l += "\n"
 		}
 		keep = append(keep, l)
 	}

@@ -103,14 +103,26 @@ func Begin(t testing.TB, server string, kind FaultKind) (end func()) {
 // MapState records what a client's map holds now, as a short summary (stickymap's Summary).
 func MapState(t testing.TB, client, summary string) {
 	t.Helper()
-	log(t, Record{Kind: KindMap, At: time.Now().UnixMilli(), Client: client, Text: summary})
+	MapStateAt(t, client, time.Now(), summary)
+}
+
+// MapStateAt is MapState at a given time (for tests that read the map on a fake clock).
+func MapStateAt(t testing.TB, client string, at time.Time, summary string) {
+	t.Helper()
+	log(t, Record{Kind: KindMap, At: at.UnixMilli(), Client: client, Text: summary})
 }
 
 // Diverged records that a client's map is not what it should be, and why, in words a reader
 // of the report understands without the logs (stickymap's Diff gives them).
 func Diverged(t testing.TB, client, why string) {
 	t.Helper()
-	log(t, Record{Kind: KindDiverged, At: time.Now().UnixMilli(), Client: client, Text: why})
+	DivergedAt(t, client, time.Now(), why)
+}
+
+// DivergedAt is Diverged at a given time.
+func DivergedAt(t testing.TB, client string, at time.Time, why string) {
+	t.Helper()
+	log(t, Record{Kind: KindDiverged, At: at.UnixMilli(), Client: client, Text: why})
 }
 
 // Mark records a named instant, drawn as a vertical line (e.g. the proposal's times A and B).

@@ -1,0 +1,184 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// JUnit XML, in the shape CI systems read (Jenkins, GitLab, GitHub test-report actions):
+// one <testsuite> per Go package, one <testcase> per counted test. Verdicts map as
+//
+//	pass             no child element
+//	fail             <failure type="failure">
+//	unexpected-pass  <failure type="unexpected-pass"> (the expectations file must be updated)
+//	unfinished       <error type="unfinished"> (timeout or crash)
+//	expected-fail    <skipped message="expected failure: REASON"> (as pytest reports xfail)
+//	skip             <skipped message="REASON">
+//
+// so the JUnit totals fail exactly when the run fails.
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr,omitempty"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+	seconds    float64
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name       string          `xml:"name,attr"`
+	Classname  string          `xml:"classname,attr"`
+	Time       string          `xml:"time,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Failure    *junitProblem   `xml:"failure,omitempty"`
+	Error      *junitProblem   `xml:"error,omitempty"`
+	Skipped    *junitProblem   `xml:"skipped,omitempty"`
+	SystemOut  string          `xml:"system-out,omitempty"`
+}
+
+type junitProblem struct {
+	Type    string `xml:"type,attr,omitempty"`
+	Message string `xml:"message,attr"`
+	Body    string `xml:",chardata"`
+}
+
+// WriteJUnit writes the run as JUnit XML.
+func WriteJUnit(w io.Writer, s *Summary) error {
+	suites := junitSuites{Name: "stickler"}
+	byPkg := map[string]*junitSuite{}
+	var order []string
+	var total float64
+	for _, t := range s.Tests {
+		if !t.Counted {
+			continue
+		}
+		pkg := t.Package
+		if pkg == "" {
+			pkg = "(build)"
+		}
+		su := byPkg[pkg]
+		if su == nil {
+			su = &junitSuite{Name: pkg}
+			if s.Meta.Image != "" {
+				su.Properties = append(su.Properties, junitProperty{"image", s.Meta.Image})
+			}
+			if s.Meta.Expectations != "" {
+				su.Properties = append(su.Properties, junitProperty{"expectations", s.Meta.Expectations})
+			}
+			if !s.Meta.Generated.IsZero() {
+				su.Timestamp = s.Meta.Generated.UTC().Format("2006-01-02T15:04:05")
+			}
+			byPkg[pkg] = su
+			order = append(order, pkg)
+		}
+		secs := float64(t.ElapsedMS) / 1000
+		c := junitCase{Name: t.Name, Classname: pkg, Time: fmt.Sprintf("%.3f", secs)}
+		for _, id := range t.Covers {
+			c.Properties = append(c.Properties, junitProperty{"requirement", id})
+		}
+		for _, ch := range sortedChoices(t.Choices) {
+			c.Properties = append(c.Properties, junitProperty{"choice:" + ch.Test, ch.Behaviour})
+		}
+		su.Tests++
+		switch t.Verdict {
+		case Failed:
+			su.Failures++
+			c.Failure = &junitProblem{Type: "failure", Message: firstLine(failureMessage(t)), Body: failureBody(t)}
+		case UnexpectedPass:
+			su.Failures++
+			c.Failure = &junitProblem{Type: "unexpected-pass", Message: fmt.Sprintf("passed, but the expectations file says it fails (%s): remove that line", t.Expectation.Reason)}
+		case Unfinished:
+			su.Errors++
+			c.Error = &junitProblem{Type: "unfinished", Message: "never finished (timeout or crash)", Body: t.Failure}
+		case ExpectedFail:
+			su.Skipped++
+			msg := "expected failure"
+			if t.Expectation != nil {
+				msg += ": " + t.Expectation.Reason
+			}
+			c.Skipped = &junitProblem{Message: msg}
+			c.SystemOut = t.Failure
+		case Skipped, ExpectedSkip:
+			su.Skipped++
+			c.Skipped = &junitProblem{Message: t.SkipReason}
+		}
+		su.Cases = append(su.Cases, c)
+		su.seconds += secs
+		total += secs
+	}
+	for _, pkg := range order {
+		su := byPkg[pkg]
+		su.Time = fmt.Sprintf("%.3f", su.seconds)
+		suites.Tests += su.Tests
+		suites.Failures += su.Failures
+		suites.Errors += su.Errors
+		suites.Skipped += su.Skipped
+		suites.Suites = append(suites.Suites, *su)
+	}
+	suites.Time = fmt.Sprintf("%.3f", total)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(suites); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// failureMessage is the most telling line of a failure: a divergence, else the first line
+// the test logged that looks like an error, else the last line.
+func failureMessage(t TestSummary) string {
+	if len(t.Diverged) > 0 {
+		return fmt.Sprintf("%s diverged: %s", t.Diverged[0].Client, t.Diverged[0].Why)
+	}
+	lines := strings.Split(strings.TrimSpace(t.Failure), "\n")
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasPrefix(l, "---") && !strings.HasPrefix(l, "...") {
+			return stripLocation(l)
+		}
+	}
+	return "failed"
+}
+
+func failureBody(t TestSummary) string {
+	var b strings.Builder
+	for _, d := range t.Diverged {
+		fmt.Fprintf(&b, "%s diverged: %s\n", d.Client, d.Why)
+	}
+	b.WriteString(t.Failure)
+	return b.String()
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
