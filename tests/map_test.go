@@ -1,0 +1,345 @@
+package tests
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"stickler/helpers/client"
+	"stickler/helpers/deploy"
+	"stickler/helpers/spec"
+	"stickler/helpers/stickymap"
+	"stickler/helpers/timeline"
+)
+
+// mapWait bounds how long clients may take to converge once every server can reach every
+// other: federation on a loaded two-core machine plus the image's short retry backoff.
+const mapWait = 45 * time.Second
+
+// threeServerRoom returns the shared three-server deployment with a room made on hs1 and
+// joined from hs2 and hs3, and one user per server (the room's members).
+func threeServerRoom(t *testing.T, d *deploy.Deployment) (room string, users []*client.Client) {
+	t.Helper()
+	for _, s := range d.Servers {
+		requireSticky(t, s)
+	}
+	for i, s := range d.Servers {
+		users = append(users, newUser(t, s, fmt.Sprintf("u%d", i+1)))
+	}
+	room = users[0].CreateRoom(t, client.PublicRoom(""))
+	for _, u := range users[1:] {
+		u.JoinRoom(t, room, d.Servers[0].Name)
+	}
+	return room, users
+}
+
+// observersFor makes two observers per user: the user's device over /sync and a second
+// device over Sliding Sync, and takes their initial syncs.
+func observersFor(t *testing.T, users []*client.Client, servers []*deploy.Server, room string, rule stickymap.Rule) []*observer {
+	t.Helper()
+	var obs []*observer
+	for i, u := range users {
+		second := u.Login(t)
+		obs = append(obs,
+			newObserver(t, fmt.Sprintf("%s dev1@%s", localpart(u), servers[i].Name), u, "sync", room, rule),
+			newObserver(t, fmt.Sprintf("%s dev2@%s", localpart(u), servers[i].Name), second, "sliding", room, rule))
+	}
+	for _, o := range obs {
+		o.poll(t, 0)
+	}
+	return obs
+}
+
+func localpart(c *client.Client) string {
+	s := strings.TrimPrefix(c.UserID, "@")
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// Clients on every server, fed only by their own server, compute the same map after
+// interleaved writes from several users and devices on several servers.
+func TestMapConvergesAcrossServers(t *testing.T) {
+	spec.Covers(t, "MAP-1")
+	t.Parallel()
+	d := deploy.Shared(t, 3)
+	room, users := threeServerRoom(t, d)
+	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
+	w := newWriter(stickymap.RuleLatest, users[0].Names)
+	devices := []*client.Client{}
+	for _, o := range obs {
+		devices = append(devices, o.c)
+	}
+	// Several rounds; in each, every device writes k1, and some write k2, with durations that
+	// make a later but shorter write lose under the latest rule.
+	durations := []time.Duration{180 * time.Second, 120 * time.Second, 240 * time.Second}
+	for round := 0; round < 3; round++ {
+		for i, c := range devices {
+			server := d.Servers[i/2].Name
+			w.write(t, c, server, room, "k1", fmt.Sprintf("r%d-d%d", round, i), durations[(round+i)%len(durations)])
+			if (round+i)%2 == 0 {
+				w.write(t, c, server, room, "k2", fmt.Sprintf("r%d-d%d", round, i), durations[(round+2*i)%len(durations)])
+			}
+		}
+	}
+	waitConverged(t, obs, w.oracle, mapWait, fmt.Sprintf("%d writes from %d devices on %d servers", len(w.sent), len(devices), len(d.Servers)))
+}
+
+// A write whose content holds only the sticky key removes the entry, on every server.
+func TestMapRemovalConverges(t *testing.T) {
+	spec.Covers(t, "MAP-5")
+	t.Parallel()
+	d := deploy.Shared(t, 3)
+	room, users := threeServerRoom(t, d)
+	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
+	w := newWriter(stickymap.RuleLatest, users[0].Names)
+	for i, u := range users {
+		w.write(t, u, d.Servers[i].Name, room, "k", "present", 300*time.Second)
+	}
+	waitConverged(t, obs, w.oracle, mapWait, "three writes (control: the entries exist everywhere)")
+	// Remove two of the three entries (same duration, later timestamp: the removal wins).
+	for i, u := range users[:2] {
+		w.write(t, u, d.Servers[i].Name, room, "k", "", 300*time.Second)
+	}
+	waitConverged(t, obs, w.oracle, mapWait, "two removals")
+	for _, o := range obs {
+		if n := len(o.m.State()); n != 1 {
+			t.Fatalf("%s: expected exactly one entry left after two removals, map: %s", o.name, o.m.Summary())
+		}
+	}
+}
+
+// mapSeeds are the schedules CI runs for MAP-2; STICKLER_MAP_SEED replays one exactly.
+var mapSeeds = []int64{1, 2}
+
+// Clients converge after schedules that mix writes with partitions, a pause and a restart,
+// once every server is back while the entries are unexpired.
+func TestMapConvergesAfterFaults(t *testing.T) {
+	seeds := mapSeeds
+	if s := os.Getenv("STICKLER_MAP_SEED"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("STICKLER_MAP_SEED=%q: want an integer", s)
+		}
+		seeds = []int64{n}
+	}
+	t.Parallel()
+	d := deploy.Deploy(t, 3) // its own servers: this test cuts them off
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
+			spec.Covers(t, "MAP-2")
+			t.Logf("schedule seed %d (replay: STICKLER_MAP_SEED=%d ./run.sh -run 'TestMapConvergesAfterFaults')", seed, seed)
+			runFaultSchedule(t, d, seed)
+		})
+	}
+}
+
+// runFaultSchedule plays one generated schedule and checks convergence afterwards.
+func runFaultSchedule(t *testing.T, d *deploy.Deployment, seed int64) {
+	rng := rand.New(rand.NewSource(seed))
+	room, users := threeServerRoom(t, d)
+	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
+	w := newWriter(stickymap.RuleLatest, users[0].Names)
+	healAll := func() {
+		for _, s := range d.Servers {
+			_ = s.Heal()
+		}
+	}
+	t.Cleanup(healAll)
+
+	// A fault takes one server out for a few writes; at most one fault at a time.
+	type fault struct {
+		kind  timeline.FaultKind
+		srv   int
+		left  int // writes left before it ends
+		start time.Time
+	}
+	var cur *fault
+	down := func(i int) bool { return cur != nil && cur.srv == i && cur.kind != timeline.Partition }
+	end := func() {
+		s := d.Servers[cur.srv]
+		var err error
+		switch cur.kind {
+		case timeline.Partition:
+			err = s.Heal()
+		case timeline.Pause:
+			err = s.Unpause()
+		case timeline.Crash:
+			err = s.Start()
+		}
+		if err != nil {
+			t.Fatalf("ending the %s of %s: %v", cur.kind, s.Name, err)
+		}
+		timeline.Fault(t, s.Name, cur.kind, cur.start, time.Now())
+		t.Logf("step: %s of %s ends", cur.kind, s.Name)
+		cur = nil
+	}
+	kinds := []timeline.FaultKind{timeline.Partition, timeline.Partition, timeline.Pause, timeline.Crash}
+	for step := 0; step < 10; step++ {
+		if cur == nil && rng.Intn(3) == 0 {
+			cur = &fault{kind: kinds[rng.Intn(len(kinds))], srv: rng.Intn(3), left: 1 + rng.Intn(3), start: time.Now()}
+			s := d.Servers[cur.srv]
+			var err error
+			switch cur.kind {
+			case timeline.Partition:
+				err = s.Partition()
+			case timeline.Pause:
+				err = s.Pause()
+			case timeline.Crash:
+				err = s.Crash()
+			}
+			if err != nil {
+				t.Fatalf("starting a %s of %s: %v", cur.kind, s.Name, err)
+			}
+			t.Logf("step %d: %s of %s for %d write(s)", step, cur.kind, s.Name, cur.left)
+			continue
+		}
+		// A write from a device whose server is up.
+		var candidates []int
+		for i := range obs {
+			if !down(i / 2) {
+				candidates = append(candidates, i)
+			}
+		}
+		i := candidates[rng.Intn(len(candidates))]
+		key := fmt.Sprintf("k%d", 1+rng.Intn(2))
+		dur := time.Duration(120+60*rng.Intn(3)) * time.Second // outlives the test: no expiry here
+		id := w.write(t, obs[i].c, d.Servers[i/2].Name, room, key, fmt.Sprintf("s%d", step), dur)
+		t.Logf("step %d: %s writes %s (%v) = %s", step, obs[i].name, key, dur, id)
+		for j, o := range obs {
+			if !down(j / 2) {
+				o.poll(t, 0)
+			}
+		}
+		if cur != nil {
+			if cur.left--; cur.left == 0 {
+				end()
+			}
+		}
+	}
+	if cur != nil {
+		end()
+	}
+	waitConverged(t, obs, w.oracle, mapWait, fmt.Sprintf("schedule seed %d healed", seed))
+}
+
+// The proposal's two lifetime diagrams with real servers: partial delivery made by cutting hs3
+// off. With equal durations, at time B every client is in {_, S'}. With a shorter S', the
+// seed's rule leaves clients in {_, S} at B: the divergence the proposal warns about, reported
+// (not failed); the latest rule's result is reported beside it.
+func TestMapOverwriteDiagrams(t *testing.T) {
+	t.Parallel()
+	d := deploy.Deploy(t, 3) // its own servers: this test cuts hs3 off
+	for _, tc := range []struct {
+		name        string
+		sDur, sDur2 time.Duration
+	}{
+		{"same-duration", 8 * time.Second, 8 * time.Second},
+		{"shorter-overwrite", 12 * time.Second, 3 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec.Covers(t, "MAP-4")
+			room, users := threeServerRoom(t, d)
+			alice, bob, carol := users[0], users[1], users[2]
+			seed := stickymap.RuleSeed
+			// Each client twice: one map per tie-break rule.
+			bobObs := []*observer{newObserver(t, "bob@hs2 latest-rule", bob, "sync", room, stickymap.RuleLatest), newObserver(t, "bob@hs2 seed-rule", bob.Login(t), "sync", room, seed)}
+			carolObs := []*observer{newObserver(t, "carol@hs3 latest-rule", carol, "sync", room, stickymap.RuleLatest), newObserver(t, "carol@hs3 seed-rule", carol.Login(t), "sync", room, seed)}
+			all := append(append([]*observer{}, bobObs...), carolObs...)
+			for _, o := range all {
+				o.poll(t, 0)
+			}
+			w := newWriter(stickymap.RuleLatest, alice.Names)
+			t0 := time.Now()
+			s := w.write(t, alice, "hs1", room, "k", "S", tc.sDur)
+			waitSeen(t, all, s)
+			hs3 := d.Server("hs3")
+			if err := hs3.Partition(); err != nil {
+				t.Fatal(err)
+			}
+			endCut := timeline.Begin(t, "hs3", timeline.Partition)
+			defer func() { _ = hs3.Heal(); endCut() }()
+			s2 := w.write(t, alice, "hs1", room, "k", "S'", tc.sDur2)
+			waitSeen(t, bobObs, s2)
+			timeline.Mark(t, "A", time.Now())
+			for _, o := range all {
+				o.poll(t, 0)
+			}
+			stateA := states(all)
+			t.Logf("time A: %s", stateA)
+
+			// Time B: after the earlier of the two ends that separates the cases.
+			var b time.Time
+			if tc.sDur2 >= tc.sDur {
+				b = t0.Add(tc.sDur + time.Second) // S has expired, S' has not
+			} else {
+				b = time.UnixMilli(gjsonOrigin(t, alice, room, s2)).Add(tc.sDur2 + time.Second) // S' has expired, S has not
+			}
+			time.Sleep(time.Until(b)) // lets real time pass to the diagram's instant B
+			timeline.Mark(t, "B", time.Now())
+			for _, o := range all {
+				o.poll(t, 0)
+			}
+			stateB := states(all)
+			t.Logf("time B: %s", stateB)
+			for _, o := range all {
+				timeline.MapState(t, o.name, o.m.Summary())
+			}
+			if tc.sDur2 >= tc.sDur {
+				// MUST: nobody may still hold S at B.
+				for _, o := range all {
+					if e, ok := o.m.State()[keyOf(alice, room)]; ok && e.EventID == s {
+						timeline.Diverged(t, o.name, "still holds S after S expired")
+						t.Errorf("%s (rule %v) still holds S (%s) at time B, after S expired; expected nothing or S'", o.name, o.m.Rule(), s)
+					}
+				}
+				return
+			}
+			spec.Choice(t, "MAP-4", "shorter overwrite at B: "+stateB)
+		})
+	}
+}
+
+func gjsonOrigin(t *testing.T, c *client.Client, room, id string) int64 {
+	t.Helper()
+	return c.GetEvent(t, room, id).JSON.Get("origin_server_ts").Int()
+}
+
+func keyOf(sender *client.Client, room string) stickymap.Key {
+	return stickymap.Key{RoomID: room, Sender: sender.UserID, Type: mapType, StickyKey: "k"}
+}
+
+// states describes each observer's value of every key ("_" for nothing).
+func states(obs []*observer) string {
+	var parts []string
+	for _, o := range obs {
+		st := o.m.State()
+		v := "_"
+		for _, e := range st {
+			v = gjson.Get(e.Content, "value").Str
+		}
+		parts = append(parts, fmt.Sprintf("%s=%s", o.name, v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// waitSeen polls the observers until each was delivered the event.
+func waitSeen(t *testing.T, obs []*observer, id string) {
+	t.Helper()
+	deadline := time.Now().Add(client.DefaultWait)
+	for _, o := range obs {
+		for !o.seen[id] {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s was not delivered %s within %v", o.name, id, client.DefaultWait)
+			}
+			o.poll(t, 500*time.Millisecond)
+		}
+	}
+}
