@@ -42,7 +42,7 @@ echo "run.sh: suite against $COMPLEMENT_BASE_IMAGE (names: ${STICKLER_NAMES:-uns
 tool=$(mktemp -d)/stickler-report
 go build -o "$tool" ./cmd/stickler-report || die "building cmd/stickler-report failed"
 
-go test -json -count=1 -timeout "${STICKLER_TIMEOUT:-45m}" ./tests/... "$@" \
+go test -json -count=1 -timeout "${STICKLER_TIMEOUT:-45m}" -parallel "${STICKLER_PARALLEL:-6}" ./tests/... "$@" \
   | "$tool" -live -expectations "$expectations" -dir "$report_dir"
 status=$?
 

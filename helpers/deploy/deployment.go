@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -251,8 +252,20 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startAndWait starts the container and waits until it answers /versions with 200.
+// startSlots bounds how many servers start at once. A homeserver's start is CPU-bound (seconds
+// of Python imports and schema setup); on a two-core machine a dozen starting together would
+// each take a minute and miss the spawn timeout, while queued they take the same total time.
+var startSlots = make(chan struct{}, max(2, runtime.NumCPU()))
+
+// startAndWait starts the container and waits until it answers /versions with 200. The spawn
+// timeout counts from the container's start, not from the wait for a start slot.
 func (s *Server) startAndWait(ctx context.Context) error {
+	select {
+	case startSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-startSlots }()
 	if err := s.dep.docker.ContainerStart(ctx, s.ContainerID, container.StartOptions{}); err != nil {
 		return fmt.Errorf("starting %s: %w", s.Name, err)
 	}
