@@ -1,5 +1,3 @@
-//go:build stickler_wip_peer
-
 package tests
 
 import (
@@ -22,10 +20,10 @@ const (
 	// peerWait bounds a wait for federation traffic between a container and the peer, or for
 	// a remote event to reach a client: long enough for a loaded two-core machine.
 	peerWait = client.DefaultWait
-	// peerLatency is how much of a sticky lifetime may be used up between the peer building
-	// an event and a client reading the remaining time of it (send, processing, /sync). The
-	// servers and the peer share this machine's clock, so there is no skew to allow for.
-	peerLatency = 2500 * time.Millisecond
+	// peerReadSlack is how far below the ideal a remaining time may be, beyond the time the
+	// test itself measured since sending: the server reads its clock before answering /sync,
+	// the test after. The servers and the peer share this machine's clock, so no skew.
+	peerReadSlack = 500 * time.Millisecond
 	// peerExpiryGrace is how long after the computed end an event may still be served as
 	// sticky: the server's expiry is real time checked at request time, plus request latency.
 	peerExpiryGrace = 1500 * time.Millisecond
@@ -98,9 +96,10 @@ func stickyNow(t *testing.T, c *client.Client, roomID, eventID string) (ev gjson
 	return ev, remaining, hasRemaining
 }
 
-// requireStickyFor checks that the event is sticky now with a remaining time that is at most
-// want and no less than want minus the latency allowance.
-func requireStickyFor(t *testing.T, c *client.Client, roomID, eventID string, want time.Duration, why string) {
+// requireStickyFor checks that the event is sticky now with a remaining time of at most want
+// (its lifetime as of when the test built it, at since) and at least want minus the time that
+// has passed since then (and a little slack).
+func requireStickyFor(t *testing.T, c *client.Client, roomID, eventID string, want time.Duration, since time.Time, why string) {
 	t.Helper()
 	ev, rem, ok := stickyNow(t, c, roomID, eventID)
 	if !ev.Exists() {
@@ -109,7 +108,7 @@ func requireStickyFor(t *testing.T, c *client.Client, roomID, eventID string, wa
 	if !ok {
 		t.Fatalf("%s: the sticky event has no unsigned.%s: %s", why, c.Names.RemainingField, ev.Raw)
 	}
-	lo, hi := (want - peerLatency).Milliseconds(), want.Milliseconds()
+	lo, hi := (want - time.Since(since) - peerReadSlack).Milliseconds(), want.Milliseconds()
 	if rem > hi || rem < lo {
 		t.Fatalf("%s: expected the remaining time in [%d, %d] ms, got %d: %s", why, lo, hi, rem, ev.Raw)
 	}
@@ -135,10 +134,10 @@ func TestPeerStickyWindowFromOriginTS(t *testing.T) {
 	t.Parallel()
 	f := newPeerFixture(t, 1, nil)
 	const life = 4 * time.Second
-	e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.p.StickyFor(life), 0)
 	sent := time.Now()
+	e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.p.StickyFor(life), 0)
 	waitDelivered(t, f.alice, f.room.ID, e.ID, "the peer's sticky event at alice")
-	requireStickyFor(t, f.alice, f.room.ID, e.ID, life, "right after arrival")
+	requireStickyFor(t, f.alice, f.room.ID, e.ID, life, sent, "right after arrival")
 	time.Sleep(time.Until(sent.Add(life + peerExpiryGrace))) // let the lifetime pass
 	requireNotSticky(t, f.alice, f.room.ID, e.ID, "after its duration")
 }
@@ -151,10 +150,10 @@ func TestPeerFutureOriginTSDoesNotExtend(t *testing.T) {
 	t.Parallel()
 	f := newPeerFixture(t, 1, nil)
 	const life = 4 * time.Second
-	e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.p.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
 	sent := time.Now()
+	e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.p.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
 	waitDelivered(t, f.alice, f.room.ID, e.ID, "the future-dated sticky event at alice")
-	requireStickyFor(t, f.alice, f.room.ID, e.ID, life, "future origin_server_ts")
+	requireStickyFor(t, f.alice, f.room.ID, e.ID, life, sent, "future origin_server_ts")
 	time.Sleep(time.Until(sent.Add(life + peerExpiryGrace))) // let the lifetime pass
 	requireNotSticky(t, f.alice, f.room.ID, e.ID, "after duration from receipt (future origin_server_ts)")
 }
@@ -171,7 +170,7 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 		ts := time.Now().Add(-age)
 		e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": "early"}, f.p.StickyFor(life), ts.UnixMilli())
 		waitDelivered(t, f.alice, f.room.ID, e.ID, "the back-dated sticky event at alice")
-		requireStickyFor(t, f.alice, f.room.ID, e.ID, life-age, "origin_server_ts 3 s in the past, 6 s duration")
+		requireStickyFor(t, f.alice, f.room.ID, e.ID, life-age, ts.Add(age), "origin_server_ts 3 s in the past, 6 s duration")
 		time.Sleep(time.Until(ts.Add(life + peerExpiryGrace))) // let the (shortened) lifetime pass
 		requireNotSticky(t, f.alice, f.room.ID, e.ID, "6 s after its origin_server_ts")
 	})
@@ -195,12 +194,14 @@ func TestPeerDurationCappedAtOneHour(t *testing.T) {
 	t.Parallel()
 	f := newPeerFixture(t, 1, nil)
 	huge := f.p.StickyValue(map[string]any{"duration_ms": 99999999})
+	sent := time.Now()
 	now := f.sendPeer(t, "org.example.sticky", map[string]any{"n": "now"}, huge, 0)
 	waitDelivered(t, f.alice, f.room.ID, now.ID, "the over-long sticky event at alice")
-	requireStickyFor(t, f.alice, f.room.ID, now.ID, time.Hour, "duration_ms 99999999 sent now")
-	past := f.sendPeer(t, "org.example.sticky", map[string]any{"n": "past"}, huge, time.Now().Add(-30*time.Minute).UnixMilli())
+	requireStickyFor(t, f.alice, f.room.ID, now.ID, time.Hour, sent, "duration_ms 99999999 sent now")
+	sent = time.Now()
+	past := f.sendPeer(t, "org.example.sticky", map[string]any{"n": "past"}, huge, sent.Add(-30*time.Minute).UnixMilli())
 	waitDelivered(t, f.alice, f.room.ID, past.ID, "the over-long back-dated sticky event at alice")
-	requireStickyFor(t, f.alice, f.room.ID, past.ID, 30*time.Minute, "duration_ms 99999999, origin_server_ts 30 min ago")
+	requireStickyFor(t, f.alice, f.room.ID, past.ID, 30*time.Minute, sent, "duration_ms 99999999, origin_server_ts 30 min ago")
 }
 
 // Every invalid sticky object: the event is not sticky (never in the sticky section, no
