@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -389,5 +390,20 @@ func TestThroughGoTest(t *testing.T) {
 	}
 	if div.Kind != timeline.KindDiverged || len(div.Text) < 5000 || !strings.HasSuffix(div.Text, " END") {
 		t.Errorf("the long divergence did not survive test2json: %d chars, ends %q", len(div.Text), div.Text[max(0, len(div.Text)-10):])
+	}
+}
+
+func TestIndentKeepsBothEnds(t *testing.T) {
+	var out []string
+	out = append(out, "=== RUN   TestX\n", "    x_test.go:10: deploy: hs1 did not answer\n")
+	for i := 0; i < 200; i++ {
+		out = append(out, fmt.Sprintf("        server log line %d\n", i))
+	}
+	out = append(out, "    x_test.go:99: final message\n")
+	got := indent(out, 30)
+	lines := strings.Split(strings.TrimRight(got, "\n"), "\n")
+	if len(lines) != 31 || !strings.Contains(lines[0], "deploy: hs1 did not answer") ||
+		!strings.Contains(lines[10], "172 line(s) cut") || !strings.Contains(lines[30], "final message") {
+		t.Errorf("indent kept:\n%s", got)
 	}
 }

@@ -143,7 +143,7 @@ func requirementState(q Requirement, v map[*Test]Verdict) string {
 	return state
 }
 
-// indent keeps the last n output lines of a test, without the marker lines (a marker line
+// indent keeps n output lines of a test (the first third and the rest from the end), without the marker lines (a marker line
 // may have reached the stream in several pieces, so the output is joined first).
 func indent(chunks []string, n int) string {
 	var keep []string
@@ -158,7 +158,11 @@ func indent(chunks []string, n int) string {
 		keep = append(keep, l)
 	}
 	if len(keep) > n {
-		keep = append([]string{fmt.Sprintf("    ... %d earlier line(s) cut; results.json has all\n", len(keep)-n)}, keep[len(keep)-n:]...)
+		// The test's own message often comes first and server logs after it, or the other way
+		// round: keep both ends.
+		head := n / 3
+		cut := fmt.Sprintf("    ... %d line(s) cut here; results.json has all\n", len(keep)-n)
+		keep = append(append(keep[:head:head], cut), keep[len(keep)-(n-head):]...)
 	}
 	return strings.Join(keep, "")
 }
