@@ -188,6 +188,7 @@ table.matrix { table-layout: fixed; }
 .choice b { font-weight: 600; }
 .failure { border: 1px solid #ffcecb; border-left: 4px solid #cf222e; border-radius: 4px; padding: 8px 12px; margin: 10px 0 16px; }
 .failure h3 { margin: 0 0 4px; }
+.headline { font-weight: 600; margin: 4px 0 6px; overflow-wrap: anywhere; }
 .diverged { background: #ffebe9; border: 1px solid #ffcecb; border-radius: 4px; padding: 6px 10px; margin: 6px 0; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 16em; overflow-y: auto; }
 .diverged b { color: #a40e26; }
 pre { background: var(--soft); border: 1px solid var(--line); border-radius: 4px; padding: 8px 10px; overflow-x: auto; font-size: 12px; line-height: 1.35; max-height: 420px; }
@@ -230,6 +231,7 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 <h3>{{badge (verdict .Verdict) ""}} <a href="#{{.Anchor}}">{{.Name}}</a> <span class="reason">({{secs .ElapsedMS}}{{if .Covers}}; {{join .Covers " "}}{{end}})</span></h3>
 {{if eq (verdict .Verdict) "unexpected-pass"}}<div>Passed, but the expectations file says it fails ({{.Expectation.Reason}}): remove that line.</div>{{end}}
 {{if eq (verdict .Verdict) "unfinished"}}<div>Never finished: the run timed out or the test binary crashed.</div>{{end}}
+{{if and .Message (not .Diverged)}}<div class="headline">{{.Message}}</div>{{end}}
 {{range .Diverged}}<div class="diverged"><b>{{.Client}} diverged:</b> {{.Why}}</div>{{end}}
 {{if .HasPic}}<div><a href="#tl-{{.Anchor}}">timeline of this test ↓</a></div>{{end}}
 {{if .Failure}}<pre>{{.Failure}}</pre>{{end}}

@@ -158,6 +158,7 @@ func TestJSONSummary(t *testing.T) {
 		}
 		Tests []struct {
 			Name     string
+			Message  string
 			Diverged []struct{ Client, Why string }
 			Timeline []json.RawMessage
 		}
@@ -214,6 +215,9 @@ func TestJSONSummary(t *testing.T) {
 	}
 	found := false
 	for _, x := range doc.Tests {
+		if x.Name == "TestPanics" && !strings.HasPrefix(x.Message, "panic: runtime error: index out of range") {
+			t.Errorf("TestPanics message %q", x.Message)
+		}
 		if x.Name == "TestMapConvergesAfterPartition" {
 			found = len(x.Diverged) == 1 && x.Diverged[0].Client == "bob@hs2" && len(x.Timeline) == 13
 		}

@@ -88,7 +88,8 @@ type TestSummary struct {
 	Choices     map[string]string `json:"choices,omitempty"`
 	Expectation *ExpectationJSON  `json:"expectation,omitempty"`
 	SkipReason  string            `json:"skip_reason,omitempty"`
-	Failure     string            `json:"failure,omitempty"`  // the end of its output, when it fails the run or fails as expected
+	Message     string            `json:"message,omitempty"`  // the failure in one line: a divergence, else the test's first message
+	Failure     string            `json:"failure,omitempty"`  // its output (first third and end), when it fails or fails as expected
 	Diverged    []DivergedJSON    `json:"diverged,omitempty"` // from timeline.Diverged
 	Timeline    []timeline.Record `json:"timeline,omitempty"`
 
@@ -147,6 +148,9 @@ func Summarize(r *Results, e Expectations, meta Meta) *Summary {
 			if rec.Kind == timeline.KindDiverged {
 				ts.Diverged = append(ts.Diverged, DivergedJSON{Client: rec.Client, Why: rec.Text})
 			}
+		}
+		if ts.Failure != "" || len(ts.Diverged) > 0 {
+			ts.Message = failureMessage(ts)
 		}
 		if len(t.Covers) == 0 && !r.hasChildren(t) && !strings.HasPrefix(t.Name, "(") {
 			s.Uncovered = append(s.Uncovered, t.Name)
