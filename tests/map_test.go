@@ -130,6 +130,7 @@ var mapSeeds = []int64{1, 2}
 // Clients converge after schedules that mix writes with partitions, a pause and a restart,
 // once every server is back while the entries are unexpired.
 func TestMapConvergesAfterFaults(t *testing.T) {
+	spec.Covers(t, "MAP-2")
 	seeds := mapSeeds
 	if s := os.Getenv("STICKLER_MAP_SEED"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -243,6 +244,7 @@ func runFaultSchedule(t *testing.T, d *deploy.Deployment, seed int64) {
 // seed's rule leaves clients in {_, S} at B: the divergence the proposal warns about, reported
 // (not failed); the latest rule's result is reported beside it.
 func TestMapOverwriteDiagrams(t *testing.T) {
+	spec.Covers(t, "MAP-4")
 	t.Parallel()
 	d := deploy.Deploy(t, 3) // its own servers: this test cuts hs3 off
 	for _, tc := range []struct {
