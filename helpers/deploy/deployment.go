@@ -401,6 +401,10 @@ func (d *Deployment) tailLogs(ctx context.Context, lines int) string {
 		if err != nil {
 			continue
 		}
+		if strings.TrimSpace(logs) == "" {
+			fmt.Fprintf(&b, "\n--- %s printed nothing ---", s.Name)
+			continue
+		}
 		ls := strings.Split(strings.TrimRight(logs, "\n"), "\n")
 		if len(ls) > lines {
 			ls = ls[len(ls)-lines:]

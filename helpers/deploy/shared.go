@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -45,6 +46,11 @@ func Shared(t testing.TB, n int) *Deployment {
 // Main runs the tests of a package that uses deployments and removes them all afterwards.
 // Use it as the package's TestMain: func TestMain(m *testing.M) { deploy.Main(m) }.
 func Main(m *testing.M) {
+	// A bad setting is one clear line, not the same failure in every test.
+	if _, err := ConfigFromEnv(); err != nil {
+		fmt.Fprintf(os.Stderr, "stickler: bad setting: %v\n", err)
+		os.Exit(2)
+	}
 	code := m.Run()
 	destroyAllLive()
 	os.Exit(code)

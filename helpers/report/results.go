@@ -73,7 +73,9 @@ func Read(r io.Reader, onEvent func(*Test, string)) (*Results, error) {
 			case "pass", "fail":
 				res.Packages[ev.Package] = ev.Action
 			case "output":
-				if strings.HasPrefix(ev.Output, "FAIL") || strings.Contains(ev.Output, "panic:") || strings.Contains(ev.Output, "[build failed]") {
+				// All of it: a package that fails before any test (a bad setting, a build error,
+				// a panic) explains itself only here.
+				if ev.Output != "PASS\n" && !strings.HasPrefix(ev.Output, "ok ") {
 					t := res.test(ev.Package, "(package)", ev.Time)
 					t.Output = append(t.Output, ev.Output)
 				}
