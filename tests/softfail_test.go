@@ -1,0 +1,211 @@
+package tests
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"stickler/helpers/client"
+	"stickler/helpers/spec"
+	"stickler/helpers/wire"
+)
+
+// Soft failure (SOFTFAIL-*), built with a partition: hs2's user sends sticky events while hs1
+// has concurrently taken away their right to (a kick, or lost power). hs2 accepted them; hs1
+// must soft-fail them on arrival, and re-evaluate them when the state changes back while they
+// are unexpired. Each test runs on a deployment of its own, PROVOKES the senders after the
+// heal (the point here is soft failure, not backoff; TestFedStickySurvivesPartitionUnprovoked
+// covers waiting), and watches hs1's user.
+
+// softFailed sets up the common part: after hs1 has revoked the sender's right during a
+// partition (revoke runs on hs1 while hs2 is cut off), hs2's sender sends the given sticky
+// events, and then a witness, another user of hs2 with every right, sends an ordinary event.
+// The partition heals and the test waits until hs2 has learnt the revocation (seen) and hs1's
+// client has the witness: hs1 processes a server's events in order and needs the witness's
+// predecessors first, so by then it holds the sticky events (soft-failed events are hidden
+// from clients, so they cannot be awaited directly). It returns the sticky events in order.
+func softFailed(t *testing.T, b *fedBlueprint, watcher *stickyWatcher, revoke func(), seen func() bool, durations ...int64) []string {
+	t.Helper()
+	sender := b.Users[1]
+	witness := newUser(t, b.S(1), "witness")
+	witness.JoinRoom(t, b.Room, b.S(0).Name)
+	waitMembership(t, b.Users[0], b.Room, witness.UserID, "join", fedWait)
+	partitionServer(t, b.S(1))
+	revoke()
+	var evs []string
+	for i, d := range durations {
+		evs = append(evs, sender.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": i, "duration": d}, d))
+	}
+	w := witness.SendText(t, b.Room, "witness, sent after the sticky events")
+	healServer(t, b.S(1))
+	stop := provoker(t, "after the partition heals", [2]*client.Client{b.Users[0], sender}, [2]*client.Client{sender, b.Users[0]})
+	t.Cleanup(stop)
+	deadline := time.Now().Add(fedHealWait)
+	for !seen() {
+		if time.Now().After(deadline) {
+			t.Fatalf("hs2 did not learn of the change made on hs1 during the partition within %v of the heal", fedHealWait)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	requireArrived(t, watcher, fedHealWait, map[string]string{w: "the witness event sent on hs2 after the sticky events"}, w)
+	return evs
+}
+
+// The concurrent kick of the proposal's footnote: alice (hs1) kicks charlie (hs2) while charlie,
+// cut off, sends sticky events. hs1 soft-fails them (SOFTFAIL-1); after charlie re-joins, the
+// long-lived one is re-evaluated and delivered while it is sticky (SOFTFAIL-2); the short-lived
+// one, expired by then, is not (SOFTFAIL-3).
+func TestSoftFailConcurrentKick(t *testing.T) {
+	spec.Covers(t, "SOFTFAIL-1", "SOFTFAIL-2", "SOFTFAIL-3")
+	t.Parallel()
+	b := isolatedFederation(t, 2, nil)
+	alice, charlie := b.Users[0], b.Users[1]
+	wa := newStickyWatcher(alice, b.Room)
+	wa.once(t, 0)
+	var shortSent time.Time
+	evs := softFailed(t, b, wa,
+		func() { alice.Kick(t, b.Room, charlie.UserID); shortSent = time.Now() },
+		func() bool { return membershipIs(t, charlie, b.Room, charlie.UserID, "leave") },
+		longSticky, fedShortSticky)
+	long, short := evs[0], evs[1]
+
+	t.Run("soft-failed-not-delivered", func(t *testing.T) {
+		// A failure means hs1 handed its client a sticky event whose sender had been kicked
+		// in hs1's current state.
+		spec.Covers(t, "SOFTFAIL-1")
+		wa.watch(t, 2*time.Second)
+		fresh := newStickyWatcher(alice.Login(t), b.Room)
+		fresh.once(t, 0)
+		for _, w := range []*stickyWatcher{wa, fresh} {
+			for _, ev := range evs {
+				if len(w.got(ev)) > 0 {
+					t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 kicked them) and not deliver it; got: %s", ev, charlie.UserID, w.describe(ev))
+				}
+			}
+		}
+	})
+
+	time.Sleep(time.Until(shortSent.Add(fedShortSticky*time.Millisecond + fedExpiryMargin))) // lets the short one expire before the re-join
+	charlie.JoinRoom(t, b.Room, b.S(0).Name)
+	waitMembership(t, alice, b.Room, charlie.UserID, "join", fedWait)
+	t.Logf("%s re-joined; %s still has %v to live", charlie.UserID, long, time.Duration(longSticky)*time.Millisecond)
+
+	t.Run("reevaluated-after-rejoin", func(t *testing.T) {
+		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
+		// when the sender's membership made it pass again.
+		spec.Covers(t, "SOFTFAIL-2")
+		if missing := wa.until(t, fedWait, long); len(missing) > 0 {
+			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of %s re-joining (it is unexpired); it was not",
+				long, alice.UserID, fedWait, charlie.UserID)
+		}
+		if len(wa.stickyDeliveries(long)) == 0 {
+			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", long, wa.describe(long))
+		}
+	})
+
+	t.Run("expired-not-reevaluated", func(t *testing.T) {
+		// A failure means hs1 revived a soft-failed sticky event after it had expired.
+		spec.Covers(t, "SOFTFAIL-3")
+		wa.watch(t, 2*time.Second)
+		fresh := newStickyWatcher(alice.Login(t), b.Room)
+		fresh.once(t, 0)
+		for _, w := range []*stickyWatcher{wa, fresh} {
+			if ds := w.stickyDeliveries(short); len(ds) > 0 {
+				t.Fatalf("expected the expired soft-failed sticky event %s not to be delivered as sticky after the re-join; got: %s", short, w.describe(short))
+			}
+		}
+	})
+}
+
+// The power-level variant: during a partition alice (hs1) lowers charlie's power below what
+// the sticky event type needs, while charlie (hs2) sends one. hs1 soft-fails it (SOFTFAIL-1);
+// when alice restores charlie's power, the unexpired event is delivered (SOFTFAIL-2).
+func TestSoftFailPowerRestored(t *testing.T) {
+	spec.Covers(t, "SOFTFAIL-1", "SOFTFAIL-2")
+	t.Parallel()
+	b := isolatedFederation(t, 2, nil)
+	alice, charlie := b.Users[0], b.Users[1]
+	const needed = 50
+	setPower(t, alice, b.Room, charlie.UserID, needed, needed)
+	waitPower(t, charlie, b.Room, charlie.UserID, needed, fedWait)
+	wa := newStickyWatcher(alice, b.Room)
+	wa.once(t, 0)
+	evs := softFailed(t, b, wa,
+		func() { setPower(t, alice, b.Room, charlie.UserID, 0, needed) },
+		func() bool { return powerOf(t, charlie, b.Room, charlie.UserID) == 0 },
+		longSticky)
+	ev := evs[0]
+
+	t.Run("soft-failed-not-delivered", func(t *testing.T) {
+		// A failure means hs1 handed its client a sticky event whose sender lacked the power
+		// in hs1's current state.
+		spec.Covers(t, "SOFTFAIL-1")
+		wa.watch(t, 2*time.Second)
+		if len(wa.got(ev)) > 0 {
+			t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 lowered their power) and not deliver it; got: %s", ev, charlie.UserID, wa.describe(ev))
+		}
+	})
+
+	setPower(t, alice, b.Room, charlie.UserID, needed, needed)
+	t.Run("reevaluated-after-power-restored", func(t *testing.T) {
+		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
+		// when the sender's power was restored.
+		spec.Covers(t, "SOFTFAIL-2")
+		if missing := wa.until(t, fedWait, ev); len(missing) > 0 {
+			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of restoring %s's power (it is unexpired); it was not",
+				ev, alice.UserID, fedWait, charlie.UserID)
+		}
+		if len(wa.stickyDeliveries(ev)) == 0 {
+			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", ev, wa.describe(ev))
+		}
+	})
+}
+
+func membershipIs(t *testing.T, c *client.Client, room, userID, membership string) bool {
+	t.Helper()
+	res := c.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.member", userID)})
+	return res.StatusCode == 200 && res.JSON.Get("membership").Str == membership
+}
+
+// setPower sets userID's power level and the level needed to send fedStickyType.
+func setPower(t *testing.T, admin *client.Client, room, userID string, level, needed int) {
+	t.Helper()
+	res := admin.MustDo(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.power_levels", "")})
+	var pl map[string]any
+	if err := json.Unmarshal(res.Body, &pl); err != nil {
+		t.Fatalf("power levels of %s are not a JSON object: %s", room, res)
+	}
+	users, _ := pl["users"].(map[string]any)
+	if users == nil {
+		users = map[string]any{}
+	}
+	users[userID] = level
+	pl["users"] = users
+	events, _ := pl["events"].(map[string]any)
+	if events == nil {
+		events = map[string]any{}
+	}
+	events[fedStickyType] = needed
+	pl["events"] = events
+	admin.SendState(t, room, "m.room.power_levels", "", pl)
+}
+
+func powerOf(t *testing.T, c *client.Client, room, userID string) int64 {
+	t.Helper()
+	res := c.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.power_levels", "")})
+	if res.StatusCode != 200 {
+		return -1
+	}
+	return res.JSON.Get("users." + wire.Escape(userID)).Int()
+}
+
+func waitPower(t *testing.T, c *client.Client, room, userID string, level int64, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for powerOf(t, c, room, userID) != level {
+		if time.Now().After(deadline) {
+			t.Fatalf("expected %s's server to see %s at power %d within %v", c.UserID, userID, level, within)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
