@@ -66,17 +66,7 @@ func (s *SlidingSyncer) Once(t testing.TB, timeout time.Duration) gjson.Result {
 // awaited.
 func (s *SlidingSyncer) Until(t testing.TB, wait time.Duration, what string, check func(gjson.Result) bool) gjson.Result {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		poll := min(max(time.Until(deadline), 0), time.Second)
-		r := s.Once(t, poll)
-		if check(r) {
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s via Sliding Sync as %s; not seen. Last response: %s", wait, what, s.c.UserID, truncate(r.Raw, 3000))
-		}
-	}
+	return pollUntil(t, wait, what+" via Sliding Sync as "+s.c.UserID, func(poll time.Duration) gjson.Result { return s.Once(t, poll) }, check)
 }
 
 // Sticky returns the extension's sticky events for a room in one response.

@@ -51,21 +51,21 @@ func (s *Syncer) Once(t testing.TB, timeout time.Duration) gjson.Result {
 // awaited and what the last response held.
 func (s *Syncer) Until(t testing.TB, wait time.Duration, what string, check func(gjson.Result) bool) gjson.Result {
 	t.Helper()
+	return pollUntil(t, wait, what+" via /sync as "+s.c.UserID, func(poll time.Duration) gjson.Result { return s.Once(t, poll) }, check)
+}
+
+// pollUntil repeats a long-polling request (at most a second each) until check accepts a
+// response, or fails the test after wait with what was awaited and the last response.
+func pollUntil(t testing.TB, wait time.Duration, what string, once func(time.Duration) gjson.Result, check func(gjson.Result) bool) gjson.Result {
+	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
-		poll := time.Until(deadline)
-		if poll > time.Second {
-			poll = time.Second
-		}
-		if poll < 0 {
-			poll = 0
-		}
-		r := s.Once(t, poll)
+		r := once(min(max(time.Until(deadline), 0), time.Second))
 		if check(r) {
 			return r
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s via /sync as %s; not seen. Last response: %s", wait, what, s.c.UserID, truncate(r.Raw, 3000))
+			t.Fatalf("waited %v for %s; not seen. Last response: %s", wait, what, truncate(r.Raw, 3000))
 		}
 	}
 }
