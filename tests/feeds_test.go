@@ -78,20 +78,7 @@ func overBoth(t *testing.T, syncIDs, slidingIDs []string, body func(t *testing.T
 // awaited and the last response.
 func waitFeed(t *testing.T, f feed, wait time.Duration, what string, check func(gjson.Result) bool) gjson.Result {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		r := f.Next(t, min(max(time.Until(deadline), 0), time.Second))
-		if check(r) {
-			return r
-		}
-		if time.Now().After(deadline) {
-			raw := r.Raw
-			if len(raw) > 3000 {
-				raw = raw[:3000] + "..."
-			}
-			t.Fatalf("waited %v for %s over %s; not seen. Last response: %s", wait, what, f.Kind(), raw)
-		}
-	}
+	return client.PollUntil(t, wait, what+" over "+f.Kind(), func(poll time.Duration) gjson.Result { return f.Next(t, poll) }, check)
 }
 
 // deliveries counts, over every response a feed gave, how often each event appeared in a

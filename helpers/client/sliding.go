@@ -66,7 +66,7 @@ func (s *SlidingSyncer) Once(t testing.TB, timeout time.Duration) gjson.Result {
 // awaited.
 func (s *SlidingSyncer) Until(t testing.TB, wait time.Duration, what string, check func(gjson.Result) bool) gjson.Result {
 	t.Helper()
-	return pollUntil(t, wait, what+" via Sliding Sync as "+s.c.UserID, func(poll time.Duration) gjson.Result { return s.Once(t, poll) }, check)
+	return PollUntil(t, wait, what+" via Sliding Sync as "+s.c.UserID, func(poll time.Duration) gjson.Result { return s.Once(t, poll) }, check)
 }
 
 // Sticky returns the extension's sticky events for a room in one response.

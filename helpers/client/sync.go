@@ -51,12 +51,12 @@ func (s *Syncer) Once(t testing.TB, timeout time.Duration) gjson.Result {
 // awaited and what the last response held.
 func (s *Syncer) Until(t testing.TB, wait time.Duration, what string, check func(gjson.Result) bool) gjson.Result {
 	t.Helper()
-	return pollUntil(t, wait, what+" via /sync as "+s.c.UserID, func(poll time.Duration) gjson.Result { return s.Once(t, poll) }, check)
+	return PollUntil(t, wait, what+" via /sync as "+s.c.UserID, func(poll time.Duration) gjson.Result { return s.Once(t, poll) }, check)
 }
 
-// pollUntil repeats a long-polling request (at most a second each) until check accepts a
+// PollUntil repeats a long-polling request (at most a second each) until check accepts a
 // response, or fails the test after wait with what was awaited and the last response.
-func pollUntil(t testing.TB, wait time.Duration, what string, once func(time.Duration) gjson.Result, check func(gjson.Result) bool) gjson.Result {
+func PollUntil(t testing.TB, wait time.Duration, what string, once func(time.Duration) gjson.Result, check func(gjson.Result) bool) gjson.Result {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
