@@ -166,21 +166,21 @@ func profileQuietly(c *client.Client, userID string) {
 }
 
 // stickyWatcher follows a client's /sync and records every delivery of every event of one
-// room: in the sticky section or the timeline, with the remaining time and when it came.
+// room: in the sticky section or the timeline, with the remaining time and when it came. It
+// syncs with set_presence=offline so that watching does not make the server send presence to
+// its peers: such traffic would be an inbound request that provokes a backed-off sender.
 type stickyWatcher struct {
-	c     *client.Client
-	room  string
-	since string
-	// Presence "offline" so that watching does not make the server send presence to its
-	// peers: such traffic would be an inbound request that provokes a backed-off sender.
-	Filter     string
+	c          *client.Client
+	room       string
+	since      string
+	Filter     string // sync filter (inline JSON)
 	Deliveries []delivery
 }
 
 type delivery struct {
 	EventID   string
-	InSticky  bool   // sticky section (else timeline)
-	Remaining int64  // -1 when the field is absent
+	InSticky  bool  // sticky section (else timeline)
+	Remaining int64 // -1 when the field is absent
 	At        time.Time
 	Raw       string
 }

@@ -351,7 +351,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	wb := newStickyWatcher(bob, b.Room)
 	wb.once(t, 0)
 	const (
-		sLife      = 15000       // S: long enough to outlive the whole outage
+		sLife      = 15000          // S: long enough to outlive the whole outage
 		sPrimeLife = fedShortSticky // S': expires while hs2 is away
 		// remainingTolerance: how far a client's expiry (delivery time + remaining time)
 		// may lie after the event's real end: the sync round trip on a loaded machine,
