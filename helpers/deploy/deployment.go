@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -156,7 +157,7 @@ func (d *Deployment) create(ctx context.Context, n int) error {
 	}
 	errs := make(chan error, n)
 	for _, s := range d.Servers {
-		go func() { errs <- s.startAndWait(ctx) }()
+		go func() { errs <- d.startFresh(ctx, s) }()
 	}
 	var all []error
 	for range d.Servers {
@@ -165,6 +166,24 @@ func (d *Deployment) create(ctx context.Context, n int) error {
 		}
 	}
 	return errors.Join(all...)
+}
+
+// startFresh starts a newly created server. Its host ports were free when chosen but are
+// only bound at start, so another process may have taken one meanwhile: then the container is
+// made again with other ports.
+func (d *Deployment) startFresh(ctx context.Context, s *Server) error {
+	for attempt := 1; ; attempt++ {
+		err := s.startAndWait(ctx)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "port is already allocated") && !strings.Contains(err.Error(), "address already in use") {
+			return err
+		}
+		_ = d.docker.ContainerRemove(ctx, s.ContainerID, container.RemoveOptions{Force: true})
+		fresh, cerr := d.createServer(ctx, s.Index)
+		if cerr != nil {
+			return cerr
+		}
+		*s = *fresh
+	}
 }
 
 func (d *Deployment) createServer(ctx context.Context, i int) (*Server, error) {
@@ -244,12 +263,18 @@ func caTar(ca *CA) io.Reader {
 }
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
+	// Below the kernel's ephemeral range (32768 and up here), so outgoing connections of this
+	// and other processes do not take the port between this check and Docker's bind.
+	for range 200 {
+		port := 20000 + mrand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("finding a free port in 20000-31999: none after 200 tries")
 }
 
 // startSlots bounds how many servers start at once. A homeserver's start is CPU-bound (seconds
