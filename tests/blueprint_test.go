@@ -45,31 +45,18 @@ func sharedFederation(t *testing.T, n int, createBody map[string]any) *fedBluepr
 	return b
 }
 
-// isolatedStarts lets one isolated deployment start at a time. Starting Synapse is CPU-bound
-// (about 5 s of CPU per server); on two cores, several deployments starting together slowed
-// each other past the spawn timeout. Tests still run in parallel once their servers are up.
-var isolatedStarts = make(chan struct{}, 1)
-
-// sharedDeployment is deploy.Shared, with its first start queued behind the isolated ones.
+// sharedDeployment is deploy.Shared (server starts are queued by the deployer itself, which
+// bounds how many start at once).
 func sharedDeployment(t *testing.T, n int) *deploy.Deployment {
 	t.Helper()
-	isolatedStarts <- struct{}{}
-	defer func() { <-isolatedStarts }()
 	return deploy.Shared(t, n)
 }
 
 func isolatedFederation(t *testing.T, n int, createBody map[string]any) *fedBlueprint {
 	t.Helper()
-	queued := time.Now()
-	isolatedStarts <- struct{}{}
 	start := time.Now()
-	d := func() *deploy.Deployment {
-		defer func() { <-isolatedStarts }()
-		return deploy.Deploy(t, n)
-	}()
-	b := fedSetup(t, d, createBody)
-	t.Logf("blueprint: isolated %d-server federation ready in %v (after %v queued behind other starts)",
-		n, time.Since(start).Round(time.Millisecond), start.Sub(queued).Round(time.Millisecond))
+	b := fedSetup(t, deploy.Deploy(t, n), createBody)
+	t.Logf("blueprint: isolated %d-server federation ready in %v", n, time.Since(start).Round(time.Millisecond))
 	return b
 }
 
