@@ -3,8 +3,6 @@ package tests
 import (
 	"testing"
 
-	"github.com/tidwall/gjson"
-
 	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 	"stickler/helpers/spec"
@@ -18,8 +16,7 @@ func TestDiscover(t *testing.T) {
 	s := deploy.Shared(t, 1).Server("hs1")
 	anon := &client.Client{BaseURL: s.ClientURL}
 	res := anon.MustDo(t, client.Request{Method: "GET", Path: []string{"_matrix", "client", "versions"}})
-	flag := res.JSON.Get(`unstable_features.org\.matrix\.msc4354`)
-	if flag.Type != gjson.True {
-		t.Fatalf("expected unstable_features[\"org.matrix.msc4354\"] == true in /versions, got %s; full answer: %s", flag.Raw, res.Body)
+	if !advertises(res.JSON, wireNames(t)) {
+		t.Fatalf("expected unstable_features[\"org.matrix.msc4354\"] == true in /versions (with STICKLER_NAMES=stable also \"org.matrix.msc4354.stable\"), got unstable_features %s", res.JSON.Get("unstable_features").Raw)
 	}
 }

@@ -76,7 +76,7 @@ func TestSendDurationValidation(t *testing.T) {
 		must.JSONEqual(t, ev.JSON, stickyPath(alice), d, "the event sent with duration "+ds)
 	}
 
-	invalid := []string{"-1", "1.5", "abc", "", "1e3", "0x10"}
+	invalid := []string{"-1", "1.5", "abc", ""} // negative, fractional, non-numeric, empty
 	var refusedTxns []string
 	for i, d := range invalid {
 		txn := client.TxnID()

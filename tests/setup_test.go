@@ -1,7 +1,10 @@
 package tests
 
 import (
+	"github.com/tidwall/gjson"
+
 	"fmt"
+	"stickler/helpers/wire"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,9 +55,9 @@ func requireSticky(t *testing.T, s *deploy.Server) {
 	ok, known := advertised[s.ClientURL]
 	advertisedMu.Unlock()
 	if !known {
-		anon := &client.Client{BaseURL: s.ClientURL}
+		anon := &client.Client{BaseURL: s.ClientURL, Names: wireNames(t)}
 		res := anon.MustDo(t, client.Request{Method: "GET", Path: []string{"_matrix", "client", "versions"}})
-		ok = res.JSON.Get(`unstable_features.org\.matrix\.msc4354`).Bool()
+		ok = advertises(res.JSON, anon.Names)
 		advertisedMu.Lock()
 		advertised[s.ClientURL] = ok
 		advertisedMu.Unlock()
@@ -62,4 +65,23 @@ func requireSticky(t *testing.T, s *deploy.Server) {
 	if !ok {
 		t.Skipf("skipped: %s (%s) does not advertise org.matrix.msc4354 in /versions: sticky events not implemented or not enabled (see TestDiscover)", s.Name, s.Image)
 	}
+}
+
+// advertises says whether a /versions answer announces sticky events under the selected names:
+// the unstable flag; with stable names also the ".stable" flag servers use before the feature
+// is in a released spec version.
+func advertises(versions gjson.Result, n wire.Names) bool {
+	if versions.Get(`unstable_features.org\.matrix\.msc4354`).Type == gjson.True {
+		return true
+	}
+	return n.Set == "stable" && versions.Get(`unstable_features.org\.matrix\.msc4354\.stable`).Type == gjson.True
+}
+
+func wireNames(t *testing.T) wire.Names {
+	t.Helper()
+	n, err := wire.FromEnv()
+	if err != nil {
+		t.Fatalf("bad setting: %v", err)
+	}
+	return n
 }
