@@ -150,7 +150,49 @@ func TestSlidingListsScope(t *testing.T) {
 		}
 		return seen[sIn] && seen[sOutside]
 	})
-	if seen[sUnmatched] {
+	// One more exchange, so a late delivery of the unmatched room's event is seen too.
+	last := s.Once(t, 0)
+	if seen[sUnmatched] || mentions(last, sUnmatched) {
 		t.Fatalf("the sticky event of a room no list matches (unencrypted room, list filter is_encrypted) was delivered")
 	}
+}
+
+// The extension's limit is honoured down to its minimum of 1, and paging with next_batch loses
+// and repeats nothing.
+func TestSlidingLimitOne(t *testing.T) {
+	spec.Covers(t, "SSS-3")
+	t.Parallel()
+	hs := oneServer(t)
+	alice := newUser(t, hs, "alice")
+	room := alice.CreateRoom(t, client.PublicRoom(""))
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ids = append(ids, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
+	}
+	alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
+	s := alice.NewSlidingSyncer(1)
+	s.ExtLimit = 1
+	f := &slidingFeed{s}
+	d := newDeliveries()
+	var pages [][]string
+	waitFeed(t, f, client.DefaultWait, "all 3 sticky events, one per page", func(r gjson.Result) bool {
+		st := f.Sticky(r, room)
+		if len(st) > 1 {
+			t.Fatalf("the extension returned %d events with limit 1: %v", len(st), client.EventIDs(st))
+		}
+		pages = append(pages, client.EventIDs(st))
+		d.add(f, r, room)
+		for _, id := range ids {
+			if d.total(id) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, id := range ids {
+		if d.total(id) != 1 {
+			t.Errorf("sticky event %s delivered %d times over the pages, expected once", id, d.total(id))
+		}
+	}
+	checkOldestFirst(t, ids, pages)
 }

@@ -59,7 +59,8 @@ func newFeed(kind string, c *client.Client, timelineLimit int) feed {
 }
 
 // overBoth runs body twice as subtests: over /sync covering syncIDs, and over Sliding Sync
-// covering slidingIDs (none: the Sliding Sync run is skipped, saying the rule is /sync-only).
+// covering slidingIDs. Where no SSS requirement states the rule, the Sliding Sync run names
+// the /sync one; its test name ("/sliding") says which feed failed.
 func overBoth(t *testing.T, syncIDs, slidingIDs []string, body func(t *testing.T, kind string)) {
 	t.Helper()
 	t.Run("sync", func(t *testing.T) {

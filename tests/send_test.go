@@ -51,9 +51,12 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 	must.JSONEqual(t, ctx.JSON.Get("event"), stickyPath(alice), duration, "/context")
 
 	// The other server gets the event with the same sticky object.
+	var delivered gjson.Result
 	bob.NewSyncer("").Until(t, client.DefaultWait, "alice's sticky event on hs2", func(r gjson.Result) bool {
-		return client.Contains(client.Timeline(r, room), ev) || client.Contains(bob.Sticky(r, room), ev)
+		delivered = client.Find(append(client.Timeline(r, room), bob.Sticky(r, room)...), ev)
+		return delivered.Exists()
 	})
+	must.JSONEqual(t, delivered, stickyPath(bob), duration, "the receiving server's /sync")
 	remote := bob.GetEvent(t, room, ev)
 	must.Status(t, remote, 200, "GET /event on the receiving server")
 	must.JSONEqual(t, remote.JSON, stickyPath(bob), duration, "GET /event on the receiving server")
