@@ -92,7 +92,10 @@ func TestDelayedStickyFromSendTime(t *testing.T) {
 		t.Skipf("skipped: %s does not advertise org.matrix.msc4140 (delayed events) in /versions", hs.Name)
 	}
 	room := alice.CreateRoom(t, client.PublicRoom(""))
-	const delay, lifetime = 3 * time.Second, 4 * time.Second
+	// The check lands half-way between the end measured from scheduling (+lifetime) and the
+	// end measured from the actual send (+delay+lifetime): 2.5 s from either.
+	const delay, lifetime = 5 * time.Second, 6 * time.Second
+	const checkOffset = lifetime + delay/2
 	req := alice.SendRequest(room, stickyType, client.TxnID(), map[string]any{"delayed": true}, strconv.FormatInt(lifetime.Milliseconds(), 10))
 	req.Query.Set("org.matrix.msc4140.delay", strconv.FormatInt(delay.Milliseconds(), 10))
 	scheduledAt := time.Now()
@@ -117,12 +120,12 @@ func TestDelayedStickyFromSendTime(t *testing.T) {
 	}
 	alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
 	// Had stickiness started at scheduling, the event would have expired at +lifetime. Check it
-	// is still sticky 1.5 s after that.
-	checkAt := scheduledAt.Add(lifetime + 1500*time.Millisecond)
+	// is still sticky well after that.
+	checkAt := scheduledAt.Add(checkOffset)
 	time.Sleep(time.Until(checkAt)) // lets real time pass beyond the end measured from scheduling
 	r := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
 	e := must.Has(t, alice.Sticky(r, room), ev.Get("event_id").Str,
-		fmt.Sprintf("the sticky section %v after scheduling (sticky until send + %v = about +%v)", lifetime+1500*time.Millisecond, lifetime, delay+lifetime))
+		fmt.Sprintf("the sticky section %v after scheduling (sticky until send + %v = about +%v)", time.Duration(checkOffset), lifetime, delay+lifetime))
 	rem, ok := alice.Remaining(e)
 	want := time.Until(sentTS.Add(lifetime))
 	if !ok || (time.Duration(rem)*time.Millisecond-want).Abs() > delayTolerance {
