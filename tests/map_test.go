@@ -369,7 +369,7 @@ func valueSet(obs ...*observer) string {
 	for v := range set {
 		vs = append(vs, v)
 	}
-	sort.Strings(vs)
+	sort.Slice(vs, func(i, j int) bool { return vs[i] == "_" || vs[j] != "_" && vs[i] < vs[j] }) // "_" first, as the proposal writes it
 	return "{" + strings.Join(vs, ", ") + "}"
 }
 

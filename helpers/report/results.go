@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -176,6 +177,11 @@ func (r *Results) ByRequirement() []Requirement {
 	idx := map[string][]*Test{}
 	for _, t := range r.Tests {
 		for _, id := range t.Covers {
+			// A parent whose subtests name the same requirement leaves it to them: its own
+			// outcome mixes every subtest's, so it would blame one rule for another's failure.
+			if r.childCovers(t, id) {
+				continue
+			}
 			idx[id] = append(idx[id], t)
 		}
 	}
@@ -186,6 +192,16 @@ func (r *Results) ByRequirement() []Requirement {
 		out = append(out, Requirement{Requirement: req, Tests: ts})
 	}
 	return out
+}
+
+// childCovers says whether a subtest of t names the requirement id.
+func (r *Results) childCovers(t *Test, id string) bool {
+	for _, c := range r.Tests {
+		if c.Package == t.Package && strings.HasPrefix(c.Name, t.Name+"/") && slices.Contains(c.Covers, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // stripLocation removes the "file_test.go:12: " prefix testing puts before a log line.
