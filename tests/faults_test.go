@@ -212,9 +212,10 @@ func TestFedStickySurvivesCrash(t *testing.T) {
 // A large queue never drops a sticky event: during a partition hs1 sends one sticky event and
 // then hundreds of ordinary events; after the heal the sticky event must reach hs2's client.
 // This test PROVOKES the sender after the heal (the backlog, not the backoff, is the point
-// here). A failure means the sticky event was dropped behind the backlog.
+// here). A failure means the sticky event was dropped behind the backlog. It covers FED-4
+// only: one sticky event is not LOAD-1's "hundreds of sticky events".
 func TestFedStickySurvivesBacklog(t *testing.T) {
-	spec.Covers(t, "FED-4", "LOAD-1")
+	spec.Covers(t, "FED-4")
 	t.Parallel()
 	b := isolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
@@ -248,7 +249,17 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 // An outage longer than a sticky event's lifetime: the event must never reach a sticky
 // section (nor carry a remaining time) on the far side, even once hs2 learns of it. This test
 // PROVOKES the sender after the heal and sends one ordinary event so that hs2 surely learns
-// of the expired one. A failure means an expired sticky event was synchronised as sticky.
+// of the expired one.
+//
+// What it checks is the receiver, FED-5's second clause ("never appear in a sticky section"):
+// hs2's clients (the one that watched through the outage and a fresh initial /sync) are never
+// handed the expired event as sticky (sticky section, or timeline with a positive remaining
+// time), and GET /event on hs2 carries no remaining time. What it cannot see is FED-5's first
+// clause from the sender's side: whether hs1 re-pushed the expired event in its catch-up
+// transaction (as a PDU with its sticky object) or hs2 fetched it as a predecessor of the
+// control; either way hs2 may hold it as an ordinary event, and the test passes as long as hs2
+// does not treat it as sticky. A failure means hs2 handed its clients an event that had
+// expired during the outage as sticky.
 func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	spec.Covers(t, "FED-5")
 	t.Parallel()
@@ -372,11 +383,18 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	healServer(t, b.S(1))
 	stop := provoker(t, "after hs2 returns", [2]*client.Client{bob, alice})
 	defer stop()
-	// S' reaching hs2's client (as an ordinary event) shows that hs2 heard of it.
+	// S' reaching hs2's client (as an ordinary event) shows that hs2 heard of it. If it never
+	// does, "no client of hs2 is handed S' as sticky" holds only trivially: the test still
+	// checks that S ends on time for hs2's clients (MAP-3's second half) and then reports the
+	// hazard as not exercised (skipped, with what was seen) rather than passing.
 	arrived := len(wb.until(t, fedHealWait, sPrime)) == 0
 	fresh := newStickyWatcher(bob.Login(t), b.Room)
 	fresh.once(t, 0)
-	t.Logf("S' on hs2: arrived=%v; old client: %s; new device: %s", arrived, wb.describe(sPrime), fresh.describe(sPrime))
+	arrived = arrived || len(fresh.got(sPrime)) > 0
+	t.Logf("S' (%s) on hs2: arrived=%v; old client: %s; new device: %s", sPrime, arrived, wb.describe(sPrime), fresh.describe(sPrime))
+	if !arrived {
+		t.Logf("S' never reached hs2's clients within %v of the heal; checking only that S ends on time for them", fedHealWait)
+	}
 	for _, w := range []*stickyWatcher{wb, fresh} {
 		if ds := w.stickyDeliveries(sPrime); len(ds) > 0 {
 			t.Fatalf("expected no client of hs2 to be handed the expired overwrite S' (%s) as sticky; got: %s", sPrime, w.describe(sPrime))
@@ -407,5 +425,10 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	}
 	if ds := late.stickyDeliveries(sPrime); len(ds) > 0 {
 		t.Fatalf("after S's end hs2 hands a new client the expired S' as sticky: %s", late.describe(sPrime))
+	}
+	t.Logf("S ended for hs2's clients by %s as its remaining time said (checked on the old client, a new device, and a device made after the end)", end.Add(remainingTolerance).Format("15:04:05.000"))
+	if !arrived && len(late.got(sPrime)) == 0 {
+		t.Skipf("inconclusive: S' (%s) never reached hs2 within %v of the heal (saw on the old client: %s; on a new device: %s; on a device made after S's end: %s), so \"no client of hs2 is handed S' as sticky\" held only trivially and the seed's hazard was not exercised; S did expire on time for hs2's clients",
+			sPrime, fedHealWait, wb.describe(sPrime), fresh.describe(sPrime), late.describe(sPrime))
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"stickler/helpers/client"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
@@ -33,7 +35,8 @@ func TestFedStickyPushedToJoinedServer(t *testing.T) {
 	w.once(t, 0)
 	ev := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"body": "pushed"}, longSticky)
 	if missing := w.until(t, fedWait, ev); len(missing) > 0 {
-		t.Fatalf("expected hs1's sticky event %s to reach %s on hs2 within %v without further activity; it did not", ev, bob.UserID, fedWait)
+		t.Fatalf("expected hs1's sticky event %s to reach %s on hs2 within %v without further activity; it did not; what did arrive: %s",
+			ev, bob.UserID, fedWait, arrivedSummary(w))
 	}
 }
 
@@ -75,9 +78,10 @@ func TestFedStickyOrder(t *testing.T) {
 // the room, those just sent and those more than 50 events back, and nothing else is sent into
 // the room after the join (a later event would make servers talk and mask the bug). A
 // failure means an existing server did not push its own sticky events to the newcomer (or the
-// newcomer did not deliver them to its user).
+// newcomer did not deliver them to its user). It covers FED-2 only: the single-server joiner
+// tests cover SYNC-8, so that a push bug between servers is not reported against /sync too.
 func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
-	spec.Covers(t, "FED-2", "SYNC-8")
+	spec.Covers(t, "FED-2")
 	t.Parallel()
 	d := sharedDeployment(t, 3)
 	hs1, hs2, hs3 := d.Server("hs1"), d.Server("hs2"), d.Server("hs3")
@@ -118,9 +122,36 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 		for _, id := range missing {
 			names = append(names, want[id]+" "+id)
 		}
-		t.Fatalf("expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room within %v (no event was sent after the join); missing %d: %s",
-			carol.UserID, fedWait, len(missing), strings.Join(names, ", "))
+		t.Fatalf("expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room within %v (no event was sent after the join); missing %d: %s; what did arrive: %s",
+			carol.UserID, fedWait, len(missing), strings.Join(names, ", "), arrivedSummary(w))
 	}
+}
+
+// arrivedSummary lists what a watcher's client did receive (event ID, type and where, each
+// event once, the first few), for failure messages that must show what was seen.
+func arrivedSummary(w *stickyWatcher) string {
+	const most = 20
+	var parts []string
+	seen := map[string]bool{}
+	for _, d := range w.Deliveries {
+		if seen[d.EventID] {
+			continue
+		}
+		seen[d.EventID] = true
+		if len(parts) == most {
+			parts = append(parts, "…")
+			break
+		}
+		where := "timeline"
+		if d.InSticky {
+			where = "sticky section"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s, %s, remaining %d)", d.EventID, gjson.Get(d.Raw, "type").Str, where, d.Remaining))
+	}
+	if len(parts) == 0 {
+		return "nothing for this room"
+	}
+	return fmt.Sprintf("%d distinct event(s): %s", len(seen), strings.Join(parts, "; "))
 }
 
 // waitEvent polls GET /event until the client's server has the event.
@@ -141,8 +172,12 @@ func waitForEvent(t *testing.T, c *client.Client, room, eventID string, within t
 
 // History visibility does not hide sticky events from a server that joins later: in a room
 // with history_visibility "joined", a sticky event sent before hs2's first user joined is
-// served to that user on every endpoint while it is sticky. A failure means the newcomer
-// server never obtained the event, or applied history visibility to it.
+// served to that user on every endpoint while it is sticky. A failure of "sync" means the
+// newcomer server never delivered the event to its user; a failure of the other subtests means
+// hs2 holds the event and applied history visibility to it. When hs2 shows no sign of holding
+// the event at all, those subtests are skipped: an event that is not there cannot be hidden by
+// history visibility, and its absence is FED-2's failure (TestFedNewcomerGetsAllStickyEvents),
+// not four HISVIS-2 ones.
 func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 	spec.Covers(t, "HISVIS-2")
 	t.Parallel()
@@ -157,16 +192,35 @@ func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 
 	// Each subtest checks one endpoint; the first one also waits for delivery, the others
 	// ask at once afterwards.
+	w := newStickyWatcher(bob, room)
 	t.Run("sync", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
-		w := newStickyWatcher(bob, room)
 		if missing := w.until(t, fedWait, sticky); len(missing) > 0 {
-			t.Fatalf("expected %s (joined hs2 after the sticky event %s was sent, history_visibility joined) to receive it via /sync within %v; it did not",
-				bob.UserID, sticky, fedWait)
+			t.Fatalf("expected %s (joined hs2 after the sticky event %s was sent, history_visibility joined) to receive it via /sync within %v; it did not; what did arrive: %s",
+				bob.UserID, sticky, fedWait, arrivedSummary(w))
 		}
 	})
+	// Does hs2 hold the event at all? Delivered through /sync says yes. Otherwise GET /context
+	// tells "held but refused" (403, the server names a permission problem with an event it
+	// has) apart from 404, which the client-server API uses both for an unknown event and for
+	// one hidden from the user, so 404 alone is no sign of presence.
+	held, evidence := len(w.got(sticky)) > 0, "delivered through /sync"
+	if !held {
+		res := bob.Context(t, room, sticky, 1)
+		held = res.StatusCode != 404
+		evidence = fmt.Sprintf("GET /context answered %s", res)
+	}
+	t.Logf("does hs2 hold the sticky event %s? %v (%s)", sticky, held, evidence)
+	skipUnlessHeld := func(t *testing.T) {
+		t.Helper()
+		if !held {
+			t.Skipf("inconclusive: hs2 shows no sign of holding the sticky event %s at all (never delivered through /sync; %s), and an event that is not there cannot be hidden by history visibility; its absence is FED-2's failure (TestFedNewcomerGetsAllStickyEvents)",
+				sticky, evidence)
+		}
+	}
 	t.Run("event", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
+		skipUnlessHeld(t)
 		res := bob.GetEvent(t, room, sticky)
 		must.Status(t, res, 200, "GET /event on hs2 of a sticky event sent before hs2 joined")
 		if _, ok := bob.StickyDuration(res.JSON); !ok {
@@ -175,12 +229,14 @@ func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 	})
 	t.Run("context", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
+		skipUnlessHeld(t)
 		res := bob.Context(t, room, sticky, 2)
 		must.Status(t, res, 200, "GET /context on hs2 of a sticky event sent before hs2 joined")
 		must.JSONEqual(t, res.JSON, "event.event_id", sticky, "GET /context on hs2")
 	})
 	t.Run("messages", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
+		skipUnlessHeld(t)
 		res := bob.Messages(t, room, 50)
 		must.Status(t, res, 200, "GET /messages on hs2")
 		must.Has(t, res.JSON.Get("chunk").Array(), sticky, "GET /messages on hs2 (the sticky event was sent before hs2 joined)")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"stickler/helpers/client"
+	"stickler/helpers/must"
 	"stickler/helpers/spec"
 	"stickler/helpers/wire"
 )
@@ -62,9 +63,8 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	alice, charlie := b.Users[0], b.Users[1]
 	wa := newStickyWatcher(alice, b.Room)
 	wa.once(t, 0)
-	var shortSent time.Time
 	evs := softFailed(t, b, wa,
-		func() { alice.Kick(t, b.Room, charlie.UserID); shortSent = time.Now() },
+		func() { alice.Kick(t, b.Room, charlie.UserID) },
 		func() bool { return membershipIs(t, charlie, b.Room, charlie.UserID, "leave") },
 		longSticky, fedShortSticky)
 	long, short := evs[0], evs[1]
@@ -85,9 +85,16 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		}
 	})
 
-	time.Sleep(time.Until(shortSent.Add(fedShortSticky*time.Millisecond + fedExpiryMargin))) // lets the short one expire before the re-join
+	// The short event's stickiness starts at its origin_server_ts (hs1 received it only after
+	// the heal, later than that), so its end is read from the event itself, on hs2 that holds it.
+	res := charlie.GetEvent(t, b.Room, short)
+	must.Status(t, res, 200, "GET /event on hs2 of the short-lived sticky event its user sent")
+	shortEnd := time.UnixMilli(res.JSON.Get("origin_server_ts").Int() + fedShortSticky)
+	time.Sleep(time.Until(shortEnd.Add(fedExpiryMargin))) // lets the short one expire before the re-join
+	rejoinedAt := time.Now()
 	charlie.JoinRoom(t, b.Room, b.S(0).Name)
 	waitMembership(t, alice, b.Room, charlie.UserID, "join", fedWait)
+	t.Logf("%s (short-lived) ended at %s; the re-join was sent at %s", short, shortEnd.Format("15:04:05.000"), rejoinedAt.Format("15:04:05.000"))
 	t.Logf("%s re-joined; %s still has %v to live", charlie.UserID, long, time.Duration(longSticky)*time.Millisecond)
 
 	t.Run("reevaluated-after-rejoin", func(t *testing.T) {
@@ -104,15 +111,26 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	})
 
 	t.Run("expired-not-reevaluated", func(t *testing.T) {
-		// A failure means hs1 revived a soft-failed sticky event after it had expired.
+		// A failure means hs1 revived a soft-failed sticky event after it had expired: it was
+		// delivered at all after the re-join (in the sticky section or the timeline), since
+		// SOFTFAIL-3 says "not re-evaluated or delivered". It is skipped when hs1 did not
+		// deliver the unexpired one either (SOFTFAIL-2 failing): then "not re-evaluated" holds
+		// only because nothing is, which says nothing about expiry.
 		spec.Covers(t, "SOFTFAIL-3")
 		wa.watch(t, 2*time.Second)
 		fresh := newStickyWatcher(alice.Login(t), b.Room)
 		fresh.once(t, 0)
 		for _, w := range []*stickyWatcher{wa, fresh} {
-			if ds := w.stickyDeliveries(short); len(ds) > 0 {
-				t.Fatalf("expected the expired soft-failed sticky event %s not to be delivered as sticky after the re-join; got: %s", short, w.describe(short))
+			for _, d := range w.got(short) {
+				if !d.At.Before(rejoinedAt) {
+					t.Fatalf("expected the soft-failed sticky event %s, expired at %s, not to be re-evaluated or delivered after the re-join; got: %s",
+						short, shortEnd.Format("15:04:05.000"), w.describe(short))
+				}
 			}
+		}
+		if len(wa.got(long)) == 0 && len(fresh.got(long)) == 0 {
+			t.Skipf("inconclusive: the server did not re-evaluate the unexpired soft-failed event either (SOFTFAIL-2): %s was never delivered after the re-join (old client: %s; new device: %s), so the expired %s staying hidden shows nothing about expiry",
+				long, wa.describe(long), fresh.describe(long), short)
 		}
 	})
 }
