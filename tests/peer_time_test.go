@@ -30,6 +30,12 @@ const (
 	// peerSettle is how long the peer keeps listening when checking that something is NOT
 	// sent, after everything that must be sent has arrived (or its wait ran out).
 	peerSettle = 5 * time.Second
+	// peerShortLife is the lifetime of a sticky event a test first sees sticky and then
+	// watches expire. Before it may expire the test waits for its delivery (waitDelivered), sends
+	// a filler and makes an initial sync (stickyNow); on a loaded two-core machine running about
+	// six tests at once that has taken several seconds, so 15 s leaves a wide margin while the
+	// wait for the expiry stays short.
+	peerShortLife = 15 * time.Second
 )
 
 // peerFixture is a room on a server under test that a federation peer has joined.
@@ -83,17 +89,24 @@ func waitDelivered(t *testing.T, c *client.Client, roomID, eventID, what string)
 // sync whose one-event timeline holds a newer filler, and its remaining-time field.
 func stickyNow(t *testing.T, c *client.Client, roomID, eventID string) (ev gjson.Result, remaining int64, hasRemaining bool) {
 	t.Helper()
+	ev, remaining, hasRemaining, _ = stickySync(t, c, roomID, eventID)
+	return ev, remaining, hasRemaining
+}
+
+// stickySync is stickyNow that also returns the sync response, for failure messages.
+func stickySync(t *testing.T, c *client.Client, roomID, eventID string) (ev gjson.Result, remaining int64, hasRemaining bool, r gjson.Result) {
+	t.Helper()
 	filler := c.SendText(t, roomID, "filler: pushes older events out of a one-event timeline")
-	r := c.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	r = c.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
 	if tl := client.Timeline(r, roomID); !client.Contains(tl, filler) {
 		t.Fatalf("the one-event timeline should hold the filler %s, it holds %v", filler, client.EventIDs(tl))
 	}
 	ev = client.Find(c.Sticky(r, roomID), eventID)
 	if !ev.Exists() {
-		return ev, 0, false
+		return ev, 0, false, r
 	}
 	remaining, hasRemaining = c.Remaining(ev)
-	return ev, remaining, hasRemaining
+	return ev, remaining, hasRemaining, r
 }
 
 // requireStickyFor checks that the event is sticky now with a remaining time of at most want
@@ -101,9 +114,10 @@ func stickyNow(t *testing.T, c *client.Client, roomID, eventID string) (ev gjson
 // has passed since then (and a little slack).
 func requireStickyFor(t *testing.T, c *client.Client, roomID, eventID string, want time.Duration, since time.Time, why string) {
 	t.Helper()
-	ev, rem, ok := stickyNow(t, c, roomID, eventID)
+	ev, rem, ok, r := stickySync(t, c, roomID, eventID)
 	if !ev.Exists() {
-		t.Fatalf("%s: expected %s in the sticky section (outside the timeline), it is not", why, eventID)
+		t.Fatalf("%s: expected %s in the sticky section (outside the timeline) %v into its %v lifetime, it is not; the sticky section holds %v, the timeline %v",
+			why, eventID, time.Since(since).Round(time.Millisecond), want, client.EventIDs(c.Sticky(r, roomID)), client.EventIDs(client.Timeline(r, roomID)))
 	}
 	if !ok {
 		t.Fatalf("%s: the sticky event has no unsigned.%s: %s", why, c.Names.RemainingField, ev.Raw)
@@ -133,12 +147,13 @@ func TestPeerStickyWindowFromOriginTS(t *testing.T) {
 	spec.Covers(t, "TIME-1")
 	t.Parallel()
 	f := newPeerFixture(t, 1, nil)
-	const life = 4 * time.Second
-	sent := time.Now()
+	const life = peerShortLife
+	sent := time.Now() // the event's origin_server_ts and its receipt are after this...
 	e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.p.StickyFor(life), 0)
+	accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
 	waitDelivered(t, f.alice, f.room.ID, e.ID, "the peer's sticky event at alice")
 	requireStickyFor(t, f.alice, f.room.ID, e.ID, life, sent, "right after arrival")
-	time.Sleep(time.Until(sent.Add(life + peerExpiryGrace))) // let the lifetime pass
+	time.Sleep(time.Until(accepted.Add(life + peerExpiryGrace))) // let the lifetime pass
 	requireNotSticky(t, f.alice, f.room.ID, e.ID, "after its duration")
 }
 
@@ -149,12 +164,13 @@ func TestPeerFutureOriginTSDoesNotExtend(t *testing.T) {
 	spec.Covers(t, "TIME-3", "TIME-1")
 	t.Parallel()
 	f := newPeerFixture(t, 1, nil)
-	const life = 4 * time.Second
-	sent := time.Now()
+	const life = peerShortLife
+	sent := time.Now() // the server receives the event after this...
 	e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.p.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
+	accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
 	waitDelivered(t, f.alice, f.room.ID, e.ID, "the future-dated sticky event at alice")
 	requireStickyFor(t, f.alice, f.room.ID, e.ID, life, sent, "future origin_server_ts")
-	time.Sleep(time.Until(sent.Add(life + peerExpiryGrace))) // let the lifetime pass
+	time.Sleep(time.Until(accepted.Add(life + peerExpiryGrace))) // let the lifetime (from receipt) pass
 	requireNotSticky(t, f.alice, f.room.ID, e.ID, "after duration from receipt (future origin_server_ts)")
 }
 
@@ -166,19 +182,30 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 	t.Parallel()
 	f := newPeerFixture(t, 1, nil)
 	t.Run("early", func(t *testing.T) {
-		const life, age = 6 * time.Second, 3 * time.Second
+		spec.Covers(t, "TIME-4", "TIME-1")
+		// peerShortLife of stickiness is left on arrival. The age is what tells the right window
+		// (from origin_server_ts) from a wrong one (from receipt): a server measuring from
+		// receipt keeps the event sticky at least age longer than the expiry check assumes, and
+		// the check comes peerExpiryGrace plus a filler send and a sync after the right end, so
+		// age leaves several seconds for those on a loaded machine.
+		const age = 10 * time.Second
+		const life = peerShortLife + age
 		ts := time.Now().Add(-age)
 		e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": "early"}, f.p.StickyFor(life), ts.UnixMilli())
 		waitDelivered(t, f.alice, f.room.ID, e.ID, "the back-dated sticky event at alice")
-		requireStickyFor(t, f.alice, f.room.ID, e.ID, life-age, ts.Add(age), "origin_server_ts 3 s in the past, 6 s duration")
+		requireStickyFor(t, f.alice, f.room.ID, e.ID, life-age, ts.Add(age), fmt.Sprintf("origin_server_ts %v in the past, %v duration", age, life))
 		time.Sleep(time.Until(ts.Add(life + peerExpiryGrace))) // let the (shortened) lifetime pass
-		requireNotSticky(t, f.alice, f.room.ID, e.ID, "6 s after its origin_server_ts")
+		requireNotSticky(t, f.alice, f.room.ID, e.ID, fmt.Sprintf("%v after its origin_server_ts (%v after receipt), %v duration", life+peerExpiryGrace, life+peerExpiryGrace-age, life))
 	})
+	// expired-on-arrival: its window ended peerShortLife before it was sent, so a server that
+	// measured from receipt would keep it sticky for peerShortLife, long enough for the check
+	// after waitDelivered to see it on a loaded machine.
 	for name, tc := range map[string]struct{ life, age time.Duration }{
-		"expired-on-arrival": {5 * time.Second, 10 * time.Second},
+		"expired-on-arrival": {peerShortLife, 2 * peerShortLife},
 		"zero-duration":      {0, 0},
 	} {
 		t.Run(name, func(t *testing.T) {
+			spec.Covers(t, "TIME-4", "TIME-1")
 			e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": name}, f.p.StickyFor(tc.life), time.Now().Add(-tc.age).UnixMilli())
 			waitDelivered(t, f.alice, f.room.ID, e.ID, "the already-expired sticky event as an ordinary event at alice")
 			requireNotSticky(t, f.alice, f.room.ID, e.ID, name)
@@ -230,6 +257,7 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			spec.Covers(t, "TIME-5")
 			// The event is kept off the peer's DAG (Detached): a server that refuses it must
 			// not then refuse every later event that would name it as a prev_event.
 			latest := f.room.Latest()
@@ -251,8 +279,9 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 			}
 			spec.Choice(t, "TIME-5", tc.name+": delivered as an event")
 			requireNotSticky(t, f.alice, f.room.ID, e.ID, tc.name+" sticky object")
-			if ev, _, _ := stickyNow(t, f.alice, f.room.ID, control.ID); !ev.Exists() {
-				t.Fatalf("control: the valid sticky event %s left the sticky section, so its absence proves nothing", control.ID)
+			if ev, _, _, r := stickySync(t, f.alice, f.room.ID, control.ID); !ev.Exists() {
+				t.Fatalf("control: the valid sticky event %s left the sticky section, so its absence proves nothing; the sticky section holds %v",
+					control.ID, client.EventIDs(f.alice.Sticky(r, f.room.ID)))
 			}
 		})
 	}
