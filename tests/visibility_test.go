@@ -78,15 +78,19 @@ func TestHistoryVisibilityEndpoints(t *testing.T) {
 func TestHistoryVisibilityAfterExpiry(t *testing.T) {
 	spec.Covers(t, "HISVIS-3")
 	t.Parallel()
-	const lifetime = 10 * time.Second
+	// Long enough to outlast the setup (60 fillers, a join) on a loaded machine.
+	const lifetime = 30 * time.Second
 	alice, bob, room, _, sticky := historyRoom(t, lifetime)
+	origin := time.UnixMilli(alice.GetEvent(t, room, sticky).JSON.Get("origin_server_ts").Int())
+	if time.Until(origin.Add(lifetime)) < client.DefaultWait/2 {
+		t.Fatalf("setup too slow: only %v of the %v lifetime left after the join", time.Until(origin.Add(lifetime)).Round(time.Millisecond), lifetime)
+	}
 	// Control, while it is sticky: the event reached bob (over /sync, where history visibility
 	// must not hide it), so hiding it afterwards is a change, not the server's only behaviour.
 	f := bob.NewSyncer(`{"room":{"timeline":{"limit":1}}}`)
 	f.Until(t, client.DefaultWait, "the pre-join sticky event in bob's sticky section (control)", func(r gjson.Result) bool {
 		return client.Contains(bob.Sticky(r, room), sticky)
 	})
-	origin := time.UnixMilli(alice.GetEvent(t, room, sticky).JSON.Get("origin_server_ts").Int())
 	if res := bob.GetEvent(t, room, sticky); res.StatusCode != 200 {
 		t.Logf("note: GET /event hid the event from bob even while sticky (%d), so that endpoint's check below is weaker (HISVIS-2 checks it)", res.StatusCode)
 	}
