@@ -45,7 +45,7 @@ go build -o "$tool" ./cmd/stickler-report || die "building cmd/stickler-report f
 
 go test -json -count=1 -timeout "${STICKLER_TIMEOUT:-45m}" -parallel "${STICKLER_PARALLEL:-6}" ./tests/... "$@" \
   | "$tool" -live -expectations "$expectations" -dir "$report_dir"
-status=$?
+status=${PIPESTATUS[1]}   # the report's verdict (go test fails on expected failures too)
 
 # Belt and braces: the suite removes what it starts, but nothing of this run may outlive it.
 left=$(docker ps -aq --filter "label=stickler.run=$STICKLER_RUN_ID")

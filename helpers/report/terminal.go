@@ -28,7 +28,7 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 		byGroup[g] = append(byGroup[g], q)
 	}
 	for _, g := range groups {
-		var ok, bad, known, untested []string
+		var ok, bad, known, skipped, untested []string
 		for _, q := range byGroup[g] {
 			st := requirementState(q, v)
 			switch st {
@@ -38,6 +38,8 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 				bad = append(bad, q.ID)
 			case "expected-fail":
 				known = append(known, q.ID)
+			case "skip":
+				skipped = append(skipped, q.ID)
 			default:
 				untested = append(untested, q.ID)
 			}
@@ -48,6 +50,9 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 		}
 		if len(known) > 0 {
 			line += "  known failures: " + strings.Join(known, " ")
+		}
+		if len(skipped) > 0 {
+			line += "  skipped (see below): " + strings.Join(skipped, " ")
 		}
 		if len(untested) > 0 {
 			line += "  not tested here: " + strings.Join(untested, " ")
@@ -127,7 +132,9 @@ func requirementState(q Requirement, v map[*Test]Verdict) string {
 	if len(q.Tests) == 0 {
 		return "untested"
 	}
-	state := "pass"
+	// A skipped test checked nothing: the requirement is "skip" only when no test of it
+	// passed either.
+	state, passed := "pass", false
 	for _, t := range q.Tests {
 		switch v[t] {
 		case Failed, UnexpectedPass, Unfinished:
@@ -138,7 +145,12 @@ func requirementState(q Requirement, v map[*Test]Verdict) string {
 			if state == "pass" {
 				state = "skip"
 			}
+		case Passed:
+			passed = true
 		}
+	}
+	if state == "skip" && passed {
+		return "pass"
 	}
 	return state
 }
