@@ -98,12 +98,7 @@ func TestLoadManySenders(t *testing.T) {
 		d := newDeliveries()
 		waitFeed(t, f, 90*time.Second, fmt.Sprintf("all %d sticky events over %s", n, f.Kind()), func(r gjson.Result) bool {
 			d.add(f, r, room)
-			for _, id := range ids {
-				if d.total(id) == 0 {
-					return false
-				}
-			}
-			return true
+			return d.all(ids)
 		})
 		// Repeats are SYNC-5/SYNC-7's concern (TestManyStickyAllDelivered); here they are noted.
 		repeats := 0
@@ -182,17 +177,8 @@ func TestSlidingLimitOne(t *testing.T) {
 		}
 		pages = append(pages, client.EventIDs(st))
 		d.add(f, r, room)
-		for _, id := range ids {
-			if d.total(id) == 0 {
-				return false
-			}
-		}
-		return true
+		return d.all(ids)
 	})
-	for _, id := range ids {
-		if d.total(id) != 1 {
-			t.Errorf("sticky event %s delivered %d times over the pages, expected once", id, d.total(id))
-		}
-	}
+	d.onceEach(t, ids, "Sliding Sync pages of limit 1")
 	checkOldestFirst(t, ids, pages)
 }

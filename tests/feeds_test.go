@@ -102,3 +102,24 @@ func (d *deliveries) add(f feed, r gjson.Result, room string) {
 }
 
 func (d *deliveries) total(id string) int { return d.timeline[id] + d.sticky[id] }
+
+// all says whether every one of the events was delivered at least once.
+func (d *deliveries) all(ids []string) bool {
+	for _, id := range ids {
+		if d.total(id) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// onceEach fails the test for every event not delivered exactly once.
+func (d *deliveries) onceEach(t *testing.T, ids []string, over string) {
+	t.Helper()
+	for _, id := range ids {
+		if n := d.total(id); n != 1 {
+			t.Errorf("over %s, sticky event %s was delivered %d times (timeline %d, sticky section %d), expected exactly once",
+				over, id, n, d.timeline[id], d.sticky[id])
+		}
+	}
+}

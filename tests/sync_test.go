@@ -243,12 +243,7 @@ func TestDeliveredOnce(t *testing.T) {
 			d.add(f, r, room)
 			return client.Contains(f.Timeline(r, room), end)
 		})
-		for _, id := range sticky {
-			if n := d.total(id); n != 1 {
-				t.Errorf("sticky event %s was delivered %d times (timeline %d, sticky section %d), expected exactly once",
-					id, n, d.timeline[id], d.sticky[id])
-			}
-		}
+		d.onceEach(t, sticky, kind)
 	})
 }
 
@@ -308,12 +303,7 @@ func TestJoinerReceivesEarlierSticky(t *testing.T) {
 		d := newDeliveries()
 		waitFeed(t, f, client.DefaultWait, "all 3 earlier sticky events after the join", func(r gjson.Result) bool {
 			d.add(f, r, room)
-			for _, id := range sticky {
-				if d.total(id) == 0 {
-					return false
-				}
-			}
-			return true
+			return d.all(sticky)
 		})
 	})
 }
@@ -429,19 +419,9 @@ func TestManyStickyAllDelivered(t *testing.T) {
 			maxPerResponse = max(maxPerResponse, len(st))
 			pages = append(pages, client.EventIDs(st))
 			d.add(f, r, room)
-			for _, id := range ids {
-				if d.total(id) == 0 {
-					return false
-				}
-			}
-			return true
+			return d.all(ids)
 		})
-		for _, id := range ids {
-			if d.total(id) != 1 {
-				t.Errorf("sticky event %s delivered %d times (timeline %d, sticky section %d), expected once",
-					id, d.total(id), d.timeline[id], d.sticky[id])
-			}
-		}
+		d.onceEach(t, ids, kind)
 		if kind == "sliding" {
 			if maxPerResponse > extLimit {
 				t.Errorf("the extension returned %d events in one response, above the requested limit %d", maxPerResponse, extLimit)
