@@ -22,7 +22,7 @@ func Covers(t testing.TB, ids ...string) {
 	}
 	for _, id := range ids {
 		if _, ok := Lookup(id); !ok {
-			t.Fatalf("spec.Covers: unknown requirement ID %q (see REQUIREMENTS.md)", id)
+			t.Fatalf("spec.Covers: unknown requirement ID %q (the catalogue is helpers/spec/catalogue.go, readable as %s)", id, DocPath)
 		}
 	}
 	t.Logf("%s %s", CoversMarker, strings.Join(ids, " "))
