@@ -137,7 +137,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 
 // The power-level variant: during a partition alice (hs1) lowers charlie's power below what
 // the sticky event type needs, while charlie (hs2) sends one. hs1 soft-fails it (SOFTFAIL-1);
-// when alice restores charlie's power, the unexpired event is delivered (SOFTFAIL-2).
+// when alice restores charlie's power, the unexpired event is delivered (SOFTFAIL-4, SHOULD).
 func TestSoftFailPowerRestored(t *testing.T) {
 	spec.Covers(t, "SOFTFAIL-1", "SOFTFAIL-4")
 	t.Parallel()
