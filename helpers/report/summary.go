@@ -24,7 +24,7 @@ type Meta struct {
 // Summary is the run as the JSON summary and the HTML report present it.
 type Summary struct {
 	Meta         Meta                          `json:"meta"`
-	Result       string                        `json:"result"` // "pass": every outcome as expected; "fail" otherwise
+	Result       string                        `json:"result"`             // "pass": every outcome as expected; "fail" otherwise
 	Headline     string                        `json:"headline,omitempty"` // e.g. NOT IMPLEMENTED: ...
 	CountLine    string                        `json:"count_line"`         // the terminal's closing line
 	Problems     []Problem                     `json:"expectations_problems,omitempty"`
@@ -104,8 +104,8 @@ type TestSummary struct {
 	Codes       []string          `json:"codes,omitempty"`      // failure codes of it and its subtests
 	Difference  string            `json:"difference,omitempty"` // fails-differently: expected and got codes
 	Message     string            `json:"message,omitempty"`    // the failure in one line: a divergence, else the test's first message
-	Failure     string            `json:"failure,omitempty"`  // its output (first third and end), when it fails or fails as expected
-	Diverged    []DivergedJSON    `json:"diverged,omitempty"` // from timeline.Diverged
+	Failure     string            `json:"failure,omitempty"`    // its output (first third and end), when it fails or fails as expected
+	Diverged    []DivergedJSON    `json:"diverged,omitempty"`   // from timeline.Diverged
 	Timeline    []timeline.Record `json:"timeline,omitempty"`
 
 	anchor string

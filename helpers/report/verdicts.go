@@ -185,16 +185,20 @@ func (r *Results) children(t *Test) []*Test {
 // Counts adds up verdicts.
 type Counts struct {
 	Passed, Failed, ExpectedFail, UnexpectedPass, Skipped, Unfinished int
-	FailsDifferently, Warnings, Observed                            int
-	ExpectationErrors                                               int // expectations lines that fail the run
+	FailsDifferently, Warnings, Observed                              int
+	ExpectationErrors                                                 int // expectations lines that fail the run
 }
 
 // FailingRun is how many counted tests fail the run.
-func (c Counts) FailingRun() int { return c.Failed + c.UnexpectedPass + c.Unfinished + c.FailsDifferently }
+func (c Counts) FailingRun() int {
+	return c.Failed + c.UnexpectedPass + c.Unfinished + c.FailsDifferently
+}
 
 // RunFails says whether the run fails: a test that fails it, an error of the expectations file,
 // or no test at all.
-func (c Counts) RunFails(tests int) bool { return c.FailingRun() > 0 || c.ExpectationErrors > 0 || tests == 0 }
+func (c Counts) RunFails(tests int) bool {
+	return c.FailingRun() > 0 || c.ExpectationErrors > 0 || tests == 0
+}
 
 // Count counts the verdicts of leaf tests only (a parent with subtests is not counted again).
 func (r *Results) Count(v map[*Test]Verdict) Counts {
