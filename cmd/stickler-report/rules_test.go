@@ -205,7 +205,7 @@ func TestNotImplementedHeadline(t *testing.T) {
 		t.Errorf("the headline does not come before the requirements:\n%s", out)
 	}
 	html, _ := os.ReadFile(filepath.Join(dir, "report.html"))
-	if !strings.Contains(string(html), `<div class="headline" id="headline">`+head) {
+	if !strings.Contains(string(html), `<div class="banner" id="headline">`+head) {
 		t.Errorf("report.html lacks the headline")
 	}
 

@@ -170,7 +170,7 @@ header .meta { color: var(--muted); font-size: 13px; }
 header .meta code { font-size: 12px; }
 .result { display: inline-block; font-weight: 700; font-size: 15px; padding: 3px 12px; border-radius: 4px; color: #fff; margin-right: 10px; vertical-align: 2px; }
 .result.pass { background: #1a7f37; } .result.fail { background: #cf222e; }
-.headline { font-size: 16px; font-weight: 700; color: #953800; background: #fff1e5; border: 1px solid #ffd8b5; border-radius: 4px; padding: 6px 12px; margin: 8px 0 4px; }
+.banner { font-size: 16px; font-weight: 700; color: #953800; background: #fff1e5; border: 1px solid #ffd8b5; border-radius: 4px; padding: 6px 12px; margin: 8px 0 4px; }
 .warning { border: 1px solid #ffd8b5; border-left: 4px solid #bc4c00; border-radius: 4px; padding: 8px 12px; margin: 10px 0 16px; }
 .warning h3 { margin: 0 0 4px; }
 .problem { color: #a40e26; }
@@ -235,7 +235,7 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 <h1>Stickler — MSC4354 sticky events conformance</h1>
 <div><span class="result {{.Result}}" id="result">{{if eq .Result "pass"}}PASS{{else}}FAIL{{end}}</span>
 <span class="counts" id="counts"><span><b>{{.Counts.Passed}}</b> passed</span><span><b>{{.Counts.Failed}}</b> failed the run</span><span><b>{{.Counts.Skipped}}</b> skipped</span><span><b>{{.Counts.Warnings}}</b> warnings</span><span><b>{{.Counts.ExpectedFail}}</b> known failures</span>{{if .Counts.Observed}}<span><b>{{.Counts.Observed}}</b> observed</span>{{end}}{{if .Counts.FailsDifferently}}<span><b>{{.Counts.FailsDifferently}}</b> failing differently than expected</span>{{end}}{{if .Counts.UnexpectedPass}}<span><b>{{.Counts.UnexpectedPass}}</b> unexpected passes</span>{{end}}{{if .Counts.Unfinished}}<span><b>{{.Counts.Unfinished}}</b> unfinished</span>{{end}}</span></div>
-{{if .Headline}}<div class="headline" id="headline">{{.Headline}}</div>{{end}}
+{{if .Headline}}<div class="banner" id="headline">{{.Headline}}</div>{{end}}
 <div class="meta">{{if .Meta.Strict}}<b>strict</b> (failed SHOULDs fail the run) · {{end}}{{if .Meta.Image}}image <code>{{.Meta.Image}}</code> · {{end}}{{if .Meta.Names}}wire names <code>{{.Meta.Names}}</code> · {{end}}expectations <code>{{if .Meta.Expectations}}{{.Meta.Expectations}}{{else}}none{{end}}</code> · generated {{.Meta.Generated.UTC.Format "2006-01-02 15:04:05 UTC"}}</div>
 </header>
 <nav>{{if .Failing}}<a href="#failures">Failures ({{len .Failing}})</a>{{end}}{{if .Warnings}}<a href="#warnings">Warnings ({{len .Warnings}})</a>{{end}}{{if .Problems}}<a href="#expectations">Expectations file ({{len .Problems}})</a>{{end}}<a href="#requirements">Requirements</a>{{if .Timelines}}<a href="#timelines">Timelines ({{len .Timelines}})</a>{{end}}<a href="#tests">Tests and durations</a>{{if .Skips}}<a href="#skipped">Skipped ({{len .Skips}})</a>{{end}}</nav>
@@ -283,7 +283,7 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 <h2>Requirements</h2>
 <p class="reason">Every requirement of the catalogue (docs/requirements.md in the Stickler repository; hover an ID or open "requirement" for its text), the tests that check it, and their outcome on this server. A requirement's outcome is its worst test's.{{if .Untested}} {{.Untested}} requirement(s) have no test in this run.{{end}}</p>
 <table class="matrix">
-<colgroup><col style="width:8%"><col style="width:5%"><col style="width:30%"><col style="width:9%"><col style="width:24%"><col style="width:24%"></colgroup>
+<colgroup><col style="width:9%"><col style="width:6%"><col style="width:28%"><col style="width:9%"><col style="width:24%"><col style="width:24%"></colgroup>
 <thead><tr><th>ID</th><th>Level</th><th>Requirement</th><th>Outcome</th><th>Tests</th><th>Expectation and reason / behaviour seen</th></tr></thead>
 <tbody>
 {{range .Groups}}
