@@ -34,7 +34,7 @@ func Support(versions gjson.Result, n Names) string {
 		if unstableOn {
 			return ""
 		}
-		return fmt.Sprintf("%s in /versions (unstable_features: %s): sticky events not implemented or not enabled", NotAdvertised, raw(versions.Get("unstable_features")))
+		return NotAdvertised + " in /versions: sticky events not implemented or not enabled"
 	}
 	if versions.Get("unstable_features."+Escape(n.VersionsFlag)).Type == gjson.True {
 		return ""
@@ -47,12 +47,5 @@ func Support(versions gjson.Result, n Names) string {
 	if unstableOn {
 		return fmt.Sprintf("%s: the server advertises only %s (unstable names), neither %s nor a spec version with sticky events; run with STICKLER_NAMES=unstable", StableUnsupported, UnstableFlag, n.VersionsFlag)
 	}
-	return fmt.Sprintf("%s in /versions, nor %s or a spec version with sticky events (unstable_features: %s): sticky events not implemented or not enabled", NotAdvertised, n.VersionsFlag, raw(versions.Get("unstable_features")))
-}
-
-func raw(r gjson.Result) string {
-	if !r.Exists() {
-		return "absent"
-	}
-	return r.Raw
+	return fmt.Sprintf("%s in /versions, nor %s or a spec version with sticky events: sticky events not implemented or not enabled", NotAdvertised, n.VersionsFlag)
 }
