@@ -48,8 +48,9 @@ func TestCatalogueEntries(t *testing.T) {
 		if r.Title == "" || len(r.Text) < 40 || r.Section == "" {
 			t.Errorf("%s: title, text and section must all be filled (text %d chars)", r.ID, len(r.Text))
 		}
-		if strings.Contains(r.Text+r.Section, "../shared") || strings.Contains(r.Text+r.Section, "/work/") {
-			t.Errorf("%s points outside the repository", r.ID)
+		// The texts stand alone: no pointer to a file outside the repository.
+		if strings.Contains(r.Text+r.Section, ".md") {
+			t.Errorf("%s points at a file; the catalogue is the only copy", r.ID)
 		}
 	}
 	for id, level := range map[string]Level{"SYNC-3": Should, "SYNC-4": Should, "SOFTFAIL-2": Must, "SOFTFAIL-4": Should, "COMPAT-1": Must, "COMPAT-3": Must} {
