@@ -43,8 +43,18 @@ echo "run.sh: suite against $COMPLEMENT_BASE_IMAGE (names: ${STICKLER_NAMES:-uns
 tool=$(mktemp -d)/stickler-report
 go build -o "$tool" ./cmd/stickler-report || die "building cmd/stickler-report failed"
 
+# The report checks that the expectations file names real tests: against the suite's list, and
+# as an error only when the whole suite runs (a -run subset just warns).
+report_args=(-live -expectations "$expectations" -dir "$report_dir" -suite-tests "$(dirname "$tool")/tests.txt")
+go test -list . ./tests/... >"$(dirname "$tool")/tests.txt" 2>/dev/null || : >"$(dirname "$tool")/tests.txt"
+complete=-complete
+for a in "$@"; do
+  case "$a" in -run|-run=*|--run|--run=*|-test.run|-test.run=*|-skip|-skip=*|--skip|--skip=*) complete=;; esac
+done
+[ -n "$complete" ] && report_args+=("$complete")
+
 go test -json -count=1 -timeout "${STICKLER_TIMEOUT:-45m}" -parallel "${STICKLER_PARALLEL:-6}" ./tests/... "$@" \
-  | "$tool" -live -expectations "$expectations" -dir "$report_dir"
+  | "$tool" "${report_args[@]}"
 status=${PIPESTATUS[1]}   # the report's verdict (go test fails on expected failures too)
 
 # Belt and braces: the suite removes what it starts, but nothing of this run may outlive it.

@@ -325,7 +325,7 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 			}
 			// The hazard: under the seed's rule the clients disagree at B ({_, S}); the latest
 			// rule ranks S (the later end) above S' and keeps them together.
-			spec.Choice(t, "MAP-4", fmt.Sprintf("shorter overwrite, states at B: seed rule %s, latest rule %s",
+			spec.Observe(t, "MAP-4", fmt.Sprintf("shorter overwrite, states at B: seed rule %s, latest rule %s",
 				valueSet(bobObs[1], carolObs[1]), valueSet(bobObs[0], carolObs[0])))
 		})
 	}

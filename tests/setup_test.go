@@ -1,8 +1,6 @@
 package tests
 
 import (
-	"github.com/tidwall/gjson"
-
 	"fmt"
 	"stickler/helpers/wire"
 	"strings"
@@ -44,37 +42,28 @@ func twoServers(t *testing.T) (*deploy.Server, *deploy.Server) {
 
 var (
 	advertisedMu sync.Mutex
-	advertised   = map[string]bool{}
+	advertised   = map[string]string{} // client URL -> why its sticky tests are skipped ("" = none)
 )
 
-// requireSticky skips the test, saying why, when the server does not advertise MSC4354:
-// "not implemented" is reported as such, not as a pile of failures.
+// requireSticky skips the test, saying why, when the server does not implement sticky events
+// under the selected names (wire.Support): "not implemented" and "stable names not supported"
+// are reported as such, not as a pile of failures.
 func requireSticky(t *testing.T, s *deploy.Server) {
 	t.Helper()
 	advertisedMu.Lock()
-	ok, known := advertised[s.ClientURL]
+	why, known := advertised[s.ClientURL]
 	advertisedMu.Unlock()
 	if !known {
 		anon := &client.Client{BaseURL: s.ClientURL, Names: wireNames(t)}
 		res := anon.MustDo(t, client.Request{Method: "GET", Path: []string{"_matrix", "client", "versions"}})
-		ok = advertises(res.JSON, anon.Names)
+		why = wire.Support(res.JSON, anon.Names)
 		advertisedMu.Lock()
-		advertised[s.ClientURL] = ok
+		advertised[s.ClientURL] = why
 		advertisedMu.Unlock()
 	}
-	if !ok {
-		t.Skipf("skipped: %s (%s) does not advertise org.matrix.msc4354 in /versions: sticky events not implemented or not enabled (see TestDiscover)", s.Name, s.Image)
+	if why != "" {
+		t.Skipf("skipped: %s (%s): %s (see TestDiscover)", s.Name, s.Image, why)
 	}
-}
-
-// advertises says whether a /versions answer announces sticky events under the selected names:
-// the unstable flag; with stable names also the ".stable" flag servers use before the feature
-// is in a released spec version.
-func advertises(versions gjson.Result, n wire.Names) bool {
-	if versions.Get(`unstable_features.org\.matrix\.msc4354`).Type == gjson.True {
-		return true
-	}
-	return n.Set == "stable" && versions.Get(`unstable_features.org\.matrix\.msc4354\.stable`).Type == gjson.True
 }
 
 func wireNames(t *testing.T) wire.Names {

@@ -7,10 +7,17 @@
 //
 // With -dir it writes DIR/results.json (the stream as read), DIR/summary.json (keyed by
 // requirement ID), DIR/junit.xml and DIR/report.html (self-contained). The last line printed
-// is always `stickler: N passed, N failed, N skipped`.
+// is always `stickler: N passed, N failed, N skipped, N warnings`.
 //
-// Exit codes: 0 every outcome as expected; 1 some test failed the run (or the stream held no
-// test); 2 the tool could not do its work (bad flag, unreadable file, report not written).
+// -complete says the stream is the whole suite (run.sh passes it when no -run was given):
+// an expectations line naming a test the suite does not have then fails the run; otherwise it
+// is a warning. -suite-tests FILE names the suite's tests (`go test -list` output); without it
+// the top-level tests seen in the stream stand in. STICKLER_STRICT=1 makes failed SHOULD
+// requirements fail the run instead of being warnings.
+//
+// Exit codes: 0 every outcome as expected; 1 some test failed the run, the expectations file
+// names a test that does not exist (complete runs), or the stream held no test; 2 the tool
+// could not do its work (bad flag, unreadable file, report not written).
 package main
 
 import (
@@ -36,6 +43,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	expFile := fs.String("expectations", "", "expectations file of the image under test (TestName fail|skip reason)")
 	dir := fs.String("dir", "", "directory for results.json and the report files (none when empty)")
 	live := fs.Bool("live", false, "print each test's outcome as it finishes")
+	complete := fs.Bool("complete", false, "the stream is the whole suite (no -run): unknown tests in the expectations file fail the run")
+	suiteFile := fs.String("suite-tests", "", "file listing the suite's top-level tests (`go test -list .` output)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -48,6 +57,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if err != nil {
 		return fail(err)
 	}
+	rules := report.Rules{Expectations: exp, Suite: report.Suite{Complete: *complete}}
+	switch getenv("STICKLER_STRICT") {
+	case "", "0":
+	case "1":
+		rules.Strict = true
+	default:
+		return fail(fmt.Errorf("STICKLER_STRICT=%q: want 1 (failed SHOULDs fail the run) or 0", getenv("STICKLER_STRICT")))
+	}
+	if *suiteFile != "" {
+		b, err := os.ReadFile(*suiteFile)
+		if err != nil {
+			return fail(fmt.Errorf("suite test list: %w", err))
+		}
+		for _, l := range strings.Fields(string(b)) {
+			if strings.HasPrefix(l, "Test") {
+				rules.Suite.Tests = append(rules.Suite.Tests, l)
+			}
+		}
+	}
 	in := stdin
 	if fs.NArg() > 0 {
 		f, err := os.Open(fs.Arg(0))
@@ -59,24 +87,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	}
 	var onEvent func(*report.Test, string)
 	if *live {
-		// Subtests end before their parent, so a parent's line can say what the final summary
-		// will: failing only through expected subtest failures is an expected failure.
-		childFails := map[string][]report.Verdict{}
+		// Subtests end before their parent, so a parent's line says what the final summary
+		// will, by the same rule (report.Rules.Verdict) applied to the subtests seen so far.
+		children := map[string]map[*report.Test]report.Verdict{} // parent key -> direct subtests
+		codes := map[string][]string{}                           // test key -> its and its subtests' codes
 		onEvent = func(t *report.Test, action string) {
-			v := exp.Judge(t)
-			if kids := childFails[t.Package+"\x00"+t.Name]; v == report.Failed && len(kids) > 0 {
-				v = report.ExpectedFail
-				for _, k := range kids {
-					if k != report.ExpectedFail {
-						v = report.Failed
-					}
+			key := t.Package + "\x00" + t.Name
+			all := append(codes[key], t.Codes...)
+			v := rules.Verdict(t, all, children[key])
+			if i := strings.LastIndexByte(t.Name, '/'); i > 0 {
+				pk := t.Package + "\x00" + t.Name[:i]
+				if children[pk] == nil {
+					children[pk] = map[*report.Test]report.Verdict{}
 				}
+				children[pk][t] = v
+				codes[pk] = append(codes[pk], all...)
 			}
-			if i := strings.LastIndexByte(t.Name, '/'); i > 0 && t.Outcome == "fail" {
-				key := t.Package + "\x00" + t.Name[:i]
-				childFails[key] = append(childFails[key], v)
+			line := fmt.Sprintf("%-17s %s (%.1fs)", v, t.Name, t.Elapsed.Seconds())
+			if v == report.FailsDifferently {
+				line += ": " + rules.Difference(t, all)
 			}
-			fmt.Fprintf(stdout, "%-16s %s (%.1fs)\n", v, t.Name, t.Elapsed.Seconds())
+			fmt.Fprintln(stdout, line)
 		}
 	}
 	res, err := report.Read(in, onEvent)
@@ -91,7 +122,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 			names = "unstable"
 		}
 		meta := report.Meta{Image: getenv("COMPLEMENT_BASE_IMAGE"), Names: names, Expectations: *expFile, Generated: time.Now()}
-		if err := writeFiles(*dir, fs.Arg(0), res, report.Summarize(res, exp, meta)); err != nil {
+		if err := writeFiles(*dir, fs.Arg(0), res, report.Summarize(res, rules, meta)); err != nil {
 			fmt.Fprintln(stderr, "stickler-report: writing the report:", err)
 			status = 2
 		} else {
@@ -101,11 +132,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if len(res.Tests) == 0 {
 		fmt.Fprintln(stdout, "stickler-report: the stream held no test at all")
 	}
-	c := report.WriteTerminal(stdout, res, exp)
+	c := report.WriteTerminal(stdout, res, rules)
 	switch {
 	case status != 0:
 		return status
-	case len(res.Tests) == 0, c.Failed+c.UnexpectedPass+c.Unfinished > 0:
+	case c.RunFails(len(res.Tests)):
 		return 1
 	}
 	return 0

@@ -17,6 +17,7 @@ const passing = `{"Action":"run","Package":"stickler/tests","Test":"TestA"}
 
 const failing = `{"Action":"run","Package":"stickler/tests","Test":"TestB"}
 {"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:9: STICKLER-COVERS: SYNC-1\n"}
+{"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:11: STICKLER-FAILCODE: no-sticky-section\n"}
 {"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:12: no sticky section\n"}
 {"Action":"fail","Package":"stickler/tests","Test":"TestB","Elapsed":1.5}
 {"Action":"output","Package":"stickler/tests","Output":"FAIL\tstickler/tests\t1.6s\n"}
@@ -39,7 +40,7 @@ func lastLine(s string) string {
 func TestExitCodesAndClosingLine(t *testing.T) {
 	dir := t.TempDir()
 	expFile := filepath.Join(dir, "exp.txt")
-	os.WriteFile(expFile, []byte("TestB fail the server has no sticky section\n"), 0o644)
+	os.WriteFile(expFile, []byte("TestB fail no-sticky-section the server has no sticky section\n"), 0o644)
 
 	for _, c := range []struct {
 		name, stdin string
@@ -47,11 +48,11 @@ func TestExitCodesAndClosingLine(t *testing.T) {
 		code        int
 		last        string
 	}{
-		{"all pass", passing, []string{"-live"}, 0, "stickler: 1 passed, 0 failed, 0 skipped"},
-		{"a failure", failing, nil, 1, "stickler: 0 passed, 1 failed, 0 skipped"},
-		{"an expected failure", failing, []string{"-expectations", expFile}, 0, "stickler: 0 passed, 0 failed, 0 skipped"},
-		{"an unexpected pass", strings.ReplaceAll(failing, `"fail"`, `"pass"`), []string{"-expectations", expFile}, 1, "stickler: 0 passed, 1 failed, 0 skipped"},
-		{"an empty stream", "", nil, 1, "stickler: 0 passed, 0 failed, 0 skipped"},
+		{"all pass", passing, []string{"-live"}, 0, "stickler: 1 passed, 0 failed, 0 skipped, 0 warnings"},
+		{"a failure", failing, nil, 1, "stickler: 0 passed, 1 failed, 0 skipped, 0 warnings"},
+		{"an expected failure", failing, []string{"-expectations", expFile}, 0, "stickler: 0 passed, 0 failed, 0 skipped, 0 warnings"},
+		{"an unexpected pass", strings.ReplaceAll(failing, `"fail"`, `"pass"`), []string{"-expectations", expFile}, 1, "stickler: 0 passed, 1 failed, 0 skipped, 0 warnings"},
+		{"an empty stream", "", nil, 1, "stickler: 0 passed, 0 failed, 0 skipped, 0 warnings"},
 		{"a missing expectations file", passing, []string{"-expectations", filepath.Join(dir, "none.txt")}, 2, ""},
 		{"a bad flag", passing, []string{"-nope"}, 2, ""},
 	} {
@@ -71,7 +72,7 @@ func TestWritesTheReportFiles(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	if !strings.Contains(out, "fail             TestB (1.5s)") || !strings.Contains(out, "report: "+filepath.Join(dir, "report.html")) {
+	if !strings.Contains(out, "fail              TestB (1.5s)") || !strings.Contains(out, "report: "+filepath.Join(dir, "report.html")) {
 		t.Errorf("live line or report path missing:\n%s", out)
 	}
 	for _, f := range []string{"results.json", "summary.json", "junit.xml", "report.html"} {

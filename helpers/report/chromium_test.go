@@ -42,7 +42,7 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	res, exp := readSynthetic(t)
 	var b bytes.Buffer
-	if err := WriteHTML(&b, Summarize(res, exp, Meta{Image: "stickler-synapse:synthetic", Names: "unstable", Expectations: "expectations.txt", Generated: base})); err != nil {
+	if err := WriteHTML(&b, Summarize(res, Rules{Expectations: exp}, Meta{Image: "stickler-synapse:synthetic", Names: "unstable", Expectations: "expectations.txt", Generated: base})); err != nil {
 		t.Fatal(err)
 	}
 	page := filepath.Join(dir, "report.html")

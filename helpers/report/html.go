@@ -19,6 +19,7 @@ type htmlPage struct {
 	*Summary
 	Groups    []htmlGroup
 	Failing   []htmlTest
+	Warnings  []htmlTest
 	Timelines []htmlTest
 	AllTests  []htmlTest
 	Skips     []htmlTest
@@ -74,6 +75,9 @@ func buildPage(s *Summary) htmlPage {
 		if t.Verdict.FailsRun() && (t.Counted || len(t.Diverged) > 0) {
 			p.Failing = append(p.Failing, ht)
 		}
+		if t.Verdict == Warning && t.Counted {
+			p.Warnings = append(p.Warnings, ht)
+		}
 		if ht.HasPic {
 			p.Timelines = append(p.Timelines, ht)
 		}
@@ -116,6 +120,12 @@ var funcs = template.FuncMap{
 			if level == "SHOULD" {
 				class, word = "warn", "fail (SHOULD)"
 			}
+		case "warning":
+			class, word = "warn", "warning (SHOULD)"
+		case "observed":
+			class, word = "observed", "observed"
+		case "fails-differently":
+			class, word = "fail", "fails differently"
 		case "expected-fail":
 			word = "known failure"
 		case "expected-skip":
@@ -149,7 +159,7 @@ var page = template.Must(template.New("report").Funcs(funcs).Parse(`<!DOCTYPE ht
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Stickler report: {{.Result}} — {{.Counts.Passed}} passed, {{.Counts.Failed}} failed, {{.Counts.Skipped}} skipped</title>
+<title>Stickler report: {{.Result}} — {{.CountLine}}</title>
 <style>
 :root { --fg:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#ffffff; --soft:#f6f8fa; }
 * { box-sizing: border-box; }
@@ -160,6 +170,11 @@ header .meta { color: var(--muted); font-size: 13px; }
 header .meta code { font-size: 12px; }
 .result { display: inline-block; font-weight: 700; font-size: 15px; padding: 3px 12px; border-radius: 4px; color: #fff; margin-right: 10px; vertical-align: 2px; }
 .result.pass { background: #1a7f37; } .result.fail { background: #cf222e; }
+.banner { font-size: 16px; font-weight: 700; color: #953800; background: #fff1e5; border: 1px solid #ffd8b5; border-radius: 4px; padding: 6px 12px; margin: 8px 0 4px; }
+.warning { border: 1px solid #ffd8b5; border-left: 4px solid #bc4c00; border-radius: 4px; padding: 8px 12px; margin: 10px 0 16px; }
+.warning h3 { margin: 0 0 4px; }
+.problem { color: #a40e26; }
+.reqtext { font-size: 12.5px; color: var(--muted); }
 .counts span { margin-right: 14px; }
 nav { padding: 8px 28px; border-bottom: 1px solid var(--line); font-size: 13px; position: sticky; top: 0; background: #fff; z-index: 2; }
 nav a { margin-right: 16px; }
@@ -182,6 +197,7 @@ table.matrix { table-layout: fixed; }
 .badge.warn { background: #fff1e5; color: #953800; border-color: #ffd8b5; }
 .badge.expected-fail { background: #fff8c5; color: #7d4e00; border-color: #f5e08f; }
 .badge.unexpected-pass { background: #fbefff; color: #6e40c9; border-color: #e0c8ff; }
+.badge.observed { background: #ddf4ff; color: #0550ae; border-color: #b6e3ff; }
 .badge.skip, .badge.untested { background: #eff2f5; color: #59636e; border-color: #d1d9e0; }
 .reason { color: var(--muted); font-size: 13px; }
 .choice { font-size: 13px; }
@@ -218,10 +234,11 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 <header>
 <h1>Stickler — MSC4354 sticky events conformance</h1>
 <div><span class="result {{.Result}}" id="result">{{if eq .Result "pass"}}PASS{{else}}FAIL{{end}}</span>
-<span class="counts" id="counts"><span><b>{{.Counts.Passed}}</b> passed</span><span><b>{{.Counts.Failed}}</b> failed the run</span><span><b>{{.Counts.Skipped}}</b> skipped</span><span><b>{{.Counts.ExpectedFail}}</b> known failures</span>{{if .Counts.UnexpectedPass}}<span><b>{{.Counts.UnexpectedPass}}</b> unexpected passes</span>{{end}}{{if .Counts.Unfinished}}<span><b>{{.Counts.Unfinished}}</b> unfinished</span>{{end}}</span></div>
-<div class="meta">{{if .Meta.Image}}image <code>{{.Meta.Image}}</code> · {{end}}{{if .Meta.Names}}wire names <code>{{.Meta.Names}}</code> · {{end}}expectations <code>{{if .Meta.Expectations}}{{.Meta.Expectations}}{{else}}none{{end}}</code> · generated {{.Meta.Generated.UTC.Format "2006-01-02 15:04:05 UTC"}}</div>
+<span class="counts" id="counts"><span><b>{{.Counts.Passed}}</b> passed</span><span><b>{{.Counts.Failed}}</b> failed the run</span><span><b>{{.Counts.Skipped}}</b> skipped</span><span><b>{{.Counts.Warnings}}</b> warnings</span><span><b>{{.Counts.ExpectedFail}}</b> known failures</span>{{if .Counts.Observed}}<span><b>{{.Counts.Observed}}</b> observed</span>{{end}}{{if .Counts.FailsDifferently}}<span><b>{{.Counts.FailsDifferently}}</b> failing differently than expected</span>{{end}}{{if .Counts.UnexpectedPass}}<span><b>{{.Counts.UnexpectedPass}}</b> unexpected passes</span>{{end}}{{if .Counts.Unfinished}}<span><b>{{.Counts.Unfinished}}</b> unfinished</span>{{end}}</span></div>
+{{if .Headline}}<div class="banner" id="headline">{{.Headline}}</div>{{end}}
+<div class="meta">{{if .Meta.Strict}}<b>strict</b> (failed SHOULDs fail the run) · {{end}}{{if .Meta.Image}}image <code>{{.Meta.Image}}</code> · {{end}}{{if .Meta.Names}}wire names <code>{{.Meta.Names}}</code> · {{end}}expectations <code>{{if .Meta.Expectations}}{{.Meta.Expectations}}{{else}}none{{end}}</code> · generated {{.Meta.Generated.UTC.Format "2006-01-02 15:04:05 UTC"}}</div>
 </header>
-<nav>{{if .Failing}}<a href="#failures">Failures ({{len .Failing}})</a>{{end}}<a href="#requirements">Requirements</a>{{if .Timelines}}<a href="#timelines">Timelines ({{len .Timelines}})</a>{{end}}<a href="#tests">Tests and durations</a>{{if .Skips}}<a href="#skipped">Skipped ({{len .Skips}})</a>{{end}}</nav>
+<nav>{{if .Failing}}<a href="#failures">Failures ({{len .Failing}})</a>{{end}}{{if .Warnings}}<a href="#warnings">Warnings ({{len .Warnings}})</a>{{end}}{{if .Problems}}<a href="#expectations">Expectations file ({{len .Problems}})</a>{{end}}<a href="#requirements">Requirements</a>{{if .Timelines}}<a href="#timelines">Timelines ({{len .Timelines}})</a>{{end}}<a href="#tests">Tests and durations</a>{{if .Skips}}<a href="#skipped">Skipped ({{len .Skips}})</a>{{end}}</nav>
 <main>
 {{if .Failing}}
 <section id="failures">
@@ -231,6 +248,7 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 <h3>{{badge (verdict .Verdict) ""}} <a href="#{{.Anchor}}">{{.Name}}</a> <span class="reason">({{secs .ElapsedMS}}{{if .Covers}}; {{join .Covers " "}}{{end}})</span></h3>
 {{if eq (verdict .Verdict) "unexpected-pass"}}<div>Passed, but the expectations file says it fails ({{.Expectation.Reason}}): remove that line.</div>{{end}}
 {{if eq (verdict .Verdict) "unfinished"}}<div>Never finished: the run timed out or the test binary crashed.</div>{{end}}
+{{if .Difference}}<div class="headline">{{.Difference}}</div><div class="reason">known failure (expectations line {{.Expectation.Line}}): {{.Expectation.Reason}}</div>{{end}}
 {{if and .Message (not .Diverged)}}<div class="headline">{{.Message}}</div>{{end}}
 {{range .Diverged}}<div class="diverged"><b>{{.Client}} diverged:</b> {{.Why}}</div>{{end}}
 {{if .HasPic}}<div><a href="#tl-{{.Anchor}}">timeline of this test ↓</a></div>{{end}}
@@ -240,21 +258,42 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 </section>
 {{end}}
 
+{{if .Warnings}}
+<section id="warnings">
+<h2>Warnings: SHOULD requirements failed</h2>
+<p class="reason">A failed test whose requirements are all SHOULD is a warning: it does not fail the run unless STICKLER_STRICT=1.</p>
+{{range .Warnings}}
+<div class="warning" id="warn-{{.Anchor}}">
+<h3>{{badge (verdict .Verdict) ""}} <a href="#{{.Anchor}}">{{.Name}}</a> <span class="reason">({{secs .ElapsedMS}}{{if .Covers}}; {{join .Covers " "}}{{end}})</span></h3>
+{{if .Message}}<div class="headline">{{.Message}}</div>{{end}}
+<details><summary>output</summary><pre>{{.Failure}}</pre></details>
+</div>
+{{end}}
+</section>
+{{end}}
+
+{{if .Problems}}
+<section id="expectations">
+<h2>Expectations file problems</h2>
+<ul>{{range .Problems}}<li class="{{if .Fatal}}problem{{end}}">{{.}}</li>{{end}}</ul>
+</section>
+{{end}}
+
 <section id="requirements">
 <h2>Requirements</h2>
-<p class="reason">Every requirement of the catalogue, the tests that check it, and their outcome on this server. A requirement's outcome is its worst test's.{{if .Untested}} {{.Untested}} requirement(s) have no test in this run.{{end}}</p>
+<p class="reason">Every requirement of the catalogue (docs/requirements.md in the Stickler repository; hover an ID or open "requirement" for its text), the tests that check it, and their outcome on this server. A requirement's outcome is its worst test's.{{if .Untested}} {{.Untested}} requirement(s) have no test in this run.{{end}}</p>
 <table class="matrix">
-<colgroup><col style="width:8%"><col style="width:5%"><col style="width:30%"><col style="width:9%"><col style="width:24%"><col style="width:24%"></colgroup>
+<colgroup><col style="width:9%"><col style="width:6%"><col style="width:28%"><col style="width:9%"><col style="width:24%"><col style="width:24%"></colgroup>
 <thead><tr><th>ID</th><th>Level</th><th>Requirement</th><th>Outcome</th><th>Tests</th><th>Expectation and reason / behaviour seen</th></tr></thead>
 <tbody>
 {{range .Groups}}
 <tr class="group"><th colspan="6">{{.Name}}<span class="gcount">{{.Pass}}/{{.Total}} pass</span></th></tr>
 {{range .Requirements}}
 <tr class="req" id="req-{{.ID}}" data-outcome="{{.Outcome}}">
-<td class="id">{{.ID}}</td><td class="level">{{.Level}}</td><td>{{.Title}}</td>
+<td class="id" title="{{.Text}}">{{.ID}}</td><td class="level">{{.Level}}</td><td>{{.Title}}<details class="reqtext"><summary>requirement</summary>{{.Text}} <i>Source: {{.From}}. In the repository: {{.Doc}}.</i></details></td>
 <td>{{badge .Outcome .Level}}</td>
 <td class="tests">{{range .Tests}}<div>{{badge (verdict .Verdict) ""}} <a href="#{{.Anchor}}">{{.Name}}</a> <span class="reason">{{secs .ElapsedMS}}</span></div>{{else}}<span class="reason">no test</span>{{end}}</td>
-<td>{{range .Tests}}{{if .Expectation}}<div class="reason"><b>{{.Expectation.Outcome}}</b> ({{.Name}}): {{.Expectation.Reason}}</div>{{end}}{{if .SkipReason}}<div class="reason">skipped ({{.Name}}): {{.SkipReason}}</div>{{end}}{{end}}{{range .Choices}}<div class="choice"><b>seen:</b> {{.Behaviour}} <span class="reason">({{.Test}})</span></div>{{end}}</td>
+<td>{{range .Tests}}{{if .Expectation}}<div class="reason"><b>{{.Expectation.Outcome}}</b>{{if .Expectation.Codes}} [{{join .Expectation.Codes ","}}]{{end}} ({{.Name}}): {{.Expectation.Reason}}</div>{{end}}{{if .Difference}}<div class="reason problem">{{.Difference}}</div>{{end}}{{if .SkipReason}}<div class="reason">skipped ({{.Name}}): {{.SkipReason}}</div>{{end}}{{end}}{{range .Choices}}<div class="choice"><b>seen:</b> {{.Behaviour}} <span class="reason">({{.Test}})</span></div>{{end}}</td>
 </tr>
 {{end}}
 {{end}}
@@ -287,7 +326,7 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 {{range .AllTests}}
 <tr id="{{.Anchor}}" data-verdict="{{verdict .Verdict}}"><td>{{.Name}}{{if not .Counted}} <span class="reason">(parent)</span>{{end}}{{if .HasPic}} <a href="#tl-{{.Anchor}}">timeline</a>{{end}}
 {{if .SkipReason}}<div class="reason">skipped: {{.SkipReason}}</div>{{end}}
-{{if .Expectation}}<div class="reason">expected to {{.Expectation.Outcome}}: {{.Expectation.Reason}}</div>{{end}}
+{{if .Expectation}}<div class="reason">expected to {{.Expectation.Outcome}}{{if .Expectation.Codes}} with {{join .Expectation.Codes " or "}}{{end}}: {{.Expectation.Reason}}</div>{{end}}{{if .Codes}}<div class="reason">failure codes: {{join .Codes ", "}}</div>{{end}}{{if .Choices}}{{if eq (verdict .Verdict) "observed"}}{{range $id, $c := .Choices}}<div class="choice"><b>observed ({{$id}}):</b> {{$c}}</div>{{end}}{{end}}{{end}}
 {{if and .Failure (not (eq (verdict .Verdict) "fail"))}}<details><summary>output</summary><pre>{{.Failure}}</pre></details>{{end}}</td>
 <td>{{badge (verdict .Verdict) ""}}</td><td class="num">{{secs .ElapsedMS}}</td><td class="dur"><div class="durbar" style="width:{{pct .ElapsedMS $max}}%"></div></td><td>{{join .Covers " "}}</td></tr>
 {{end}}
@@ -305,7 +344,7 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 {{end}}
 {{if .Uncovered}}<p class="reason">Tests that name no requirement: {{join .Uncovered ", "}}</p>{{end}}
 </main>
-<footer>Made by stickler-report from a <code>go test -json</code> stream. Verdicts: pass; fail (fails the run); known failure (listed in the expectations file, does not fail the run); unexpected pass (fails the run until its expectations line is removed); skip; unfinished (timeout or crash, fails the run). A failed SHOULD is shown as a warning.</footer>
+<footer>Made by stickler-report from a <code>go test -json</code> stream. Verdicts: pass; fail (fails the run); known failure (listed in the expectations file, does not fail the run); unexpected pass (fails the run until its expectations line is removed); skip; unfinished (timeout or crash, fails the run). fails differently (listed as a known failure, but failed with other failure codes than its line names: fails the run); warning (a failed test whose requirements are all SHOULD: does not fail the run unless STICKLER_STRICT=1); observed (the test only observes and reports what it saw).</footer>
 </body>
 </html>
 `))

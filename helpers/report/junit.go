@@ -13,7 +13,10 @@ import (
 //	pass             no child element
 //	fail             <failure type="failure">
 //	unexpected-pass  <failure type="unexpected-pass"> (the expectations file must be updated)
+//	fails-differently <failure type="fails-differently"> (a known failure with other codes)
 //	unfinished       <error type="unfinished"> (timeout or crash)
+//	warning          <system-out> with "WARNING (SHOULD failed)" (the test passes in JUnit terms)
+//	observed         no child element, the observation as a property
 //	expected-fail    <skipped message="expected failure: REASON"> (as pytest reports xfail)
 //	skip             <skipped message="REASON">
 //
@@ -107,6 +110,11 @@ func WriteJUnit(w io.Writer, s *Summary) error {
 		case Failed:
 			su.Failures++
 			c.Failure = &junitProblem{Type: "failure", Message: firstLine(failureMessage(t)), Body: failureBody(t)}
+		case FailsDifferently:
+			su.Failures++
+			c.Failure = &junitProblem{Type: "fails-differently", Message: t.Difference, Body: failureBody(t)}
+		case Warning:
+			c.SystemOut = "WARNING (SHOULD failed; fails the run only with STICKLER_STRICT=1): " + failureMessage(t) + "\n" + failureBody(t)
 		case UnexpectedPass:
 			su.Failures++
 			c.Failure = &junitProblem{Type: "unexpected-pass", Message: fmt.Sprintf("passed, but the expectations file says it fails (%s): remove that line", t.Expectation.Reason)}

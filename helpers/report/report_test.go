@@ -40,7 +40,7 @@ func byName(t *testing.T, r *Results, name string) *Test {
 
 func TestVerdictsAndCounts(t *testing.T) {
 	res, exp := readSynthetic(t)
-	v := res.Verdicts(exp)
+	v := res.Verdicts(Rules{Expectations: exp})
 	for name, want := range map[string]Verdict{
 		"TestDiscover":                     Passed,
 		"TestSendDurationBounds":           Passed,
@@ -109,10 +109,10 @@ func TestTimelineRecordsReassembled(t *testing.T) {
 func TestTerminal(t *testing.T) {
 	res, exp := readSynthetic(t)
 	var b bytes.Buffer
-	c := WriteTerminal(&b, res, exp)
+	c := WriteTerminal(&b, res, Rules{Expectations: exp})
 	out := b.String()
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if last := lines[len(lines)-1]; last != "stickler: 4 passed, 4 failed, 2 skipped" {
+	if last := lines[len(lines)-1]; last != "stickler: 4 passed, 4 failed, 2 skipped, 0 warnings" {
 		t.Errorf("closing line %q", last)
 	}
 	if c.Failed+c.UnexpectedPass+c.Unfinished != 4 {
@@ -137,7 +137,7 @@ func TestTerminal(t *testing.T) {
 
 func TestJSONSummary(t *testing.T) {
 	res, exp := readSynthetic(t)
-	s := Summarize(res, exp, Meta{Image: "stickler-synapse:test", Generated: base})
+	s := Summarize(res, Rules{Expectations: exp}, Meta{Image: "stickler-synapse:test", Generated: base})
 	var b bytes.Buffer
 	if err := WriteJSON(&b, s); err != nil {
 		t.Fatal(err)
@@ -261,7 +261,7 @@ type junitDoc struct {
 func TestJUnit(t *testing.T) {
 	res, exp := readSynthetic(t)
 	var b bytes.Buffer
-	if err := WriteJUnit(&b, Summarize(res, exp, Meta{Generated: base})); err != nil {
+	if err := WriteJUnit(&b, Summarize(res, Rules{Expectations: exp}, Meta{Generated: base})); err != nil {
 		t.Fatal(err)
 	}
 	var doc junitDoc
@@ -317,7 +317,7 @@ func TestJUnit(t *testing.T) {
 func TestHTMLHasTheParts(t *testing.T) {
 	res, exp := readSynthetic(t)
 	var b bytes.Buffer
-	if err := WriteHTML(&b, Summarize(res, exp, Meta{Generated: base})); err != nil {
+	if err := WriteHTML(&b, Summarize(res, Rules{Expectations: exp}, Meta{Generated: base})); err != nil {
 		t.Fatal(err)
 	}
 	page := b.String()

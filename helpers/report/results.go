@@ -33,7 +33,9 @@ type Test struct {
 	Elapsed  time.Duration
 	Output   []string
 	Covers   []string          // requirement IDs from spec.Covers
-	Choices  map[string]string // requirement ID -> behaviour seen (spec.Choice)
+	Choices  map[string]string // requirement ID -> behaviour seen (spec.Choice, spec.Observe)
+	Codes    []string          // failure codes (spec.Errorf, spec.MarkFailure), in order, no repeats
+	Observed bool              // the test recorded an observation (spec.Observe)
 	SkipWhy  string
 	Started  time.Time
 	Finished time.Time
@@ -149,7 +151,7 @@ func (t *Test) scan(line string) {
 		return
 	}
 	if s := strings.TrimSpace(line); s != "" && !strings.HasPrefix(s, "=== ") && !strings.HasPrefix(s, "--- ") &&
-		!strings.Contains(s, spec.CoversMarker) && !strings.Contains(s, spec.ChoiceMarker) {
+		!isMarker(s) {
 		t.lastSaid = stripLocation(s)
 	}
 	if i := strings.Index(line, spec.CoversMarker); i >= 0 {
@@ -159,6 +161,18 @@ func (t *Test) scan(line string) {
 		f := strings.SplitN(strings.TrimSpace(line[i+len(spec.ChoiceMarker):]), " ", 2)
 		if len(f) == 2 {
 			t.Choices[f[0]] = f[1]
+		}
+	}
+	if i := strings.Index(line, spec.ObservedMarker); i >= 0 {
+		f := strings.SplitN(strings.TrimSpace(line[i+len(spec.ObservedMarker):]), " ", 2)
+		if len(f) == 2 {
+			t.Choices[f[0]] = f[1]
+			t.Observed = true
+		}
+	}
+	if i := strings.Index(line, spec.FailCodeMarker); i >= 0 {
+		if f := strings.Fields(line[i+len(spec.FailCodeMarker):]); len(f) > 0 && !slices.Contains(t.Codes, f[0]) {
+			t.Codes = append(t.Codes, f[0])
 		}
 	}
 	if i := strings.Index(line, "skipped: "); i >= 0 && t.SkipWhy == "" {
@@ -204,6 +218,16 @@ func (r *Results) childCovers(t *Test, id string) bool {
 	return false
 }
 
+// isMarker says whether a log line is one of the suite's marker lines (not a message).
+func isMarker(s string) bool {
+	for _, m := range []string{spec.CoversMarker, spec.ChoiceMarker, spec.ObservedMarker, spec.FailCodeMarker, timeline.Marker} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
+
 // stripLocation removes the "file_test.go:12: " prefix testing puts before a log line.
 func stripLocation(s string) string {
 	if i := strings.Index(s, ": "); i > 0 {
@@ -220,7 +244,7 @@ func stripLocation(s string) string {
 func (r *Results) Leaves(v map[*Test]Verdict) []*Test {
 	var out []*Test
 	for _, t := range r.Tests {
-		if !r.hasChildren(t) || ((v[t] == Failed || v[t] == Unfinished) && !r.anyChildFailed(t)) {
+		if !r.hasChildren(t) || ((t.Outcome == "fail" || t.Outcome == "") && !r.anyChildFailed(t)) {
 			out = append(out, t)
 		}
 	}

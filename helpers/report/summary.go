@@ -17,13 +17,17 @@ type Meta struct {
 	Image        string    `json:"image,omitempty"`        // COMPLEMENT_BASE_IMAGE
 	Names        string    `json:"names,omitempty"`        // STICKLER_NAMES
 	Expectations string    `json:"expectations,omitempty"` // the expectations file
+	Strict       bool      `json:"strict,omitempty"`       // STICKLER_STRICT=1: failed SHOULDs fail the run
 	Generated    time.Time `json:"generated"`
 }
 
 // Summary is the run as the JSON summary and the HTML report present it.
 type Summary struct {
 	Meta         Meta                          `json:"meta"`
-	Result       string                        `json:"result"` // "pass": every outcome as expected; "fail" otherwise
+	Result       string                        `json:"result"`             // "pass": every outcome as expected; "fail" otherwise
+	Headline     string                        `json:"headline,omitempty"` // e.g. NOT IMPLEMENTED: ...
+	CountLine    string                        `json:"count_line"`         // the terminal's closing line
+	Problems     []Problem                     `json:"expectations_problems,omitempty"`
 	Counts       CountsJSON                    `json:"counts"`
 	Order        []string                      `json:"order"`        // requirement IDs in catalogue order
 	Requirements map[string]RequirementSummary `json:"requirements"` // keyed by requirement ID
@@ -39,6 +43,10 @@ type CountsJSON struct {
 	ExpectedFail   int `json:"expected_failures"`
 	UnexpectedPass int `json:"unexpected_passes"`
 	Unfinished     int `json:"unfinished"`
+	// FailsDifferently: listed failures that failed with other codes (counted in Failed).
+	FailsDifferently int `json:"fails_differently"`
+	Warnings         int `json:"warnings"` // failed SHOULDs (not in Failed)
+	Observed         int `json:"observed"` // tests that only observed (not in Passed)
 }
 
 // RequirementSummary is one requirement of the catalogue and how this server did on it.
@@ -47,8 +55,11 @@ type RequirementSummary struct {
 	Group string `json:"group"`
 	Level string `json:"level"`
 	Title string `json:"title"`
-	// Outcome is the worst verdict of its tests: pass, fail, unexpected-pass, expected-fail,
-	// skip, or untested (no test names it).
+	Text  string `json:"text"`    // the whole requirement (docs/requirements.md)
+	From  string `json:"section"` // where in the proposals it comes from
+	Doc   string `json:"doc"`     // its entry in the repository: docs/requirements.md#sync-3
+	// Outcome is the worst verdict of its tests: fail, unexpected-pass, warning, expected-fail,
+	// skip, pass, observed (its only tests observed), or untested (no test names it).
 	Outcome string       `json:"outcome"`
 	Tests   []TestRef    `json:"tests"`
 	Choices []ChoiceJSON `json:"choices,omitempty"` // MAY: the behaviour each test saw
@@ -66,8 +77,10 @@ type TestRef struct {
 
 // ExpectationJSON is an expectations-file line that applies to a test.
 type ExpectationJSON struct {
-	Outcome string `json:"outcome"`
-	Reason  string `json:"reason"`
+	Outcome string   `json:"outcome"`
+	Codes   []string `json:"codes,omitempty"`
+	Reason  string   `json:"reason"`
+	Line    int      `json:"line"`
 }
 
 // ChoiceJSON is a behaviour a server chose where the proposal allows several.
@@ -88,9 +101,11 @@ type TestSummary struct {
 	Choices     map[string]string `json:"choices,omitempty"`
 	Expectation *ExpectationJSON  `json:"expectation,omitempty"`
 	SkipReason  string            `json:"skip_reason,omitempty"`
-	Message     string            `json:"message,omitempty"`  // the failure in one line: a divergence, else the test's first message
-	Failure     string            `json:"failure,omitempty"`  // its output (first third and end), when it fails or fails as expected
-	Diverged    []DivergedJSON    `json:"diverged,omitempty"` // from timeline.Diverged
+	Codes       []string          `json:"codes,omitempty"`      // failure codes of it and its subtests
+	Difference  string            `json:"difference,omitempty"` // fails-differently: expected and got codes
+	Message     string            `json:"message,omitempty"`    // the failure in one line: a divergence, else the test's first message
+	Failure     string            `json:"failure,omitempty"`    // its output (first third and end), when it fails or fails as expected
+	Diverged    []DivergedJSON    `json:"diverged,omitempty"`   // from timeline.Diverged
 	Timeline    []timeline.Record `json:"timeline,omitempty"`
 
 	anchor string
@@ -106,20 +121,31 @@ type DivergedJSON struct {
 const failureLines = 40
 
 // Summarize judges the run and gathers what the JSON and HTML reports show.
-func Summarize(r *Results, e Expectations, meta Meta) *Summary {
-	v := r.Verdicts(e)
+func Summarize(r *Results, ru Rules, meta Meta) *Summary {
+	e := ru.Expectations
+	v := r.Verdicts(ru)
 	c := r.Count(v)
 	if meta.Generated.IsZero() {
 		meta.Generated = time.Now()
 	}
+	meta.Strict = ru.Strict
 	s := &Summary{
-		Meta:   meta,
-		Result: "pass",
-		Counts: CountsJSON{Passed: c.Passed, Failed: c.Failed + c.UnexpectedPass + c.Unfinished, Skipped: c.Skipped,
-			ExpectedFail: c.ExpectedFail, UnexpectedPass: c.UnexpectedPass, Unfinished: c.Unfinished},
+		Meta:     meta,
+		Result:   "pass",
+		Headline: r.Headline(v),
+		Problems: r.CheckExpectations(e, ru.Suite),
+		Counts: CountsJSON{Passed: c.Passed, Failed: c.FailingRun(), Skipped: c.Skipped,
+			ExpectedFail: c.ExpectedFail, UnexpectedPass: c.UnexpectedPass, Unfinished: c.Unfinished,
+			FailsDifferently: c.FailsDifferently, Warnings: c.Warnings, Observed: c.Observed},
 		Requirements: map[string]RequirementSummary{},
 	}
-	if s.Counts.Failed > 0 || len(r.Tests) == 0 {
+	for _, p := range s.Problems {
+		if p.Fatal {
+			c.ExpectationErrors++
+		}
+	}
+	s.CountLine = CountLine(c)
+	if c.RunFails(len(r.Tests)) {
 		s.Result = "fail"
 	}
 	counted := map[*Test]bool{}
@@ -128,7 +154,7 @@ func Summarize(r *Results, e Expectations, meta Meta) *Summary {
 	}
 	expOf := func(t *Test) *ExpectationJSON {
 		if x, ok := e[t.Name]; ok {
-			return &ExpectationJSON{Outcome: x.Outcome, Reason: x.Reason}
+			return &ExpectationJSON{Outcome: x.Outcome, Codes: x.Codes, Reason: x.Reason, Line: x.Line}
 		}
 		return nil
 	}
@@ -141,7 +167,11 @@ func Summarize(r *Results, e Expectations, meta Meta) *Summary {
 		if t.Outcome == "skip" {
 			ts.SkipReason = t.SkipWhy
 		}
-		if v[t] == Failed || v[t] == Unfinished || v[t] == ExpectedFail {
+		ts.Codes = r.Codes(t)
+		if v[t] == FailsDifferently {
+			ts.Difference = ru.Difference(t, ts.Codes)
+		}
+		if v[t] == Failed || v[t] == Unfinished || v[t] == ExpectedFail || v[t] == FailsDifferently || v[t] == Warning {
 			ts.Failure = strings.TrimRight(indent(t.Output, failureLines), "\n")
 		}
 		for _, rec := range t.Timeline {
@@ -158,7 +188,8 @@ func Summarize(r *Results, e Expectations, meta Meta) *Summary {
 		s.Tests = append(s.Tests, ts)
 	}
 	for _, q := range r.ByRequirement() {
-		rs := RequirementSummary{ID: q.ID, Group: q.Group(), Level: string(q.Level), Title: q.Title, Outcome: requirementOutcome(q, v), Tests: []TestRef{}}
+		rs := RequirementSummary{ID: q.ID, Group: q.Group(), Level: string(q.Level), Title: q.Title, Text: q.Text, From: q.Section,
+			Doc: spec.DocPath + "#" + q.Anchor(), Outcome: requirementOutcome(q, v), Tests: []TestRef{}}
 		for _, t := range q.Tests {
 			ref := TestRef{Name: t.Name, Verdict: v[t], Outcome: t.Outcome, ElapsedMS: t.Elapsed.Milliseconds(), Expectation: expOf(t)}
 			if t.Outcome == "skip" {
@@ -185,7 +216,7 @@ func requirementOutcome(q Requirement, v map[*Test]Verdict) string {
 		return st
 	}
 	for _, t := range q.Tests {
-		if v[t] == Failed || v[t] == Unfinished {
+		if v[t] != UnexpectedPass && v[t].FailsRun() {
 			return "fail"
 		}
 	}

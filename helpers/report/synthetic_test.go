@@ -87,8 +87,8 @@ var base = time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
 func ms(d int) time.Time { return base.Add(time.Duration(d) * time.Millisecond) }
 
 const syntheticExpectations = `# synthetic
-TestFedCatchUpAfterCrash  fail  Synapse's federation sender has no sticky catch-up
-TestSyncIgnoredUsers      fail  sticky events of ignored users are delivered
+TestFedCatchUpAfterCrash  fail  lost-events  Synapse's federation sender has no sticky catch-up
+TestSyncIgnoredUsers      fail  ignored-delivered  sticky events of ignored users are delivered
 `
 
 // syntheticStream is a run with every kind of outcome: passes (one with subtests and a MAY
@@ -127,6 +127,7 @@ func syntheticStream(t *testing.T) string {
 	s.mark(fed, func(tb testing.TB) { timeline.Sent(tb, "hs1", "$crashB", "alice/PHONE", ms(1000).UnixMilli(), 8000) })
 	s.mark(fed, func(tb testing.TB) { timeline.Seen(tb, "alice@hs1", "$crashB", ms(1100), 7900) })
 	s.mark(fed, func(tb testing.TB) { timeline.Seen(tb, "bob@hs2", "$crashA", ms(4200), 3800) })
+	s.mark(fed, func(tb testing.TB) { spec.MarkFailure(tb, "lost-events") })
 	s.log(fed, "sync.go:88: bob@hs2 never received $crashB within 5s")
 	s.end(fed, "fail", 9.4)
 

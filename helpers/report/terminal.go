@@ -6,17 +6,20 @@ import (
 	"sort"
 	"strings"
 
-	"stickler/helpers/spec"
 	"stickler/helpers/timeline"
 )
 
 // WriteTerminal prints the summary people read at the end of a run: one line per requirement
 // group, the choices servers made where the proposal allows several, then every test that
 // fails the run with its output, then the closing count line.
-func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
-	v := r.Verdicts(e)
+func WriteTerminal(w io.Writer, r *Results, ru Rules) Counts {
+	e := ru.Expectations
+	v := r.Verdicts(ru)
 	reqs := r.ByRequirement()
 
+	if h := r.Headline(v); h != "" {
+		fmt.Fprintln(w, "\n"+h)
+	}
 	fmt.Fprintln(w, "\n== Requirements ==")
 	groups := []string{}
 	byGroup := map[string][]Requirement{}
@@ -28,7 +31,7 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 		byGroup[g] = append(byGroup[g], q)
 	}
 	for _, g := range groups {
-		var ok, bad, known, skipped, untested []string
+		var ok, bad, warned, known, skipped, observed, untested []string
 		for _, q := range byGroup[g] {
 			st := requirementState(q, v)
 			switch st {
@@ -36,6 +39,10 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 				ok = append(ok, q.ID)
 			case "fail":
 				bad = append(bad, q.ID)
+			case "warning":
+				warned = append(warned, q.ID)
+			case "observed":
+				observed = append(observed, q.ID)
 			case "expected-fail":
 				known = append(known, q.ID)
 			case "skip":
@@ -47,6 +54,12 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 		line := fmt.Sprintf("%-9s %2d/%-2d pass", g, len(ok), len(byGroup[g]))
 		if len(bad) > 0 {
 			line += "  FAIL: " + strings.Join(bad, " ")
+		}
+		if len(warned) > 0 {
+			line += "  warnings (SHOULD): " + strings.Join(warned, " ")
+		}
+		if len(observed) > 0 {
+			line += "  observed: " + strings.Join(observed, " ")
 		}
 		if len(known) > 0 {
 			line += "  known failures: " + strings.Join(known, " ")
@@ -68,7 +81,7 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 	}
 	if len(choices) > 0 {
 		sort.Strings(choices)
-		fmt.Fprintln(w, "\n== Behaviour seen where the proposal allows a choice ==")
+		fmt.Fprintln(w, "\n== Behaviour seen where the proposal allows a choice, and what observing tests saw ==")
 		fmt.Fprintln(w, strings.Join(choices, "\n"))
 	}
 
@@ -85,6 +98,17 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 		fmt.Fprintln(w, strings.Join(known, "\n"))
 	}
 
+	var warned []string
+	for _, t := range r.Leaves(v) {
+		if v[t] == Warning {
+			warned = append(warned, fmt.Sprintf("  %s (%s): %s", t.Name, strings.Join(t.Covers, " "), firstMessage(t)))
+		}
+	}
+	if len(warned) > 0 {
+		fmt.Fprintln(w, "\n== Warnings: SHOULD requirements failed (they fail the run only with STICKLER_STRICT=1) ==")
+		fmt.Fprintln(w, strings.Join(warned, "\n"))
+	}
+
 	var skipped []string
 	for _, t := range r.Tests {
 		if t.Outcome == "skip" && !r.hasChildren(t) {
@@ -94,6 +118,14 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 	if len(skipped) > 0 {
 		fmt.Fprintln(w, "\n== Skipped ==")
 		fmt.Fprintln(w, strings.Join(skipped, "\n"))
+	}
+
+	problems := r.CheckExpectations(e, ru.Suite)
+	if len(problems) > 0 {
+		fmt.Fprintln(w, "\n== Expectations file problems ==")
+		for _, p := range problems {
+			fmt.Fprintln(w, "  "+p.String())
+		}
 	}
 
 	first := true
@@ -109,6 +141,9 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 		switch verdict {
 		case UnexpectedPass:
 			fmt.Fprintf(w, "--- %s passed, but the expectations file says it fails (%s): remove that line\n", t.Name, e[t.Name].Reason)
+		case FailsDifferently:
+			fmt.Fprintf(w, "--- FAIL %s (%v): %s (known failure: %s)\n", t.Name, t.Elapsed.Round(1e7), ru.Difference(t, r.Codes(t)), e[t.Name].Reason)
+			fmt.Fprint(w, indent(t.Output, 60))
 		case Unfinished:
 			fmt.Fprintf(w, "--- %s never finished (timeout or crash); its output:\n%s", t.Name, indent(t.Output, 60))
 		default:
@@ -122,9 +157,32 @@ func WriteTerminal(w io.Writer, r *Results, e Expectations) Counts {
 		}
 	}
 	c := r.Count(v)
-	fmt.Fprintf(w, "\n%d expected failure(s), %d unexpected pass(es), %d unfinished\n", c.ExpectedFail, c.UnexpectedPass, c.Unfinished)
-	fmt.Fprintf(w, "stickler: %d passed, %d failed, %d skipped\n", c.Passed, c.Failed+c.UnexpectedPass+c.Unfinished, c.Skipped)
+	for _, p := range problems {
+		if p.Fatal {
+			c.ExpectationErrors++
+		}
+	}
+	fmt.Fprintf(w, "\n%d expected failure(s), %d unexpected pass(es), %d failing differently than expected, %d unfinished, %d observed, %d expectations error(s)\n",
+		c.ExpectedFail, c.UnexpectedPass, c.FailsDifferently, c.Unfinished, c.Observed, c.ExpectationErrors)
+	fmt.Fprintln(w, CountLine(c))
 	return c
+}
+
+// CountLine is the closing line of every run; `stickler: N passed, N failed` stays its start,
+// so scripts can read it.
+func CountLine(c Counts) string {
+	return fmt.Sprintf("stickler: %d passed, %d failed, %d skipped, %d warnings", c.Passed, c.FailingRun(), c.Skipped, c.Warnings)
+}
+
+// firstMessage is the first line a test said that is not a marker.
+func firstMessage(t *Test) string {
+	for _, l := range strings.Split(indent(t.Output, 1000), "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasPrefix(l, "--- ") {
+			return stripLocation(l)
+		}
+	}
+	return "(no message)"
 }
 
 // requirementState is the worst verdict among a requirement's tests.
@@ -134,23 +192,36 @@ func requirementState(q Requirement, v map[*Test]Verdict) string {
 	}
 	// A skipped test checked nothing: the requirement is "skip" only when no test of it
 	// passed either.
-	state, passed := "pass", false
-	for _, t := range q.Tests {
-		switch v[t] {
-		case Failed, UnexpectedPass, Unfinished:
-			return "fail"
-		case ExpectedFail:
-			state = "expected-fail"
-		case Skipped, ExpectedSkip:
-			if state == "pass" {
-				state = "skip"
-			}
-		case Passed:
-			passed = true
+	// Worst first: fail, warning, expected-fail, skip; "observed" only when every test of it
+	// only observed.
+	rank := map[string]int{"pass": 0, "observed": 0, "skip": 1, "expected-fail": 2, "warning": 3, "fail": 4}
+	state, passed, observed := "pass", false, 0
+	worse := func(s string) {
+		if rank[s] > rank[state] {
+			state = s
 		}
 	}
-	if state == "skip" && passed {
+	for _, t := range q.Tests {
+		switch v[t] {
+		case Failed, UnexpectedPass, Unfinished, FailsDifferently:
+			worse("fail")
+		case Warning:
+			worse("warning")
+		case ExpectedFail:
+			worse("expected-fail")
+		case Skipped, ExpectedSkip:
+			worse("skip")
+		case Passed:
+			passed = true
+		case Observed:
+			observed++
+		}
+	}
+	switch {
+	case state == "skip" && (passed || observed > 0):
 		return "pass"
+	case state == "pass" && observed == len(q.Tests):
+		return "observed"
 	}
 	return state
 }
@@ -160,8 +231,7 @@ func requirementState(q Requirement, v map[*Test]Verdict) string {
 func indent(chunks []string, n int) string {
 	var keep []string
 	for _, l := range strings.SplitAfter(strings.Join(chunks, ""), "\n") {
-		if l == "" || strings.Contains(l, spec.CoversMarker) || strings.Contains(l, spec.ChoiceMarker) ||
-			strings.Contains(l, timeline.Marker) || strings.HasPrefix(l, "=== ") {
+		if l == "" || isMarker(l) || strings.HasPrefix(l, "=== ") {
 			continue
 		}
 		if !strings.HasSuffix(l, "\n") {

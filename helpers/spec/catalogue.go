@@ -1,25 +1,53 @@
-// Package spec holds the requirement catalogue of ../shared/REQUIREMENTS.md and lets a test
-// declare which requirements it checks. The report is keyed by these IDs.
+// Package spec holds the project's requirement catalogue for MSC4354 "Sticky Events" (with
+// MSC4480 for Sliding Sync) and lets a test declare which requirements it checks. The report
+// is keyed by these IDs; docs/requirements.md is generated from this file
+// (`go run ./cmd/stickler-docs`), so the catalogue here is the only copy.
 package spec
 
 // Level is how binding a requirement is.
 type Level string
 
 const (
-	Must   Level = "MUST"
-	Should Level = "SHOULD"
-	May    Level = "MAY"
+	Must   Level = "MUST"   // a failure fails the run
+	Should Level = "SHOULD" // a failure is a warning (fails the run only with STICKLER_STRICT=1)
+	May    Level = "MAY"    // the test accepts every allowed behaviour and reports the one it saw
+)
+
+// Proposals the catalogue is read from.
+const (
+	MSC4354 = "https://github.com/matrix-org/matrix-spec-proposals/pull/4354"
+	MSC4480 = "https://github.com/matrix-org/matrix-spec-proposals/pull/4480"
+	MSC4140 = "https://github.com/matrix-org/matrix-spec-proposals/pull/4140"
 )
 
 // Requirement is one entry of the catalogue.
 type Requirement struct {
-	ID    string
-	Level Level
-	Title string
+	ID      string
+	Level   Level
+	Title   string // one line, for tables
+	Text    string // the whole requirement, as this project reads it
+	Section string // where in the proposals it comes from ("MSC4354 § Proposal"), or why it is derived
 }
 
 // Group returns the area prefix of an ID ("SYNC" for "SYNC-3").
 func (r Requirement) Group() string { return GroupOf(r.ID) }
+
+// Anchor is the requirement's heading anchor in docs/requirements.md.
+func (r Requirement) Anchor() string { return AnchorOf(r.ID) }
+
+// AnchorOf returns the anchor of a requirement ID in docs/requirements.md ("sync-3").
+func AnchorOf(id string) string {
+	b := []byte(id)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// DocPath is where the generated catalogue lives in the repository.
+const DocPath = "docs/requirements.md"
 
 // GroupOf returns the area prefix of a requirement ID.
 func GroupOf(id string) string {
@@ -31,70 +59,243 @@ func GroupOf(id string) string {
 	return id
 }
 
-// Catalogue lists every requirement in the order of REQUIREMENTS.md.
+// Groups describes each requirement area, in catalogue order.
+var Groups = []struct{ Name, Title string }{
+	{"DISCOVER", "Advertising support"},
+	{"SEND", "Creating sticky events through the client-server API"},
+	{"TIME", "When an event is sticky"},
+	{"SYNC", "Delivery through /sync"},
+	{"SSS", "Simplified Sliding Sync extension (MSC4480)"},
+	{"HISVIS", "History visibility does not hide sticky events"},
+	{"FED", "Federation"},
+	{"SOFTFAIL", "Re-evaluating soft-failed sticky events"},
+	{"REDACT", "Redaction"},
+	{"ENC", "Encrypted sticky events"},
+	{"MAP", "The ephemeral map built by clients"},
+	{"LOAD", "Volume and rate limits"},
+	{"COMPAT", "Rooms shared with servers that do not implement the proposal"},
+}
+
+const (
+	secProposal  = "MSC4354 § Proposal"
+	secSync      = "MSC4354 § Sync API changes"
+	secFed       = "MSC4354 § Federation behaviour"
+	secRate      = "MSC4354 § Rate limits"
+	secTime      = "MSC4354 § Potential issues: Time"
+	secEnc       = "MSC4354 § Potential issues: Encryption"
+	secPrefix    = "MSC4354 § Unstable Prefix"
+	secMap       = "MSC4354 § Addendum: Implementing an ephemeral map"
+	secSSS       = "MSC4480 § Proposal"
+	secSSSPaging = "MSC4480 § Pagination"
+	secDerived   = "derived from the MSC4354 design (not a section of the proposal)"
+)
+
+// Catalogue lists every requirement, grouped by area. Texts are this project's reading of the
+// proposals; where they and the proposal disagree, the proposal decides.
 var Catalogue = []Requirement{
-	{"DISCOVER-1", Must, "/versions advertises org.matrix.msc4354"},
+	{"DISCOVER-1", Must, "/versions advertises org.matrix.msc4354",
+		"A server with sticky events switched on says so in `GET /_matrix/client/versions`: `unstable_features` holds `org.matrix.msc4354` set to true. " +
+			"The suite reads this flag to tell a server that lacks the feature (every sticky test is skipped and the run says \"not implemented\") from one that has it and gets it wrong.",
+		secPrefix},
 
-	{"SEND-1", Must, "sticky_duration_ms creates an event with sticky.duration_ms, visible on every endpoint and server"},
-	{"SEND-2", Must, "durations 0..3600000 accepted; negative, fractional, non-numeric, empty refused with 400"},
-	{"SEND-3", May, "durations above 3600000 refused or accepted and capped"},
-	{"SEND-4", Must, "without the parameter the event is not sticky"},
-	{"SEND-5", Must, "repeating a txnId creates no second sticky event"},
-	{"SEND-6", Must, "delayed sticky events are sticky from their actual send time"},
-	{"SEND-7", Must, "sticky events are authorised like any event (403 for non-members)"},
-	{"SEND-8", May, "PUT /state with the parameter: ignored or sticky"},
+	{"SEND-1", Must, "sticky_duration_ms creates an event with sticky.duration_ms, visible on every endpoint and server",
+		"Sending with `PUT /rooms/{roomId}/send/{type}/{txnId}?sticky_duration_ms=N` produces an event whose top-level `sticky` object has `duration_ms` equal to N. " +
+			"The object looks the same wherever the event is read: `GET /event/{id}`, the /sync timeline, `/messages`, `/context`, and on the other servers of the room.",
+		secProposal},
+	{"SEND-2", Must, "durations 0..3600000 accepted; negative, fractional, non-numeric, empty refused with 400",
+		"Any whole number from 0 to 3600000 (one hour) is a valid duration, 0 included. A value below zero, with a fractional part, that is not a number, or that is empty " +
+			"is answered with HTTP 400 and a Matrix error body; no event results, so the same transaction ID can be used again.",
+		secProposal},
+	{"SEND-3", May, "durations above 3600000 refused or accepted and capped",
+		"For a duration above one hour the server may either refuse the request with 400 or accept it. If it accepts, the event is sticky for at most one hour (TIME-2). " +
+			"The test accepts both and reports which one the server chose.",
+		secProposal},
+	{"SEND-4", Must, "without the parameter the event is not sticky",
+		"An event sent without the duration parameter is an ordinary event: it has no `sticky` key and never shows up in a sticky section.",
+		secProposal},
+	{"SEND-5", Must, "repeating a txnId creates no second sticky event",
+		"Sending again with a transaction ID already used returns the first event's ID; no second sticky event comes into being.",
+		secProposal},
+	{"SEND-6", Must, "delayed sticky events are sticky from their actual send time",
+		"Combined with MSC4140 delayed events (the delayed-event endpoint or the `org.matrix.msc4140.delay` parameter, whichever the server offers), the event goes out when the delay is over, " +
+			"and its stickiness is counted from that moment, not from when it was scheduled.",
+		secProposal},
+	{"SEND-7", Must, "sticky events are authorised like any event (403 for non-members)",
+		"Sticky events pass the same authorisation as other events: a user who is not in the room (never joined, left, kicked or banned) is refused with 403 and nothing is created.",
+		secProposal},
+	{"SEND-8", May, "PUT /state with the parameter: ignored or sticky",
+		"The latest revision of the proposal dropped sticky state events created through `PUT /state`. The test reports what the server does with the parameter there " +
+			"(ignores it, refuses it, or makes a sticky state event).",
+		secProposal + " (latest revision)"},
 
-	{"TIME-1", Must, "sticky from min(received_ts, origin_server_ts) for min(duration, 1h)"},
-	{"TIME-2", Must, "never sticky for more than one hour"},
-	{"TIME-3", Must, "future origin_server_ts does not extend stickiness"},
-	{"TIME-4", Must, "past origin_server_ts expires early; already expired is never sticky"},
-	{"TIME-5", Must, "invalid sticky objects over federation mean not sticky"},
+	{"TIME-1", Must, "sticky from min(received_ts, origin_server_ts) for min(duration, 1h)",
+		"Stickiness starts at the earlier of the time the server received the event and its `origin_server_ts`, and ends `min(duration_ms, 3600000)` milliseconds later. " +
+			"The event is sticky for as long as that end lies in the future.",
+		secProposal},
+	{"TIME-2", Must, "never sticky for more than one hour",
+		"Whatever `duration_ms` says, through the client API or over federation, no event stays sticky longer than 3600000 ms.",
+		secProposal},
+	{"TIME-3", Must, "future origin_server_ts does not extend stickiness",
+		"An event from another server whose `origin_server_ts` lies ahead of the receiving server's clock ends its stickiness at receipt time plus duration: " +
+			"a sender cannot stretch the lifetime by dating an event in the future.",
+		secProposal + "; " + secTime},
+	{"TIME-4", Must, "past origin_server_ts expires early; already expired is never sticky",
+		"An event from another server dated in the past is measured from its `origin_server_ts`, so it expires early; if its end has already passed when it arrives, it is never sticky.",
+		secProposal + "; " + secTime},
+	{"TIME-5", Must, "invalid sticky objects over federation mean not sticky",
+		"Over federation, a `sticky` object whose `duration_ms` is missing, negative, fractional, a string or null does not make the event sticky; the event is otherwise handled like any other.",
+		secProposal},
 
-	{"SYNC-1", Must, "unexpired sticky events delivered in the sticky section whatever the timeline limit"},
-	{"SYNC-2", Must, "an event in the timeline is not repeated in the sticky section"},
-	{"SYNC-3", Must, "remaining-time field present, capped, and agrees with actual expiry"},
-	{"SYNC-4", Must, "remaining-time field omitted once expired, on every endpoint"},
-	{"SYNC-5", Must, "each sticky event reaches a client once"},
-	{"SYNC-6", Must, "state/timeline filters do not remove sticky events; timeline filter before de-duplication"},
-	{"SYNC-7", Must, "a capped sticky section delivers the rest in later syncs, none lost or repeated"},
-	{"SYNC-8", Must, "a joiner receives every unexpired sticky event of the room"},
-	{"SYNC-9", Should, "expired sticky events are no longer sent"},
-	{"SYNC-10", Must, "only joined members receive a room's sticky events"},
-	{"SYNC-11", Must, "sticky events from ignored users are not delivered"},
+	{"SYNC-1", Must, "unexpired sticky events delivered in the sticky section whatever the timeline limit",
+		"Every unexpired sticky event of a joined room that is not in a response's timeline reaches the client in the room's sticky section, " +
+			"however small the timeline limit: in initial syncs, limited timelines and gappy incremental syncs alike.",
+		secSync},
+	{"SYNC-2", Must, "an event in the timeline is not repeated in the sticky section",
+		"When a sticky event is in a response's `timeline.events`, the same response does not also carry it in the sticky section.",
+		secSync},
+	{"SYNC-3", Should, "remaining-time field present, capped, and agrees with actual expiry",
+		"A sticky event handed to a client carries `unsigned.sticky_duration_ttl_ms` (unstable: `msc4354_sticky_duration_ttl_ms`): how many milliseconds remain until the server considers it expired, " +
+			"never more than one hour. When present, the value agrees, within a stated tolerance, with the moment the event really leaves the sticky section. " +
+			"The proposal makes the field a SHOULD, so a missing or wrong value is a warning.",
+		secSync},
+	{"SYNC-4", Should, "remaining-time field omitted once expired, on every endpoint",
+		"After expiry the remaining-time field is gone wherever the event is served (sync timeline, `/event`, `/messages`, `/context`): a remaining time on an event that is no longer sticky " +
+			"tells clients to keep it. Derived from SYNC-3, hence SHOULD.",
+		secSync + " (derived)"},
+	{"SYNC-5", Must, "each sticky event reaches a client once",
+		"Sticky delivery behaves like a stream: a client gets each sticky event once, and a later incremental sync from the advanced `since` token does not hand it over again.",
+		secSync},
+	{"SYNC-6", Must, "state/timeline filters do not remove sticky events; timeline filter before de-duplication",
+		"The `state` and `timeline` parts of a RoomFilter do not thin out the sticky section. The timeline filter runs before the de-duplication of SYNC-2, " +
+			"so a sticky event the filter keeps out of the timeline appears in the sticky section.",
+		secSync},
+	{"SYNC-7", Must, "a capped sticky section delivers the rest in later syncs, none lost or repeated",
+		"A server may limit how many sticky events one response carries (100 is suggested: the MAY part). It then hands over the remainder in the syncs that follow, " +
+			"so that over the sequence every sticky event arrives and none arrives twice (the MUST part).",
+		secSync},
+	{"SYNC-8", Must, "a joiner receives every unexpired sticky event of the room",
+		"After a user joins a room, the sync response(s) that follow contain every sticky event of the room that has not expired, including ones sent long before the join and far outside any timeline window.",
+		secSync},
+	{"SYNC-9", Should, "expired sticky events are no longer sent",
+		"Once a sticky event has expired, the sticky section stops carrying it.",
+		secProposal},
+	{"SYNC-10", Must, "only joined members receive a room's sticky events",
+		"A user gets a room's sticky events only while joined: none for rooms they never joined, left or were banned from (once the leave has reached them).",
+		secSync},
+	{"SYNC-11", Must, "sticky events from ignored users are not delivered",
+		"Sticky events sent by a user the client ignores are withheld. MSC4480 says so for Sliding Sync; the same ignore rule applies to /sync.",
+		secSSS},
 
-	{"SSS-1", Must, "Sliding Sync extension returns sticky events of rooms matched by a list"},
-	{"SSS-2", Must, "Sliding Sync: an event in the room timeline is not repeated in the extension"},
-	{"SSS-3", Must, "Sliding Sync extension limit and pagination lose and repeat nothing"},
-	{"SSS-4", Must, "Sliding Sync: after a join all unexpired sticky events are delivered"},
+	{"SSS-1", Must, "Sliding Sync extension returns sticky events of rooms matched by a list",
+		"With the `sticky_events` extension enabled (unstable: `org.matrix.msc4354.sticky_events`), sticky events of every room some list matches come back under " +
+			"`extensions.sticky_events.rooms.<id>.events`, even for rooms beyond a list's visible range; rooms no list matches get none.",
+		secSSS},
+	{"SSS-2", Must, "Sliding Sync: an event in the room timeline is not repeated in the extension",
+		"A sticky event in a room's `timeline` in a Sliding Sync response is not carried again by the extension in that response.",
+		secSSS},
+	{"SSS-3", Must, "Sliding Sync extension limit and pagination lose and repeat nothing",
+		"The extension honours `limit` (default 100, at least 1) and pages from the oldest event on with `next_batch` and `since`; taken together the pages lose no event and repeat none.",
+		secSSSPaging},
+	{"SSS-4", Must, "Sliding Sync: after a join all unexpired sticky events are delivered",
+		"After a user joins a room, the extension delivers every sticky event of that room that has not expired.",
+		secSSS},
 
-	{"HISVIS-1", Must, "a joiner to a 'joined' room receives earlier sticky events, not earlier ordinary ones"},
-	{"HISVIS-2", Must, "history visibility does not hide sticky events on any endpoint or to later servers"},
-	{"HISVIS-3", Must, "after expiry normal history visibility applies again"},
+	{"HISVIS-1", Must, "a joiner to a 'joined' room receives earlier sticky events, not earlier ordinary ones",
+		"A user who joins a room whose `history_visibility` is `joined` gets the unexpired sticky events sent before the join, while ordinary events from before the join stay hidden from them.",
+		secProposal},
+	{"HISVIS-2", Must, "history visibility does not hide sticky events on any endpoint or to later servers",
+		"The exemption holds on every endpoint that can return the event while it is sticky (sync, `/event/{id}`, `/context`, `/messages`) and for a server that joined the room later and fetches the event over federation.",
+		secProposal},
+	{"HISVIS-3", Must, "after expiry normal history visibility applies again",
+		"Once the event has expired, the room's history visibility governs it again like any other event.",
+		secProposal},
 
-	{"FED-1", Must, "a server pushes its own sticky events to every joined server"},
-	{"FED-2", Must, "a newly joined server receives every unexpired sticky event"},
-	{"FED-3", Must, "a server sends only its own sticky events"},
-	{"FED-4", Must, "unexpired sticky events survive partitions, pauses, crashes and backlogs"},
-	{"FED-5", Should, "expired sticky events are not eagerly synchronised"},
-	{"FED-6", Should, "sticky events are sent in creation order (best effort)"},
-	{"FED-7", Should, "erased users' sticky events are not sent in catch-up"},
-	{"FED-8", Must, "sticky events with unknown prev_events are accepted and delivered"},
+	{"FED-1", Must, "a server pushes its own sticky events to every joined server",
+		"A server sends its own sticky events without delay to every server in the room, so remote clients get them even when nothing else happens in the room.",
+		secProposal + "; " + secFed},
+	{"FED-2", Must, "a newly joined server receives every unexpired sticky event",
+		"When a server joins a room, each server already in it pushes all of its own unexpired sticky events to the newcomer, including those far outside the recent-events window; " +
+			"the newcomer's users then receive them (SYNC-8).",
+		secProposal + "; " + secFed},
+	{"FED-3", Must, "a server sends only its own sticky events",
+		"A server only pushes sticky events whose sender belongs to it; it does not relay other servers' sticky events to a newcomer.",
+		secFed},
+	{"FED-4", Must, "unexpired sticky events survive partitions, pauses, crashes and backlogs",
+		"Outages lose nothing that is still sticky: after a partition heals, a crashed or paused server comes back, or a long backlog drains, every unexpired sticky event reaches the other server and its clients. " +
+			"A long send queue never drops a sticky event.",
+		secProposal},
+	{"FED-5", Should, "expired sticky events are not eagerly synchronised",
+		"A sticky event that expired during an outage is not pushed as sticky afterwards and never appears in a sticky section.",
+		secProposal},
+	{"FED-6", Should, "sticky events are sent in creation order (best effort)",
+		"Servers try to send their sticky events in the order they created them. The proposal does not require it, so the suite reports the order it saw and never fails on it.",
+		secFed},
+	{"FED-7", Should, "erased users' sticky events are not sent in catch-up",
+		"Sticky events of a user deactivated with erasure are left out when a server catches another one up.",
+		secFed + " (latest revision)"},
+	{"FED-8", Must, "sticky events with unknown prev_events are accepted and delivered",
+		"A received sticky event whose `prev_events` the server does not know (an \"old\" event) is still accepted and handed to clients while it is unexpired.",
+		secFed},
 
-	{"SOFTFAIL-1", Must, "a soft-failed sticky event is not delivered while it fails"},
-	{"SOFTFAIL-2", Must, "a state change that makes it pass re-evaluates and delivers it"},
-	{"SOFTFAIL-3", Should, "expired soft-failed events are not re-evaluated"},
+	{"SOFTFAIL-1", Must, "a soft-failed sticky event is not delivered while it fails",
+		"A sticky event that soft-fails on arrival (say its sender was being kicked or lost power at the same time) is kept from clients for as long as it fails against the current state.",
+		secProposal},
+	{"SOFTFAIL-2", Must, "a membership change that makes it pass re-evaluates and delivers it",
+		"When the sender of an unexpired soft-failed sticky event changes membership so that the event would now pass (they join again), the server checks the event again and delivers it in the sticky section. " +
+			"The proposal's MUST names membership changes only; other state changes are SOFTFAIL-4.",
+		secProposal},
+	{"SOFTFAIL-3", Should, "expired soft-failed events are not re-evaluated",
+		"A soft-failed sticky event that has expired is neither checked again nor delivered.",
+		secProposal},
+	{"SOFTFAIL-4", Should, "other state changes that make it pass re-evaluate it too",
+		"Changes to the authorising state other than membership that would now let the event pass (power level restored, join rules changed, a state-resolution rollback) also make the server check it again. " +
+			"This goes beyond the proposal's MUST; implementations do it (Synapse from 1.162).",
+		secProposal + " (beyond its MUST)"},
 
-	{"REDACT-1", Must, "a redacted sticky event loses its stickiness"},
+	{"REDACT-1", Must, "a redacted sticky event loses its stickiness",
+		"Redaction does not protect `sticky`: a redacted sticky event loses the key and with it its stickiness. It leaves the sticky section, has no remaining-time field, and is not pushed to newcomers as sticky.",
+		secProposal},
 
-	{"ENC-1", Must, "encrypted sticky events are sticky in every way"},
+	{"ENC-1", Must, "encrypted sticky events are sticky in every way",
+		"An `m.room.encrypted` event sent with a duration behaves as a sticky event in every respect above; the server needs nothing from its content (the `sticky_key` sits inside the ciphertext).",
+		secEnc},
 
-	{"MAP-1", Must, "clients on every server compute the same map"},
-	{"MAP-2", Must, "the map converges after partitions, pauses and restarts"},
-	{"MAP-3", Must, "the seed's hazard: an expired overwrite is not handed out late"},
-	{"MAP-4", Must, "the same-duration and shorter-duration overwrite diagrams"},
-	{"MAP-5", Must, "removal by a sticky_key-only content converges"},
+	{"MAP-1", Must, "clients on every server compute the same map",
+		"The server does not build the map; it delivers what lets every client build the same one. Clients on each server of the room, fed only by their own server, " +
+			"arrive at the same map after writes from several users and devices on several servers. The suite's reference map keys entries by (room, sender, type, `content.sticky_key`), " +
+			"picks the winner by the highest `origin_server_ts + duration_ms` and then the highest event ID, expires entries by the remaining-time field, and treats a content holding only the sticky key as a removal.",
+		secMap},
+	{"MAP-2", Must, "the map converges after partitions, pauses and restarts",
+		"The maps still agree after partitions, a paused server and a restarted server, once those heal while the entries are unexpired.",
+		secMap},
+	{"MAP-3", Must, "the seed's hazard: an expired overwrite is not handed out late",
+		"Server B is offline while server A keeps retrying an overwrite S' that expires meanwhile. When B returns, none of B's clients is given S' as sticky, " +
+			"and the earlier S expires for B's clients when its remaining-time field said, so no client is left believing S is still valid.",
+		secMap},
+	{"MAP-4", Must, "the same-duration and shorter-duration overwrite diagrams",
+		"With an overwrite of equal duration, every client is at instant B in the state {_, S'}. With a shorter overwrite the suite shows and reports the {_, S} divergence the proposal warns about; " +
+			"that part documents a hazard of the design and is observed, not judged.",
+		secMap},
+	{"MAP-5", Must, "removal by a sticky_key-only content converges",
+		"A write whose content is only the sticky key removes the entry, and the maps converge on it like on any other write.",
+		secMap},
 
-	{"LOAD-1", Must, "hundreds of sticky events are all delivered"},
+	{"LOAD-1", Must, "hundreds of sticky events are all delivered",
+		"Hundreds of sticky events from one sender or many all arrive (SYNC-7, FED-4). A server may slow senders down (429 or later delivery) but loses none.",
+		secRate},
+
+	{"COMPAT-1", Must, "a non-implementing server accepts sticky events as ordinary events",
+		"A server without MSC4354 accepts sticky events an implementing server sends it over federation: hashes and signatures check out, the extra key neither rejects nor soft-fails the event, " +
+			"and its clients see it as an ordinary timeline event.",
+		secDerived},
+	{"COMPAT-2", Must, "an implementing server keeps sticky behaviour in a mixed room",
+		"In a room that also holds a non-implementing server, an implementing server still delivers its own sticky events as sticky to its clients and to other implementing servers, " +
+			"and handles the non-implementing server's ordinary events as usual.",
+		secDerived},
+	{"COMPAT-3", Must, "sticky events pass through a non-implementing server intact",
+		"When an implementing server learns of another server's sticky event only through a non-implementing one (backfill, missing events, joining through it), the `sticky` key, " +
+			"covered by hashes and signatures, has been kept: the event verifies and is treated as sticky while unexpired.",
+		secDerived},
 }
 
 // Lookup returns the requirement with the given ID.

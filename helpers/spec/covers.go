@@ -22,7 +22,7 @@ func Covers(t testing.TB, ids ...string) {
 	}
 	for _, id := range ids {
 		if _, ok := Lookup(id); !ok {
-			t.Fatalf("spec.Covers: unknown requirement ID %q (see REQUIREMENTS.md)", id)
+			t.Fatalf("spec.Covers: unknown requirement ID %q (the catalogue is helpers/spec/catalogue.go, readable as %s)", id, DocPath)
 		}
 	}
 	t.Logf("%s %s", CoversMarker, strings.Join(ids, " "))
@@ -36,4 +36,18 @@ func Choice(t testing.TB, id, behaviour string) {
 		t.Fatalf("spec.Choice: unknown requirement ID %q", id)
 	}
 	t.Logf("%s %s %s", ChoiceMarker, id, behaviour)
+}
+
+// ObservedMarker starts the log line of spec.Observe.
+const ObservedMarker = "STICKLER-OBSERVED:"
+
+// Observe records what a test saw where it only observes and does not judge (FED-6's order,
+// MAP-4's shorter-overwrite hazard). A test that passes having observed is reported as
+// "observed" with what it saw, not as "pass": it could not have failed on that point.
+func Observe(t testing.TB, id, what string) {
+	t.Helper()
+	if _, ok := Lookup(id); !ok {
+		t.Fatalf("spec.Observe: unknown requirement ID %q", id)
+	}
+	t.Logf("%s %s %s", ObservedMarker, id, what)
 }

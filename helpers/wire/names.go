@@ -16,7 +16,7 @@ type Names struct {
 	RemainingField   string // key under unsigned with the remaining lifetime
 	StickyKey        string // key in content naming the map entry
 	SlidingExtension string // Sliding Sync extension name
-	VersionsFlag     string // unstable_features key in /versions
+	VersionsFlag     string // unstable_features key in /versions that announces these names
 }
 
 var unstable = Names{
@@ -35,12 +35,13 @@ var stable = Names{
 	DurationParam:    "sticky_duration_ms",
 	EventKey:         "sticky",
 	SyncSection:      "sticky",
-	RemainingField:   "sticky_duration_remaining_ms",
+	RemainingField:   "sticky_duration_ttl_ms",
 	StickyKey:        "sticky_key",
 	SlidingExtension: "sticky_events",
-	// A server speaking the stable names advertises a spec version; the unstable flag may
-	// still be present, and the discovery test accepts either.
-	VersionsFlag: "org.matrix.msc4354",
+	// Before a spec version contains sticky events, a server speaking the stable names says so
+	// with this flag (the usual convention for proposals); afterwards with the spec version
+	// (SpecVersions).
+	VersionsFlag: "org.matrix.msc4354.stable",
 }
 
 // Select returns the set named by value ("" means unstable).
