@@ -15,7 +15,14 @@
 // the top-level tests seen in the stream stand in. STICKLER_STRICT=1 makes failed SHOULD
 // requirements fail the run instead of being warnings.
 //
-// Exit codes: 0 every outcome as expected; 1 some test failed the run, the expectations file
+// -compare puts several runs side by side: the arguments are their summary.json files (or
+// report directories); it prints a table of requirements against runs and, with -dir, writes
+// DIR/compare.html. A run is named by its summary's label (STICKLER_LABEL, else
+// STICKLER_SERVER, else the image, recorded when the run's report was written).
+//
+//	stickler-report -compare -dir DIR reports-synapse/summary.json reports-dendrite/summary.json
+//
+// Exit codes: 0 every outcome as expected (-compare: the comparison was made); 1 some test failed the run, the expectations file
 // names a test that does not exist (complete runs), or the stream held no test; 2 the tool
 // could not do its work (bad flag, unreadable file, report not written).
 package main
@@ -45,12 +52,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	live := fs.Bool("live", false, "print each test's outcome as it finishes")
 	complete := fs.Bool("complete", false, "the stream is the whole suite (no -run): unknown tests in the expectations file fail the run")
 	suiteFile := fs.String("suite-tests", "", "file listing the suite's top-level tests (`go test -list .` output)")
+	compare := fs.Bool("compare", false, "put runs side by side: arguments are their summary.json files; with -dir, writes DIR/compare.html")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "stickler-report:", err)
 		return 2
+	}
+	if *compare {
+		return runCompare(fs.Args(), *dir, stdout, fail)
 	}
 
 	exp, err := report.LoadExpectations(*expFile)
@@ -121,7 +132,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		if names == "" {
 			names = "unstable"
 		}
-		meta := report.Meta{Image: getenv("COMPLEMENT_BASE_IMAGE"), Names: names, Expectations: *expFile, Generated: time.Now()}
+		meta := report.Meta{Label: runLabel(getenv), Image: getenv("COMPLEMENT_BASE_IMAGE"), Servers: serverImages(getenv),
+			Names: names, Expectations: *expFile, Generated: time.Now()}
 		if err := writeFiles(*dir, fs.Arg(0), res, report.Summarize(res, rules, meta)); err != nil {
 			fmt.Fprintln(stderr, "stickler-report: writing the report:", err)
 			status = 2
@@ -138,6 +150,63 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return status
 	case c.RunFails(len(res.Tests)):
 		return 1
+	}
+	return 0
+}
+
+// runLabel names the run for side-by-side comparisons.
+func runLabel(getenv func(string) string) string {
+	for _, k := range []string{"STICKLER_LABEL", "STICKLER_SERVER", "COMPLEMENT_BASE_IMAGE"} {
+		if v := getenv(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// serverImages are the per-server images of a mixed deployment (COMPLEMENT_BASE_IMAGE_HSn).
+func serverImages(getenv func(string) string) map[string]string {
+	out := map[string]string{}
+	for i := 1; i <= 9; i++ {
+		if v := getenv(fmt.Sprintf("COMPLEMENT_BASE_IMAGE_HS%d", i)); v != "" {
+			out[fmt.Sprintf("hs%d", i)] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// runCompare reads summaries, prints the side-by-side table and writes DIR/compare.html.
+func runCompare(files []string, dir string, stdout io.Writer, fail func(error) int) int {
+	if len(files) == 0 {
+		return fail(fmt.Errorf("-compare needs the summary.json files (or report directories) of the runs to compare"))
+	}
+	var sums []*report.Summary
+	for _, f := range files {
+		s, err := report.ReadSummary(f)
+		if err != nil {
+			return fail(err)
+		}
+		sums = append(sums, s)
+	}
+	c := report.Compare(sums, files)
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fail(err)
+		}
+		var b bytes.Buffer
+		if err := report.WriteCompareHTML(&b, c, time.Now()); err != nil {
+			return fail(fmt.Errorf("compare.html: %w", err))
+		}
+		if err := os.WriteFile(filepath.Join(dir, "compare.html"), b.Bytes(), 0o644); err != nil {
+			return fail(err)
+		}
+	}
+	report.WriteCompareTerminal(stdout, c)
+	if dir != "" {
+		fmt.Fprintf(stdout, "\ncomparison: %s\n", filepath.Join(dir, "compare.html"))
 	}
 	return 0
 }

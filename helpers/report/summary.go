@@ -14,11 +14,15 @@ import (
 
 // Meta describes the run beside its results (all optional).
 type Meta struct {
-	Image        string    `json:"image,omitempty"`        // COMPLEMENT_BASE_IMAGE
-	Names        string    `json:"names,omitempty"`        // STICKLER_NAMES
-	Expectations string    `json:"expectations,omitempty"` // the expectations file
-	Strict       bool      `json:"strict,omitempty"`       // STICKLER_STRICT=1: failed SHOULDs fail the run
-	Generated    time.Time `json:"generated"`
+	// Label names the implementation in side-by-side comparisons: STICKLER_LABEL, else
+	// STICKLER_SERVER (synapse, dendrite, mixed), else the image.
+	Label        string            `json:"label,omitempty"`
+	Image        string            `json:"image,omitempty"`        // COMPLEMENT_BASE_IMAGE
+	Servers      map[string]string `json:"servers,omitempty"`      // COMPLEMENT_BASE_IMAGE_HSn, keyed hs1, hs2, ...
+	Names        string            `json:"names,omitempty"`        // STICKLER_NAMES
+	Expectations string            `json:"expectations,omitempty"` // the expectations file
+	Strict       bool              `json:"strict,omitempty"`       // STICKLER_STRICT=1: failed SHOULDs fail the run
+	Generated    time.Time         `json:"generated"`
 }
 
 // Summary is the run as the JSON summary and the HTML report present it.

@@ -1,0 +1,356 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"stickler/helpers/spec"
+	"stickler/helpers/wire"
+)
+
+// A comparison puts several runs' summaries side by side: one row per requirement, one column
+// per run (an implementation, or a deployment mixing them), each cell the requirement's
+// outcome in that run with the reason behind it.
+
+// Cell states, from best to worst as a reader scans them. A state is always shown with its
+// word, never by colour alone.
+const (
+	CellPass           = "pass"
+	CellObserved       = "observed"        // its tests only observed what the server did
+	CellExpectedFail   = "expected-fail"   // a known failure listed in that run's expectations file
+	CellWarning        = "warning"         // a failed SHOULD requirement
+	CellSkip           = "skip"            // its tests were skipped, for another reason than the next
+	CellNotImplemented = "not-implemented" // its tests were skipped: the server does not advertise the feature
+	CellNotCovered     = "not-covered"     // no test of that run names it (a -run subset, or an older catalogue)
+	CellUnexpectedPass = "unexpected-pass" // passes, but listed as a known failure: fails that run
+	CellFail           = "fail"            // fails that run (including "fails differently" and unfinished tests)
+)
+
+// cellWords are the words shown for each state, in the page and the terminal table.
+var cellWords = map[string]string{
+	CellPass: "pass", CellObserved: "observed", CellExpectedFail: "known failure", CellWarning: "warning (SHOULD)",
+	CellSkip: "skipped", CellNotImplemented: "not implemented", CellNotCovered: "not covered",
+	CellUnexpectedPass: "unexpected pass", CellFail: "FAIL",
+}
+
+// cellStates lists the states in the order the legend and the totals give them.
+var cellStates = []string{CellPass, CellObserved, CellExpectedFail, CellWarning, CellSkip, CellNotImplemented, CellNotCovered, CellUnexpectedPass, CellFail}
+
+// Comparison is the side-by-side view of several runs.
+type Comparison struct {
+	Runs   []CompareRun
+	Groups []CompareGroup
+	Differ []string // requirement IDs whose state is not the same in every run
+}
+
+// CompareRun is one column: a run and what its summary says about itself.
+type CompareRun struct {
+	Label  string // Meta.Label, else the image, else the summary's directory; unique among the runs
+	Source string // the summary file it was read from
+	*Summary
+	Totals map[string]int // requirements per cell state
+}
+
+// CompareGroup is one requirement group (SEND, SYNC, ...).
+type CompareGroup struct {
+	Name    string
+	Pass    []int // per run: requirements that pass or were observed
+	Covered []int // per run: requirements some test of the run names
+	Rows    []CompareRow
+}
+
+// Tally is the group's line for run i: "3/5 pass", or "not covered" when no test of the run
+// names any of its requirements.
+func (g CompareGroup) Tally(i int) string {
+	if g.Covered[i] == 0 {
+		return "not covered"
+	}
+	return fmt.Sprintf("%d/%d pass", g.Pass[i], g.Covered[i])
+}
+
+// CompareRow is one requirement across the runs.
+type CompareRow struct {
+	ID, Level, Title, Text string
+	Cells                  []Cell // one per run, in the order of Comparison.Runs
+	Differs                bool
+}
+
+// Cell is a requirement's outcome in one run.
+type Cell struct {
+	State  string
+	Reason string     // why, in one line: the reason of the test that decided the state ("" for a plain pass)
+	Tests  []CellTest // every test of the requirement in that run, with its own reason
+}
+
+// CellTest is one test behind a cell.
+type CellTest struct {
+	Name    string
+	Verdict Verdict
+	Reason  string
+}
+
+// Word is the state as shown.
+func (c Cell) Word() string { return cellWords[c.State] }
+
+// ReadSummary reads a summary.json written by a run (path may also be the run's report
+// directory).
+func ReadSummary(path string) (*Summary, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "summary.json")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s is not a stickler summary.json: %w", path, err)
+	}
+	if s.Requirements == nil {
+		return nil, fmt.Errorf("%s has no \"requirements\": not a stickler summary.json", path)
+	}
+	return &s, nil
+}
+
+// Compare lines up summaries (sources are the files they came from, for labels and the page).
+// Rows follow the catalogue; a requirement only some summaries know (they come from another
+// version of the suite) is added after its group's catalogue entries.
+func Compare(sums []*Summary, sources []string) *Comparison {
+	c := &Comparison{}
+	seen := map[string]int{}
+	for i, s := range sums {
+		src := ""
+		if i < len(sources) {
+			src = sources[i]
+		}
+		label := runLabel(s, src)
+		if seen[label]++; seen[label] > 1 {
+			label = fmt.Sprintf("%s (%d)", label, seen[label])
+		}
+		c.Runs = append(c.Runs, CompareRun{Label: label, Source: src, Summary: s, Totals: map[string]int{}})
+	}
+
+	// Every requirement ID any run knows, in catalogue order, then the unknown ones in the
+	// order the summaries list them.
+	type reqInfo struct{ id, group, level, title, text string }
+	var order []reqInfo
+	known := map[string]bool{}
+	for _, q := range spec.Catalogue {
+		order = append(order, reqInfo{q.ID, q.Group(), string(q.Level), q.Title, q.Text})
+		known[q.ID] = true
+	}
+	for _, s := range sums {
+		for _, id := range s.Order {
+			if r, ok := s.Requirements[id]; ok && !known[id] {
+				known[id] = true
+				order = append(order, reqInfo{id, r.Group, r.Level, r.Title, r.Text})
+			}
+		}
+	}
+	byGroup := map[string]*CompareGroup{}
+	var groupOrder []string
+	for _, q := range order {
+		g := byGroup[q.group]
+		if g == nil {
+			g = &CompareGroup{Name: q.group, Pass: make([]int, len(sums)), Covered: make([]int, len(sums))}
+			byGroup[q.group] = g
+			groupOrder = append(groupOrder, q.group)
+		}
+		row := CompareRow{ID: q.id, Level: q.level, Title: q.title, Text: q.text}
+		for i, s := range sums {
+			cell := cellOf(s, q.id)
+			row.Cells = append(row.Cells, cell)
+			c.Runs[i].Totals[cell.State]++
+			if cell.State == CellPass || cell.State == CellObserved {
+				g.Pass[i]++
+			}
+			if cell.State != CellNotCovered {
+				g.Covered[i]++
+			}
+			if i > 0 && cell.State != row.Cells[0].State {
+				row.Differs = true
+			}
+		}
+		if row.Differs {
+			c.Differ = append(c.Differ, q.id)
+		}
+		g.Rows = append(g.Rows, row)
+	}
+	for _, name := range groupOrder {
+		c.Groups = append(c.Groups, *byGroup[name])
+	}
+	return c
+}
+
+// runLabel names a run: its label, else its image, else the directory of its summary.
+func runLabel(s *Summary, source string) string {
+	switch {
+	case s.Meta.Label != "":
+		return s.Meta.Label
+	case s.Meta.Image != "":
+		return s.Meta.Image
+	case source != "":
+		if filepath.Base(source) == "summary.json" {
+			return filepath.Base(filepath.Dir(source))
+		}
+		return strings.TrimSuffix(filepath.Base(source), ".json")
+	}
+	return "run"
+}
+
+// cellOf is requirement id's cell in one run.
+func cellOf(s *Summary, id string) Cell {
+	q, ok := s.Requirements[id]
+	if !ok {
+		return Cell{State: CellNotCovered, Reason: "this run's suite has no requirement " + id}
+	}
+	tests := map[string]*TestSummary{}
+	for i := range s.Tests {
+		tests[s.Tests[i].Name] = &s.Tests[i]
+	}
+	cell := Cell{}
+	for _, ref := range q.Tests {
+		ct := CellTest{Name: ref.Name, Verdict: ref.Verdict, Reason: testReason(ref, tests[ref.Name], q.ID)}
+		cell.Tests = append(cell.Tests, ct)
+	}
+	switch q.Outcome {
+	case "untested":
+		cell.State, cell.Reason = CellNotCovered, "no test of this run names it"
+		return cell
+	case "pass":
+		cell.State = CellPass
+	case "observed":
+		cell.State = CellObserved
+	case "expected-fail":
+		cell.State = CellExpectedFail
+	case "warning":
+		cell.State = CellWarning
+	case "skip":
+		cell.State = CellNotImplemented
+		for _, t := range cell.Tests {
+			if (t.Verdict == Skipped || t.Verdict == ExpectedSkip) && !strings.Contains(t.Reason, wire.NotAdvertised) {
+				cell.State = CellSkip
+			}
+		}
+	case "unexpected-pass":
+		cell.State = CellUnexpectedPass
+	default: // fail, and any outcome a newer suite may add
+		cell.State = CellFail
+	}
+	cell.Reason = deciding(cell)
+	if cell.Reason == "" && len(q.Choices) > 0 { // a MAY behaviour a subtest recorded
+		cell.Reason = "saw: " + q.Choices[0].Behaviour
+	}
+	return cell
+}
+
+// decidedBy are the test verdicts that make each cell state, worst first.
+var decidedBy = map[string][]Verdict{
+	CellFail:           {Failed, FailsDifferently, Unfinished, UnexpectedPass},
+	CellUnexpectedPass: {UnexpectedPass},
+	CellWarning:        {Warning},
+	CellExpectedFail:   {ExpectedFail},
+	CellSkip:           {Skipped, ExpectedSkip},
+	CellNotImplemented: {Skipped, ExpectedSkip},
+	CellObserved:       {Observed},
+	CellPass:           {Passed, Observed},
+}
+
+// deciding is the reason of the first test whose verdict made the cell's state, named when
+// the requirement has several tests.
+func deciding(c Cell) string {
+	for _, v := range decidedBy[c.State] {
+		for _, t := range c.Tests {
+			if t.Verdict == v && t.Reason != "" {
+				if len(c.Tests) > 1 {
+					return t.Name + ": " + t.Reason
+				}
+				return t.Reason
+			}
+		}
+	}
+	return ""
+}
+
+// testReason says why a test has its verdict: the expectations line, the skip reason, the
+// failure codes and headline, or the behaviour it saw.
+func testReason(ref TestRef, t *TestSummary, id string) string {
+	var ts TestSummary
+	if t != nil {
+		ts = *t
+	}
+	codes := ""
+	if len(ts.Codes) > 0 {
+		codes = "[" + strings.Join(ts.Codes, ", ") + "] "
+	}
+	exp := ""
+	if ref.Expectation != nil {
+		exp = ref.Expectation.Reason
+	}
+	switch ref.Verdict {
+	case ExpectedFail:
+		return codes + exp
+	case ExpectedSkip:
+		return join2(exp, ref.SkipReason)
+	case Skipped:
+		if ref.SkipReason == "" {
+			return "no reason given"
+		}
+		return ref.SkipReason
+	case UnexpectedPass:
+		return "passes, but the expectations file lists it as failing (" + exp + ")"
+	case FailsDifferently:
+		return join2(ts.Difference, ts.Message)
+	case Unfinished:
+		return "never finished (the run timed out or the test binary crashed)"
+	case Failed, Warning:
+		if ts.Message == "" && codes == "" {
+			return "failed"
+		}
+		return codes + ts.Message
+	case Observed, Passed:
+		if b, ok := ts.Choices[id]; ok {
+			return "saw: " + b
+		}
+		if ref.Verdict == Observed {
+			for _, b := range sortedChoices(ts.Choices) {
+				return "saw: " + b.Behaviour
+			}
+		}
+	}
+	return ""
+}
+
+func join2(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "" || a == b:
+		return a
+	}
+	return a + " — " + b
+}
+
+// Images is the image the run used, with the per-server images of a mixed deployment.
+func (r CompareRun) Images() string {
+	if len(r.Meta.Servers) == 0 {
+		return r.Meta.Image
+	}
+	keys := make([]string, 0, len(r.Meta.Servers))
+	for k := range r.Meta.Servers {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, k+"="+r.Meta.Servers[k])
+	}
+	if r.Meta.Image != "" {
+		parts = append([]string{r.Meta.Image}, parts...)
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,122 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// terminalReason is how much of a reason the terminal table's notes show.
+const terminalReason = 160
+
+// WriteCompareTerminal prints the comparison as a table (requirements down, runs across), then
+// the reasons behind every cell that is not a pass, each reason once with the requirements it
+// explains.
+func WriteCompareTerminal(w io.Writer, c *Comparison) {
+	fmt.Fprintf(w, "stickler side by side: %d run(s)\n", len(c.Runs))
+	lw := 0
+	for _, r := range c.Runs {
+		lw = max(lw, utf8.RuneCountInString(r.Label))
+	}
+	for _, r := range c.Runs {
+		result := strings.ToUpper(r.Result)
+		if result == "" {
+			result = "?"
+		}
+		fmt.Fprintf(w, "  %s  %-4s  %s", pad(r.Label, lw), result, r.CountLine)
+		if img := r.Images(); img != "" && img != r.Label {
+			fmt.Fprintf(w, "  (%s)", img)
+		}
+		fmt.Fprintln(w)
+		if r.Headline != "" {
+			fmt.Fprintf(w, "  %s  %s\n", pad("", lw), r.Headline)
+		}
+	}
+	fmt.Fprintln(w)
+
+	cw := 16 // wide enough for every state's word
+	for _, r := range c.Runs {
+		cw = max(cw, utf8.RuneCountInString(r.Label)+2)
+	}
+	head := fmt.Sprintf("  %-14s %-7s", "requirement", "level")
+	for _, r := range c.Runs {
+		head += pad(r.Label, cw)
+	}
+	fmt.Fprintln(w, strings.TrimRight(head, " "))
+	for _, g := range c.Groups {
+		line := fmt.Sprintf("%-24s", g.Name)
+		for i := range c.Runs {
+			line += pad(g.Tally(i), cw)
+		}
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+		for _, row := range g.Rows {
+			mark := " "
+			if row.Differs {
+				mark = "≠"
+			}
+			line := fmt.Sprintf("%s %-14s %-7s", mark, row.ID, row.Level)
+			for _, cell := range row.Cells {
+				line += pad(cell.Word(), cw)
+			}
+			fmt.Fprintln(w, strings.TrimRight(line, " "))
+		}
+	}
+	fmt.Fprintf(w, "≠: the runs disagree (%d requirement(s))\n", len(c.Differ))
+
+	// Reasons, grouped: a Dendrite run skips forty requirements for one reason.
+	type note struct {
+		run           int
+		state, reason string
+		ids           []string
+	}
+	var notes []*note
+	index := map[string]*note{}
+	for _, g := range c.Groups {
+		for _, row := range g.Rows {
+			for i, cell := range row.Cells {
+				if cell.State == CellPass || cell.State == CellNotCovered && cell.Reason == "no test of this run names it" {
+					continue
+				}
+				k := fmt.Sprint(i) + "\x00" + cell.State + "\x00" + cell.Reason
+				n := index[k]
+				if n == nil {
+					n = &note{run: i, state: cell.State, reason: cell.Reason}
+					index[k] = n
+					notes = append(notes, n)
+				}
+				n.ids = append(n.ids, row.ID)
+			}
+		}
+	}
+	sort.SliceStable(notes, func(a, b int) bool { return notes[a].run < notes[b].run })
+	if len(notes) > 0 {
+		fmt.Fprintln(w, "\nreasons (every cell that is not a pass; not covered = no test of that run names it):")
+	}
+	for _, n := range notes {
+		reason := n.reason
+		if reason == "" {
+			reason = "(no reason recorded)"
+		}
+		fmt.Fprintf(w, "  %s: %s %s: %s\n", c.Runs[n.run].Label, cellWords[n.state], strings.Join(n.ids, " "), clip(reason, terminalReason))
+	}
+}
+
+// pad fills s with spaces to n runes; a longer s keeps one space after it.
+func pad(s string, n int) string {
+	if k := utf8.RuneCountInString(s); k <= n {
+		return s + strings.Repeat(" ", n-k)
+	}
+	return s + " "
+}
+
+// clip shortens s to n runes on one line.
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

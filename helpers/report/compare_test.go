@@ -1,0 +1,240 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"stickler/helpers/spec"
+	"stickler/helpers/wire"
+)
+
+// notImplementedStream is a run against a server that does not advertise sticky events:
+// TestDiscover fails with its code, the sticky tests skip with the not-advertised reason, a
+// mixed-room test passes and one skips for another reason.
+func notImplementedStream(t *testing.T) string {
+	s := newStream(t)
+	covers := func(test string, ids ...string) { s.mark(test, func(tb testing.TB) { spec.Covers(tb, ids...) }) }
+	s.run("TestDiscover")
+	covers("TestDiscover", "DISCOVER-1")
+	s.mark("TestDiscover", func(tb testing.TB) { spec.MarkFailure(tb, "not-advertised") })
+	s.log("TestDiscover", wire.NotAdvertised+" in /versions: sticky events not implemented or not enabled")
+	s.end("TestDiscover", "fail", 0.1)
+	for _, tc := range []struct {
+		name string
+		ids  []string
+	}{
+		{"TestSendStickyVisibleEverywhere", []string{"SEND-1"}},
+		{"TestSendDurationBounds", []string{"SEND-2", "SEND-3"}},
+		{"TestFedCatchUpAfterCrash", []string{"FED-4"}},
+	} {
+		s.run(tc.name)
+		covers(tc.name, tc.ids...)
+		s.log(tc.name, "skipped: hs1: "+wire.NotAdvertised+" in /versions: sticky events not implemented or not enabled")
+		s.end(tc.name, "skip", 0.01)
+	}
+	s.run("TestCompatStickyReachesOldServer")
+	covers("TestCompatStickyReachesOldServer", "COMPAT-1")
+	s.end("TestCompatStickyReachesOldServer", "pass", 3.2)
+	s.run("TestCompatJoinThroughOldServer")
+	covers("TestCompatJoinThroughOldServer", "COMPAT-3")
+	s.log("TestCompatJoinThroughOldServer", "skipped: needs a deployment with two images (COMPLEMENT_BASE_IMAGE_HSn)")
+	s.end("TestCompatJoinThroughOldServer", "skip", 0)
+	s.emit("output", "", "FAIL\tstickler/tests\t3.4s\n", 0)
+	s.emit("fail", "", "", 3.4)
+	return s.b.String()
+}
+
+// syntheticComparison compares the synthetic run (judged with its expectations), the
+// not-implemented run, and the synthetic run again without a label or image.
+func syntheticComparison(t *testing.T) (*Comparison, []*Summary) {
+	res, exp := readSynthetic(t)
+	syn := Summarize(res, Rules{Expectations: exp}, Meta{Label: "synapse", Image: "stickler-synapse:synthetic", Expectations: "expectations.txt", Generated: base})
+	ni, err := Read(strings.NewReader(notImplementedStream(t)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	den := Summarize(ni, Rules{}, Meta{Image: "stickler-dendrite:synthetic", Generated: base})
+	bare := Summarize(res, Rules{}, Meta{Generated: base})
+	sums := []*Summary{syn, den, bare}
+	return Compare(sums, []string{"a/summary.json", "b/summary.json", "reports-bare/summary.json"}), sums
+}
+
+func cell(t *testing.T, c *Comparison, id string, run int) Cell {
+	t.Helper()
+	for _, g := range c.Groups {
+		for _, r := range g.Rows {
+			if r.ID == id {
+				return r.Cells[run]
+			}
+		}
+	}
+	t.Fatalf("no row %s in the comparison", id)
+	return Cell{}
+}
+
+func TestCompareCells(t *testing.T) {
+	c, _ := syntheticComparison(t)
+	if got := []string{c.Runs[0].Label, c.Runs[1].Label, c.Runs[2].Label}; got[0] != "synapse" || got[1] != "stickler-dendrite:synthetic" || got[2] != "reports-bare" {
+		t.Errorf("run labels %q: want the label, else the image, else the summary's directory", got)
+	}
+	rows := 0
+	for _, g := range c.Groups {
+		rows += len(g.Rows)
+	}
+	if rows != len(spec.Catalogue) {
+		t.Errorf("%d rows, want one per catalogue entry (%d)", rows, len(spec.Catalogue))
+	}
+	for _, tc := range []struct {
+		id     string
+		run    int
+		state  string
+		reason string // a part of the cell's reason
+	}{
+		{"DISCOVER-1", 0, CellPass, ""},
+		{"DISCOVER-1", 1, CellFail, "[not-advertised] " + wire.NotAdvertised},
+		{"SEND-1", 1, CellNotImplemented, wire.NotAdvertised},
+		{"SEND-3", 0, CellPass, "saw: accepted; remaining time capped at 3600000"},
+		{"FED-4", 0, CellExpectedFail, "[lost-events] Synapse's federation sender has no sticky catch-up"},
+		{"FED-4", 2, CellFail, "[lost-events] sync.go:88: bob@hs2 never received $crashB"},
+		{"FED-4", 1, CellNotImplemented, wire.NotAdvertised},
+		{"SYNC-11", 0, CellUnexpectedPass, "passes, but the expectations file lists it as failing (sticky events of ignored users are delivered)"},
+		{"SSS-1", 0, CellSkip, "hs1 does not serve Simplified Sliding Sync"},
+		{"MAP-2", 0, CellFail, "bob@hs2 diverged: key"},
+		{"LOAD-1", 0, CellFail, "never finished"},
+		{"COMPAT-1", 1, CellPass, ""},
+		{"COMPAT-1", 0, CellNotCovered, "no test of this run names it"},
+		{"COMPAT-3", 1, CellSkip, "needs a deployment with two images"},
+	} {
+		got := cell(t, c, tc.id, tc.run)
+		if got.State != tc.state || !strings.Contains(got.Reason, tc.reason) {
+			t.Errorf("%s in %s: got %s %q, want %s with a reason containing %q", tc.id, c.Runs[tc.run].Label, got.State, got.Reason, tc.state, tc.reason)
+		}
+	}
+	if got := cell(t, c, "FED-4", 0).Tests; len(got) != 1 || got[0].Name != "TestFedCatchUpAfterCrash" || got[0].Verdict != ExpectedFail {
+		t.Errorf("FED-4's tests in the synapse column: %+v", got)
+	}
+	differ := strings.Join(c.Differ, " ")
+	for _, id := range []string{"DISCOVER-1", "SEND-1", "FED-4", "SYNC-11", "COMPAT-1"} {
+		if !strings.Contains(" "+differ+" ", " "+id+" ") {
+			t.Errorf("%s is not marked as differing (%s)", id, differ)
+		}
+	}
+	if strings.Contains(" "+differ+" ", " TIME-1 ") {
+		t.Errorf("TIME-1 is covered by no run, yet marked as differing")
+	}
+	if n := c.Runs[1].Totals[CellNotImplemented]; n != 4 {
+		t.Errorf("the not-implemented run counts %d not-implemented requirements, want 4 (SEND-1..3, FED-4)", n)
+	}
+}
+
+func TestCompareDuplicateLabelsAndUnknownRequirements(t *testing.T) {
+	a := &Summary{Meta: Meta{Label: "synapse"}, Requirements: map[string]RequirementSummary{}}
+	b := &Summary{Meta: Meta{Label: "synapse"}, Order: []string{"NEW-1"}, Requirements: map[string]RequirementSummary{
+		"NEW-1": {ID: "NEW-1", Group: "NEW", Level: "MUST", Title: "a requirement of a newer suite", Outcome: "pass",
+			Tests: []TestRef{{Name: "TestNew", Verdict: Passed, Outcome: "pass"}}},
+	}}
+	c := Compare([]*Summary{a, b}, nil)
+	if c.Runs[0].Label != "synapse" || c.Runs[1].Label != "synapse (2)" {
+		t.Errorf("labels %q, %q: want synapse and synapse (2)", c.Runs[0].Label, c.Runs[1].Label)
+	}
+	if got := cell(t, c, "NEW-1", 0); got.State != CellNotCovered || !strings.Contains(got.Reason, "no requirement NEW-1") {
+		t.Errorf("NEW-1 in the run that does not know it: %s %q", got.State, got.Reason)
+	}
+	if got := cell(t, c, "NEW-1", 1); got.State != CellPass {
+		t.Errorf("NEW-1 in the run that passed it: %s", got.State)
+	}
+	if last := c.Groups[len(c.Groups)-1]; last.Name != "NEW" {
+		t.Errorf("the unknown group comes last, got %s", last.Name)
+	}
+}
+
+func TestCompareTerminal(t *testing.T) {
+	c, _ := syntheticComparison(t)
+	var b bytes.Buffer
+	WriteCompareTerminal(&b, c)
+	out := b.String()
+	for _, want := range []string{
+		"stickler side by side: 3 run(s)",
+		"NOT IMPLEMENTED: the server does not advertise org.matrix.msc4354",
+		"  requirement    level  synapse                      stickler-dendrite:synthetic  reports-bare\n",
+		"\nDISCOVER                1/1 pass                     0/1 pass                     1/1 pass\n",
+		"\n≠ DISCOVER-1     MUST   pass                         FAIL                         pass\n",
+		"\n≠ FED-4          MUST   known failure                not implemented              FAIL\n",
+		"\n  TIME-1         MUST   not covered                  not covered                  not covered\n",
+		"\nTIME                    not covered                  not covered                  not covered\n",
+		"\nSEND                    3/3 pass                     0/3 pass                     3/3 pass\n",
+		// one line for the reason every not-implemented requirement shares
+		"  stickler-dendrite:synthetic: not implemented SEND-1 SEND-2 SEND-3 FED-4: hs1: server does not advertise",
+		"synapse: known failure FED-4: [lost-events] Synapse's federation sender has no sticky catch-up",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCompareHTML(t *testing.T) {
+	c, _ := syntheticComparison(t)
+	var b bytes.Buffer
+	if err := WriteCompareHTML(&b, c, base); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if strings.Contains(page, "<script") || strings.Contains(page, "http://") || strings.Contains(page, "https://") {
+		t.Errorf("the page is not self-contained (script or remote reference)")
+	}
+	if n := strings.Count(page, `<tr class="req`); n != len(spec.Catalogue) {
+		t.Errorf("%d requirement rows, want %d", n, len(spec.Catalogue))
+	}
+	if n := strings.Count(page, `<td class="cell"`); n != 3*len(spec.Catalogue) {
+		t.Errorf("%d cells, want %d", n, 3*len(spec.Catalogue))
+	}
+	for _, want := range []string{
+		`<tr class="req differs" id="req-DISCOVER-1">`,
+		`<td class="cell" data-state="not-implemented"><span class="st not-implemented" title="not implemented: hs1: server does not advertise org.matrix.msc4354`,
+		`∅ not implemented</span>`, `✗ known failure</span>`, `✓ pass</span>`, `· not covered</span>`, `! unexpected pass</span>`,
+		`<li><b>expected-fail</b> TestFedCatchUpAfterCrash: <span class="reason">[lost-events] Synapse&#39;s federation sender has no sticky catch-up</span></li>`,
+		`<span class="result fail">FAIL</span>`,
+		`<div class="banner">NOT IMPLEMENTED: the server does not advertise org.matrix.msc4354; 3 sticky test(s) skipped</div>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+}
+
+func TestReadSummary(t *testing.T) {
+	_, sums := syntheticComparison(t)
+	dir := t.TempDir()
+	var b bytes.Buffer
+	if err := WriteJSON(&b, sums[0]); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "summary.json"), b.Bytes(), 0o644)
+	for _, p := range []string{dir, filepath.Join(dir, "summary.json")} {
+		s, err := ReadSummary(p)
+		if err != nil {
+			t.Fatalf("ReadSummary(%s): %v", p, err)
+		}
+		if s.Meta.Label != "synapse" || s.Requirements["FED-4"].Outcome != "expected-fail" || len(s.Tests) != len(sums[0].Tests) {
+			t.Errorf("ReadSummary(%s) read back label %q, FED-4 %q, %d tests", p, s.Meta.Label, s.Requirements["FED-4"].Outcome, len(s.Tests))
+		}
+	}
+	// The round trip keeps every cell.
+	back, _ := ReadSummary(dir)
+	c1, c2 := Compare(sums[:1], nil), Compare([]*Summary{back}, nil)
+	for gi, g := range c1.Groups {
+		for ri, r := range g.Rows {
+			if a, b := r.Cells[0], c2.Groups[gi].Rows[ri].Cells[0]; a.State != b.State || a.Reason != b.Reason {
+				t.Errorf("%s after a JSON round trip: %s %q, before: %s %q", r.ID, b.State, b.Reason, a.State, a.Reason)
+			}
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "other.json"), []byte(`{"a": 1}`), 0o644)
+	if _, err := ReadSummary(filepath.Join(dir, "other.json")); err == nil || !strings.Contains(err.Error(), "not a stickler summary.json") {
+		t.Errorf("a JSON file that is not a summary: err %v", err)
+	}
+}
