@@ -115,3 +115,68 @@ func TestHTMLInChromium(t *testing.T) {
 }
 
 func within(v, want uint32) bool { return v+12 >= want && v <= want+12 }
+
+// TestCompareHTMLInChromium renders the side-by-side page of synthetic runs: the browser must
+// build every requirement row with one cell per run, and the screenshot must show the red of a
+// FAIL cell. STICKLER_REPORT_KEEP=DIR keeps compare.html and compare.png there.
+func TestCompareHTMLInChromium(t *testing.T) {
+	browser := findChromium()
+	if browser == "" {
+		t.Skipf("skipped: no Chromium on PATH; install it with `apt-get install -y %s` (Debian) to render the HTML report", chromiumPackage)
+	}
+	dir := t.TempDir()
+	if keep := os.Getenv("STICKLER_REPORT_KEEP"); keep != "" {
+		dir = keep
+		os.MkdirAll(dir, 0o755)
+	}
+	c, _ := syntheticComparison(t)
+	var b bytes.Buffer
+	if err := WriteCompareHTML(&b, c, base); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, "compare.html")
+	if err := os.WriteFile(page, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+		"--user-data-dir=" + t.TempDir(), "--hide-scrollbars", "--window-size=1400,2400"}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	dom, err := exec.CommandContext(ctx, browser, append(common, "--dump-dom", "file://"+page)...).Output()
+	if err != nil {
+		t.Fatalf("%s --dump-dom: %v", browser, err)
+	}
+	d := string(dom)
+	if rows := strings.Count(d, `<tr class="req`); rows != len(spec.Catalogue) {
+		t.Errorf("the browser built %d requirement rows, want %d", rows, len(spec.Catalogue))
+	}
+	if cells := strings.Count(d, `<td class="cell"`); cells != 3*len(spec.Catalogue) {
+		t.Errorf("the browser built %d cells, want %d (3 runs)", cells, 3*len(spec.Catalogue))
+	}
+	shot := filepath.Join(dir, "compare.png")
+	if out, err := exec.CommandContext(ctx, browser, append(common, "--screenshot="+shot, "file://"+page)...).CombinedOutput(); err != nil {
+		t.Fatalf("%s --screenshot: %v\n%s", browser, err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	red := false
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y && !red; y += 2 {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if within(r>>8, 0xcf) && within(g>>8, 0x22) && within(bl>>8, 0x2e) {
+				red = true
+				break
+			}
+		}
+	}
+	if !red {
+		t.Errorf("no FAIL red (#cf222e) anywhere in the screenshot: the cells did not render")
+	}
+}

@@ -219,7 +219,7 @@ func cellOf(s *Summary, id string) Cell {
 	}
 	switch q.Outcome {
 	case "untested":
-		cell.State, cell.Reason = CellNotCovered, "no test of this run names it"
+		cell.State = CellNotCovered // the common case (a -run subset): the legend says it, no reason repeats it
 		return cell
 	case "pass":
 		cell.State = CellPass
@@ -283,8 +283,10 @@ func testReason(ref TestRef, t *TestSummary, id string) string {
 	if t != nil {
 		ts = *t
 	}
+	// The codes lead the reason, unless the headline already starts with them (spec.Errorf
+	// writes "[code] message").
 	codes := ""
-	if len(ts.Codes) > 0 {
+	if len(ts.Codes) > 0 && !strings.HasPrefix(ts.Message, "["+ts.Codes[0]+"]") {
 		codes = "[" + strings.Join(ts.Codes, ", ") + "] "
 	}
 	exp := ""

@@ -76,13 +76,14 @@ table { border-collapse: collapse; }
 th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); }
 th { background: var(--soft); font-weight: 600; font-size: 13px; }
 .muted, .reason { color: var(--muted); }
+table.runs { width: 100%; }
 .runs td, .runs th { font-size: 13px; }
+.runs td.img { min-width: 240px; }
 .runs code { font-size: 12px; overflow-wrap: anywhere; }
 .result { display: inline-block; font-weight: 700; padding: 1px 9px; border-radius: 4px; color: #fff; }
 .result.pass { background: #1a7f37; } .result.fail { background: #cf222e; }
 .banner { font-weight: 700; color: #953800; background: #fff1e5; border: 1px solid #ffd8b5; border-radius: 4px; padding: 2px 8px; margin-top: 4px; display: inline-block; }
-.legend { display: flex; flex-wrap: wrap; gap: 6px 18px; font-size: 12.5px; color: var(--muted); margin: 8px 0 4px; }
-.legend div { max-width: 330px; }
+.legend { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 6px 18px; font-size: 12.5px; color: var(--muted); margin: 10px 0 4px; }
 table.cmp { width: 100%; table-layout: fixed; }
 table.cmp thead th { position: sticky; top: 0; z-index: 2; border-bottom: 2px solid #afb8c1; }
 table.cmp th.run { text-align: center; }
@@ -90,7 +91,7 @@ tr.group th { background: #eaeef2; font-size: 14px; }
 tr.group th.gcount { text-align: center; font-weight: 400; color: var(--muted); font-size: 12.5px; }
 td.id { font-weight: 600; white-space: nowrap; }
 td.id .diff { color: #8250df; font-weight: 700; margin-left: 3px; }
-tr.differs td.id, tr.differs td.title { background: #fbf7ff; }
+tr.differs td.id, tr.differs td.level, tr.differs td.title { background: #fbf7ff; }
 td.level { font-size: 12px; color: var(--muted); }
 td.title { font-size: 13px; }
 td.cell { font-size: 12.5px; border-left: 1px solid var(--line); }
@@ -104,7 +105,8 @@ td.cell { font-size: 12.5px; border-left: 1px solid var(--line); }
 .st.not-covered { background: #fff; color: #8c959f; border-color: #d1d9e0; border-style: dotted; font-weight: 400; }
 .st.unexpected-pass { background: #fbefff; color: #6e40c9; border-color: #e0c8ff; }
 .st.fail { background: #cf222e; color: #fff; border-color: #a40e26; }
-.st.legend-st { display: inline-block; min-width: 130px; }
+.legend div { display: flex; gap: 8px; align-items: baseline; }
+.st.legend-st { flex: none; width: 172px; }
 .why { margin-top: 3px; color: var(--muted); overflow-wrap: anywhere; display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; overflow: hidden; }
 details { margin-top: 2px; }
 details > summary { cursor: pointer; color: #0969da; font-size: 12px; }
@@ -123,7 +125,7 @@ footer { color: var(--muted); font-size: 12px; padding: 14px 24px; border-top: 1
 {{range .Runs}}<tr><td><b>{{.Label}}</b>{{if .Source}}<div class="muted">{{.Source}}</div>{{end}}</td>
 <td><span class="result {{.Result}}">{{upper .Result}}</span></td>
 <td>{{.CountLine}}{{if .Headline}}<div class="banner">{{.Headline}}</div>{{end}}</td>
-<td><code>{{.Images}}</code>{{if .Meta.Names}} <span class="muted">({{.Meta.Names}} names{{if .Meta.Strict}}, strict{{end}})</span>{{end}}</td>
+<td class="img"><code>{{.Images}}</code>{{if .Meta.Names}} <span class="muted">({{.Meta.Names}} names{{if .Meta.Strict}}, strict{{end}})</span>{{end}}</td>
 <td><code>{{if .Meta.Expectations}}{{.Meta.Expectations}}{{else}}none{{end}}</code></td>
 <td class="muted">{{if not .Meta.Generated.IsZero}}{{.Meta.Generated.UTC.Format "2006-01-02 15:04 UTC"}}{{end}}</td></tr>
 {{end}}
