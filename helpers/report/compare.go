@@ -16,7 +16,7 @@ import (
 // per run (an implementation, or a deployment mixing them), each cell the requirement's
 // outcome in that run with the reason behind it.
 
-// Cell states, from best to worst as a reader scans them. A state is always shown with its
+// Cell states (the class names of the page). A state is always shown with its
 // word, never by colour alone.
 const (
 	CellPass           = "pass"
@@ -151,6 +151,13 @@ func Compare(sums []*Summary, sources []string) *Comparison {
 			}
 		}
 	}
+	tests := make([]map[string]*TestSummary, len(sums)) // per run: its tests by name
+	for i, s := range sums {
+		tests[i] = map[string]*TestSummary{}
+		for j := range s.Tests {
+			tests[i][s.Tests[j].Name] = &s.Tests[j]
+		}
+	}
 	byGroup := map[string]*CompareGroup{}
 	var groupOrder []string
 	for _, q := range order {
@@ -162,7 +169,7 @@ func Compare(sums []*Summary, sources []string) *Comparison {
 		}
 		row := CompareRow{ID: q.id, Level: q.level, Title: q.title, Text: q.text}
 		for i, s := range sums {
-			cell := cellOf(s, q.id)
+			cell := cellOf(s, tests[i], q.id)
 			row.Cells = append(row.Cells, cell)
 			c.Runs[i].Totals[cell.State]++
 			if cell.State == CellPass || cell.State == CellObserved {
@@ -202,15 +209,11 @@ func runLabel(s *Summary, source string) string {
 	return "run"
 }
 
-// cellOf is requirement id's cell in one run.
-func cellOf(s *Summary, id string) Cell {
+// cellOf is requirement id's cell in one run (tests: the run's tests by name).
+func cellOf(s *Summary, tests map[string]*TestSummary, id string) Cell {
 	q, ok := s.Requirements[id]
 	if !ok {
 		return Cell{State: CellNotCovered, Reason: "this run's suite has no requirement " + id}
-	}
-	tests := map[string]*TestSummary{}
-	for i := range s.Tests {
-		tests[s.Tests[i].Name] = &s.Tests[i]
 	}
 	cell := Cell{}
 	for _, ref := range q.Tests {
