@@ -44,7 +44,7 @@ var cellStates = []string{CellPass, CellObserved, CellExpectedFail, CellWarning,
 type Comparison struct {
 	Runs   []CompareRun
 	Groups []CompareGroup
-	Differ []string // requirement IDs whose state is not the same in every run
+	Differ []string // requirement IDs on which the runs that test them disagree
 }
 
 // CompareRun is one column: a run and what its summary says about itself.
@@ -76,7 +76,7 @@ func (g CompareGroup) Tally(i int) string {
 type CompareRow struct {
 	ID, Level, Title, Text string
 	Cells                  []Cell // one per run, in the order of Comparison.Runs
-	Differs                bool
+	Differs                bool   // the runs that test it disagree
 }
 
 // Cell is a requirement's outcome in one run.
@@ -178,10 +178,8 @@ func Compare(sums []*Summary, sources []string) *Comparison {
 			if cell.State != CellNotCovered {
 				g.Covered[i]++
 			}
-			if i > 0 && cell.State != row.Cells[0].State {
-				row.Differs = true
-			}
 		}
+		row.Differs = disagree(row.Cells)
 		if row.Differs {
 			c.Differ = append(c.Differ, q.id)
 		}
@@ -191,6 +189,22 @@ func Compare(sums []*Summary, sources []string) *Comparison {
 		c.Groups = append(c.Groups, *byGroup[name])
 	}
 	return c
+}
+
+// disagree says whether the runs that test a requirement give it different states (a run
+// that has no test of it says nothing about it).
+func disagree(cells []Cell) bool {
+	first := ""
+	for _, c := range cells {
+		switch {
+		case c.State == CellNotCovered:
+		case first == "":
+			first = c.State
+		case c.State != first:
+			return true
+		}
+	}
+	return false
 }
 
 // runLabel names a run: its label, else its image, else the directory of its summary.

@@ -133,7 +133,7 @@ footer { color: var(--muted); font-size: 12px; padding: 14px 24px; border-top: 1
 <div class="legend" id="legend">{{$m := .Meaning}}{{range .Legend}}<div><span class="st legend-st {{.State}}">{{glyph .State}} {{word .State}}</span> {{index $m .State}}</div>{{end}}</div>
 </header>
 <main>
-<p class="reason">One row per requirement of the catalogue (docs/requirements.md in the Stickler repository; hover an ID for its text), one column per run. Under each state, the reason that decided it (hover for all of it); "tests" opens every test behind the cell with its own reason. <b>≠</b> marks the {{len .Differ}} requirement(s) on which the runs disagree.</p>
+<p class="reason">One row per requirement of the catalogue (docs/requirements.md in the Stickler repository; hover an ID for its text), one column per run. Under each state, the reason that decided it (hover for all of it); "tests" opens every test behind the cell with its own reason. <b>≠</b> marks the {{len .Differ}} requirement(s) on which the runs that test them disagree.</p>
 <table class="cmp" id="matrix">
 <colgroup><col style="width:112px"><col style="width:64px"><col style="width:22%">{{range .Runs}}<col>{{end}}</colgroup>
 <thead><tr><th>ID</th><th>Level</th><th>Requirement</th>{{range .Runs}}<th class="run">{{.Label}}<div class="muted" style="font-weight:400">{{index .Totals "pass"}} pass · {{index .Totals "fail"}} fail</div></th>{{end}}</tr></thead>
@@ -142,7 +142,7 @@ footer { color: var(--muted); font-size: 12px; padding: 14px 24px; border-top: 1
 <tr class="group"><th colspan="3">{{.Name}}</th>{{range $i, $r := $.Runs}}<th class="gcount">{{$g.Tally $i}}</th>{{end}}</tr>
 {{range .Rows}}
 <tr class="req{{if .Differs}} differs{{end}}" id="req-{{.ID}}">
-<td class="id" title="{{.Text}}">{{.ID}}{{if .Differs}}<span class="diff" title="the runs disagree">≠</span>{{end}}</td>
+<td class="id" title="{{.Text}}">{{.ID}}{{if .Differs}}<span class="diff" title="the runs that test it disagree">≠</span>{{end}}</td>
 <td class="level">{{.Level}}</td>
 <td class="title" title="{{.Text}}">{{.Title}}</td>
 {{range .Cells}}<td class="cell" data-state="{{.State}}"><span class="st {{.State}}" title="{{word .State}}{{if .Reason}}: {{.Reason}}{{end}}">{{glyph .State}} {{word .State}}</span>{{if .Reason}}<div class="why" title="{{.Reason}}">{{short .Reason}}</div>{{end}}{{if .Tests}}<details><summary>tests ({{len .Tests}})</summary><ul>{{range .Tests}}<li><b>{{verdict .Verdict}}</b> {{.Name}}{{if .Reason}}: <span class="reason">{{.Reason}}</span>{{end}}</li>{{end}}</ul></details>{{end}}</td>{{end}}

@@ -36,7 +36,7 @@ func WriteCompareTerminal(w io.Writer, c *Comparison) {
 	}
 	fmt.Fprintln(w)
 
-	cw := 16 // wide enough for every state's word
+	cw := 17 // every state's word and two spaces
 	for _, r := range c.Runs {
 		cw = max(cw, utf8.RuneCountInString(r.Label)+2)
 	}
@@ -63,7 +63,7 @@ func WriteCompareTerminal(w io.Writer, c *Comparison) {
 			fmt.Fprintln(w, strings.TrimRight(line, " "))
 		}
 	}
-	fmt.Fprintf(w, "≠: the runs disagree (%d requirement(s))\n", len(c.Differ))
+	fmt.Fprintf(w, "≠: the runs that test it disagree (%d requirement(s))\n", len(c.Differ))
 
 	// Reasons, grouped: a Dendrite run skips forty requirements for one reason.
 	type note struct {
