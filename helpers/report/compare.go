@@ -354,6 +354,21 @@ func join2(a, b string) string {
 	return a + " — " + b
 }
 
+// TotalsLine counts the run's requirements per state, e.g. "8 pass · 1 FAIL · 4 not
+// implemented" (not-covered ones are left out; "none covered" when that is all).
+func (r CompareRun) TotalsLine() string {
+	var parts []string
+	for _, st := range cellStates {
+		if n := r.Totals[st]; n > 0 && st != CellNotCovered {
+			parts = append(parts, fmt.Sprintf("%d %s", n, cellWords[st]))
+		}
+	}
+	if len(parts) == 0 {
+		return "none covered"
+	}
+	return strings.Join(parts, " · ")
+}
+
 // Images is the image the run used, with the per-server images of a mixed deployment.
 func (r CompareRun) Images() string {
 	if len(r.Meta.Servers) == 0 {

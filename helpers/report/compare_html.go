@@ -136,7 +136,7 @@ footer { color: var(--muted); font-size: 12px; padding: 14px 24px; border-top: 1
 <p class="reason">One row per requirement of the catalogue (docs/requirements.md in the Stickler repository; hover an ID for its text), one column per run. Under each state, the reason that decided it (hover for all of it); "tests" opens every test behind the cell with its own reason. <b>≠</b> marks the {{len .Differ}} requirement(s) on which the runs that test them disagree.</p>
 <table class="cmp" id="matrix">
 <colgroup><col style="width:112px"><col style="width:64px"><col style="width:22%">{{range .Runs}}<col>{{end}}</colgroup>
-<thead><tr><th>ID</th><th>Level</th><th>Requirement</th>{{range .Runs}}<th class="run">{{.Label}}<div class="muted" style="font-weight:400">{{index .Totals "pass"}} pass · {{index .Totals "fail"}} fail</div></th>{{end}}</tr></thead>
+<thead><tr><th>ID</th><th>Level</th><th>Requirement</th>{{range .Runs}}<th class="run">{{.Label}}<div class="muted" style="font-weight:400">{{.TotalsLine}}</div></th>{{end}}</tr></thead>
 <tbody>
 {{range .Groups}}{{$g := .}}
 <tr class="group"><th colspan="3">{{.Name}}</th>{{range $i, $r := $.Runs}}<th class="gcount">{{$g.Tally $i}}</th>{{end}}</tr>

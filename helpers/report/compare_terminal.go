@@ -33,6 +33,7 @@ func WriteCompareTerminal(w io.Writer, c *Comparison) {
 		if r.Headline != "" {
 			fmt.Fprintf(w, "  %s  %s\n", pad("", lw), r.Headline)
 		}
+		fmt.Fprintf(w, "  %s  requirements: %s\n", pad("", lw), r.TotalsLine())
 	}
 	fmt.Fprintln(w)
 

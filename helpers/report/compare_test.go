@@ -128,6 +128,9 @@ func TestCompareCells(t *testing.T) {
 			t.Errorf("%s is marked as differing, but the runs that test it agree (%s)", id, differ)
 		}
 	}
+	if got, want := c.Runs[1].TotalsLine(), "1 pass · 1 skipped · 4 not implemented · 1 FAIL"; got != want {
+		t.Errorf("the not-implemented run's totals: %q, want %q", got, want)
+	}
 	if n := c.Runs[1].Totals[CellNotImplemented]; n != 4 {
 		t.Errorf("the not-implemented run counts %d not-implemented requirements, want 4 (SEND-1..3, FED-4)", n)
 	}
