@@ -255,8 +255,11 @@ func cellOf(s *Summary, tests map[string]*TestSummary, id string) Cell {
 		}
 	case "unexpected-pass":
 		cell.State = CellUnexpectedPass
-	default: // fail, and any outcome a newer suite may add
+	case "fail":
 		cell.State = CellFail
+	default: // an outcome a newer suite added: shown, not hidden
+		cell.State, cell.Reason = CellFail, "outcome \""+q.Outcome+"\" is unknown to this stickler-report"
+		return cell
 	}
 	cell.Reason = deciding(cell)
 	if cell.Reason == "" && len(q.Choices) > 0 { // a MAY behaviour a subtest recorded

@@ -142,7 +142,11 @@ func TestCompareDuplicateLabelsAndUnknownRequirements(t *testing.T) {
 		"NEW-1": {ID: "NEW-1", Group: "NEW", Level: "MUST", Title: "a requirement of a newer suite", Outcome: "pass",
 			Tests: []TestRef{{Name: "TestNew", Verdict: Passed, Outcome: "pass"}}},
 	}}
+	a.Order, a.Requirements["SEND-1"] = []string{"SEND-1"}, RequirementSummary{ID: "SEND-1", Group: "SEND", Outcome: "flaky"}
 	c := Compare([]*Summary{a, b}, nil)
+	if got := cell(t, c, "SEND-1", 0); got.State != CellFail || !strings.Contains(got.Reason, `outcome "flaky" is unknown`) {
+		t.Errorf("an outcome the tool does not know: %s %q, want FAIL saying so", got.State, got.Reason)
+	}
 	if c.Runs[0].Label != "synapse" || c.Runs[1].Label != "synapse (2)" {
 		t.Errorf("labels %q, %q: want synapse and synapse (2)", c.Runs[0].Label, c.Runs[1].Label)
 	}
