@@ -27,10 +27,13 @@ done
 [ -z "${COMPLEMENT_BASE_IMAGE:-}" ] || die "COMPLEMENT_BASE_IMAGE is set: the variants are patches to the project's Synapse image only; unset it"
 command -v go >/dev/null || die "Go is not installed (the suite needs Go 1.26 or newer)"
 
-# The manifest: name | requirements | tests | codes-or-legal | description
-all=$(grep -v '^[[:space:]]*#' "$manifest" | grep -v '^[[:space:]]*$' | sed 's/[[:space:]]*|[[:space:]]*/|/g')
-[ ${#names[@]} -gt 0 ] || mapfile -t names < <(cut -d'|' -f1 <<<"$all")
-for n in "${names[@]}"; do grep -q "^$n|" <<<"$all" || die "no variant '$n' in $manifest"; done
+# The manifest: name | requirements | tests | codes-or-legal | description (fields are
+# separated by " | "; a -run regexp may hold a bare "|"). Read as name<TAB>tests.
+all=$(grep -v '^[[:space:]]*#' "$manifest" | grep -v '^[[:space:]]*$' \
+  | awk -F' [|] ' '{ n = $1; r = $3; gsub(/[ \t]+/, "", n); gsub(/[ \t]+/, "", r); print n "\t" r }')
+tests_of() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' <<<"$all"; }
+[ ${#names[@]} -gt 0 ] || mapfile -t names < <(cut -f1 <<<"$all")
+for n in "${names[@]}"; do [ -n "$(tests_of "$n")" ] || die "no variant '$n' in $manifest"; done
 
 out=${STICKLER_REPORT_DIR:-reports/mutants-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out" || die "cannot create $out"
@@ -51,7 +54,7 @@ echo "mutants.sh: ${#names[@]} variant(s) apply to $image"
 prefix=${COMPLEMENT_SHARE_ENV_PREFIX:-STICKLER_PASS_}
 export COMPLEMENT_SHARE_ENV_PREFIX=$prefix
 for n in "${names[@]}"; do
-  tests=$(grep "^$n|" <<<"$all" | cut -d'|' -f3)
+  tests=$(tests_of "$n")
   dir=$out/$n
   mkdir -p "$dir"
   echo "mutants.sh: variant $n: ./run.sh -run '$tests' (log: $dir/run.log)"
