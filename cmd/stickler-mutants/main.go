@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -170,10 +171,13 @@ func Judge(v Variant, dir string) Outcome {
 		o.CodeNote = fmt.Sprintf("the run did not complete (exit %d; see %s/run.log)", o.ExitCode, dir)
 		return o
 	}
-	codes := failCodes(filepath.Join(dir, "results.json"))
+	codes, lines := scanResults(filepath.Join(dir, "results.json"))
 	for _, t := range s.Tests {
 		if t.Counted && (t.Verdict == report.Failed || t.Verdict == report.Unfinished || t.Verdict == report.UnexpectedPass) {
 			msg := t.Message
+			if l, ok := lines[t.Name]; ok {
+				msg = l
+			}
 			if t.Verdict == report.UnexpectedPass {
 				msg = "passed, but the expectations file lists it as failing"
 			}
@@ -232,30 +236,44 @@ func Judge(v Variant, dir string) Outcome {
 	return o
 }
 
-// failCodes maps each test to the failure codes it logged in a go test -json stream.
-func failCodes(path string) map[string][]string {
-	out := map[string][]string{}
+// logLine is a test's own log line ("    file.go:12: text"), not a server log dumped under it.
+var logLine = regexp.MustCompile(`^    [\w.-]+\.go:\d+: (.*)`)
+
+// scanResults reads a go test -json stream: the failure codes each test logged, and each
+// test's failure line: its first log line that says what was "expected" (the project's
+// assertions all do), else its last log line, both before any server logs printed under it.
+func scanResults(path string) (codes map[string][]string, lines map[string]string) {
+	codes, lines = map[string][]string{}, map[string]string{}
 	f, err := os.Open(path)
 	if err != nil {
-		return out
+		return codes, lines
 	}
 	defer f.Close()
+	found, inLogs := map[string]bool{}, map[string]bool{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
 		var ev struct{ Action, Test, Output string }
-		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Action != "output" {
+		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Action != "output" || ev.Test == "" {
 			continue
 		}
-		_, after, ok := strings.Cut(ev.Output, spec.FailCodeMarker)
-		if !ok {
+		if _, after, ok := strings.Cut(ev.Output, spec.FailCodeMarker); ok {
+			if fields := strings.Fields(after); len(fields) > 0 && !slices.Contains(codes[ev.Test], fields[0]) {
+				codes[ev.Test] = append(codes[ev.Test], fields[0])
+			}
 			continue
 		}
-		if fields := strings.Fields(after); len(fields) > 0 && !slices.Contains(out[ev.Test], fields[0]) {
-			out[ev.Test] = append(out[ev.Test], fields[0])
+		if strings.Contains(ev.Output, "=== logs of ") {
+			inLogs[ev.Test] = true
 		}
+		m := logLine.FindStringSubmatch(strings.TrimRight(ev.Output, "\n"))
+		if m == nil || inLogs[ev.Test] || found[ev.Test] || strings.HasPrefix(m[1], "STICKLER-") {
+			continue
+		}
+		lines[ev.Test] = m[1]
+		found[ev.Test] = strings.Contains(m[1], "expected")
 	}
-	return out
+	return codes, lines
 }
 
 func firstLine(s string) string {
