@@ -8,7 +8,7 @@
 #   ./mutants.sh --quick         a cheap subset for CI (single server, short tests)
 #
 # Report: STICKLER_REPORT_DIR (default reports/mutants-<time>) gets one directory per variant
-# (run.log, exit, and run.sh's report files) plus mutants.md and mutants.json with the table.
+# (run.log, exit, and run.sh's report files) plus mutants.md, mutants.json and mutants.html.
 # Exit: 0 every variant caught and every legal variant passed; 1 otherwise; 2 could not start.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -68,5 +68,5 @@ done
 "$tool" -manifest "$manifest" -dir "$out" "${names[@]}"
 status=$?
 rm -rf "$(dirname "$tool")"
-echo "mutants.sh: table in $out/mutants.md and $out/mutants.json"
+echo "mutants.sh: table in $out/mutants.md, mutants.json and mutants.html"
 exit $status

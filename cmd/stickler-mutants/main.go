@@ -6,7 +6,7 @@
 //
 // DIR/<variant>/ holds one run: exit (run.sh's exit status), summary.json and results.json
 // (STICKLER_REPORT_DIR of that run). It prints a table and the score, writes DIR/mutants.json
-// and DIR/mutants.md, and exits 0 only when every variant was caught and every legal one
+// DIR/mutants.md and DIR/mutants.html (self-contained), and exits 0 only when every variant was caught and every legal one
 // passed (1 otherwise, 2 when it cannot do its work).
 package main
 
@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"path/filepath"
@@ -99,6 +100,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err := os.WriteFile(filepath.Join(*dir, "mutants.md"), []byte(Markdown(outcomes)), 0o644); err != nil {
+		fmt.Fprintln(stderr, "stickler-mutants:", err)
+		return 2
+	}
+	if err := os.WriteFile(filepath.Join(*dir, "mutants.html"), []byte(HTML(outcomes)), 0o644); err != nil {
 		fmt.Fprintln(stderr, "stickler-mutants:", err)
 		return 2
 	}
@@ -352,5 +357,28 @@ func Markdown(outs []Outcome) string {
 		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | %s |\n", o.Name, reqCell(o), esc(o.Tests), o.Verdict, esc(codesCell(o)), strings.Join(failed, "<br>"))
 	}
 	fmt.Fprintf(&b, "\n**Score:** %s\n", score(outs))
+	return b.String()
+}
+
+// HTML is the same as one self-contained page.
+func HTML(outs []Outcome) string {
+	var b strings.Builder
+	e := html.EscapeString
+	b.WriteString(`<!doctype html><meta charset="utf-8"><title>Stickler: suite power</title>
+<style>body{font:14px sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
+table{border-collapse:collapse}.good{background:#e6f4ea}.bad{background:#fce8e6}code{font-size:12px}</style>
+<h1>Suite power: deliberately broken Synapse variants</h1>
+`)
+	fmt.Fprintf(&b, "<p><b>%s</b></p>\n<table><tr><th>variant</th><th>requirement</th><th>tests</th><th>verdict</th><th>codes seen</th><th>what failed (first line)</th></tr>\n", e(score(outs)))
+	for _, o := range outs {
+		class := map[bool]string{true: "good", false: "bad"}[o.Good]
+		var failed []string
+		for _, f := range o.Failed {
+			failed = append(failed, "<code>"+e(f.Test)+"</code>: "+e(f.Message))
+		}
+		fmt.Fprintf(&b, "<tr class=%q><td>%s<br><small>%s</small></td><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			class, e(o.Name), e(o.Description), e(reqCell(o)), e(o.Tests), e(o.Verdict), e(codesCell(o)), strings.Join(failed, "<br>"))
+	}
+	b.WriteString("</table>\n")
 	return b.String()
 }
