@@ -52,6 +52,9 @@ type Outcome struct {
 	CodesSeen []string `json:"codes_seen"`
 	CodeNote  string   `json:"code_note,omitempty"`
 	Failed    []Failed `json:"failed"` // tests that failed the run
+	// Expected are failures the expectations file absorbed: a variant can hide behind one
+	// (a known failure by name that now fails for another reason).
+	Expected []Failed `json:"expected_failures,omitempty"`
 }
 
 // Failed is a test that failed the run, with the first line of its failure.
@@ -178,6 +181,13 @@ func Judge(v Variant, dir string) Outcome {
 	}
 	codes, lines := scanResults(filepath.Join(dir, "results.json"))
 	for _, t := range s.Tests {
+		if t.Counted && t.Verdict == report.ExpectedFail {
+			msg := t.Message
+			if l, ok := lines[t.Name]; ok {
+				msg = l
+			}
+			o.Expected = append(o.Expected, Failed{Test: t.Name, Covers: t.Covers, Message: firstLine(msg), Codes: codes[t.Name]})
+		}
 		if t.Counted && (t.Verdict == report.Failed || t.Verdict == report.Unfinished || t.Verdict == report.UnexpectedPass) {
 			msg := t.Message
 			if l, ok := lines[t.Name]; ok {
@@ -338,6 +348,9 @@ func Table(outs []Outcome) string {
 		for _, f := range o.Failed {
 			fmt.Fprintf(&b, "    failed %s [%s]: %s\n", f.Test, strings.Join(f.Covers, ","), f.Message)
 		}
+		for _, f := range o.Expected {
+			fmt.Fprintf(&b, "    failed as expected (absorbed by the expectations file) %s [%s]: %s\n", f.Test, strings.Join(f.Covers, ","), f.Message)
+		}
 	}
 	fmt.Fprintf(&b, "stickler-mutants: %s\n", score(outs))
 	return b.String()
@@ -353,6 +366,9 @@ func Markdown(outs []Outcome) string {
 		var failed []string
 		for _, f := range o.Failed {
 			failed = append(failed, esc(f.Test+": "+f.Message))
+		}
+		for _, f := range o.Expected {
+			failed = append(failed, esc("(absorbed as expected) "+f.Test+": "+f.Message))
 		}
 		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | %s |\n", o.Name, reqCell(o), esc(o.Tests), o.Verdict, esc(codesCell(o)), strings.Join(failed, "<br>"))
 	}
@@ -375,6 +391,9 @@ table{border-collapse:collapse}.good{background:#e6f4ea}.bad{background:#fce8e6}
 		var failed []string
 		for _, f := range o.Failed {
 			failed = append(failed, "<code>"+e(f.Test)+"</code>: "+e(f.Message))
+		}
+		for _, f := range o.Expected {
+			failed = append(failed, "<i>absorbed as expected</i> <code>"+e(f.Test)+"</code>: "+e(f.Message))
 		}
 		fmt.Fprintf(&b, "<tr class=%q><td>%s<br><small>%s</small></td><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
 			class, e(o.Name), e(o.Description), e(reqCell(o)), e(o.Tests), e(o.Verdict), e(codesCell(o)), strings.Join(failed, "<br>"))
