@@ -22,7 +22,8 @@ die() { echo "build.sh: $*" >&2; exit 2; }
 
 hash_of() { (cd "$here" && sha256sum "$@" | sha256sum | cut -c1-12); }
 root_tag="stickler-synapse-root:$(hash_of packages.txt)"
-image_tag="stickler-synapse:$(hash_of packages.txt Dockerfile entrypoint.sh homeserver.yaml.tmpl log.config)"
+# (cd first: the mutants/* glob expands in the recipe directory)
+image_tag="stickler-synapse:$(cd "$here" && hash_of packages.txt Dockerfile entrypoint.sh homeserver.yaml.tmpl log.config mutants/*)"
 
 if [ "${1:-}" = "--tag" ]; then echo "$image_tag"; exit 0; fi
 

@@ -4,6 +4,11 @@
 # The container may be started more than once (crash tests): keys and database are kept.
 set -eu
 : "${SERVER_NAME:?SERVER_NAME must be set}"
+
+# --- mutants (./mutants.sh): a deliberately broken variant, only when STICKLER_MUTANT names one.
+# A variant that does not apply stops the container (set -e): never a silent normal start.
+[ -z "${STICKLER_MUTANT:-}" ] || sh /stickler/mutants/apply.sh "$STICKLER_MUTANT"
+# --- end mutants
 data=/data
 mkdir -p "$data/media_store"
 

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"stickler/helpers/report"
+)
+
+// writeRun fakes one variant's run directory: exit status, summary.json and results.json.
+func writeRun(t *testing.T, dir string, exit string, tests []report.TestSummary, results string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(report.Summary{Tests: tests})
+	for name, body := range map[string]string{"exit": exit + "\n", "summary.json": string(b), "results.json": results} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func failing(name string, covers ...string) report.TestSummary {
+	return report.TestSummary{Name: name, Verdict: report.Failed, Outcome: "fail", Counted: true, Covers: covers, Message: "what was seen\nmore"}
+}
+
+func codeLine(test, code string) string {
+	b, _ := json.Marshal(map[string]string{"Action": "output", "Test": test, "Output": "    x.go:1: STICKLER-FAILCODE: " + code + "\n"})
+	return string(b) + "\n"
+}
+
+func TestJudge(t *testing.T) {
+	root := t.TempDir()
+	coded := Variant{Name: "v", Requirements: []string{"SYNC-2"}, Codes: []string{"duplicate-delivery"}}
+	uncoded := Variant{Name: "v", Requirements: []string{"SYNC-2", "LOAD-1"}}
+	legal := Variant{Name: "v", Legal: true}
+	cases := []struct {
+		name    string
+		v       Variant
+		exit    string
+		tests   []report.TestSummary
+		results string
+		verdict string
+		good    bool
+	}{
+		{"caught with the expected code", coded, "1", []report.TestSummary{failing("TestA/sync", "SYNC-2")}, codeLine("TestA/sync", "duplicate-delivery"), "caught", true},
+		{"caught, test emits no code", coded, "1", []report.TestSummary{failing("TestA/sync", "SYNC-2")}, "", "caught", true},
+		{"caught on the second listed requirement", uncoded, "1", []report.TestSummary{failing("TestL", "LOAD-1")}, "", "caught", true},
+		{"fails with another code", coded, "1", []report.TestSummary{failing("TestA/sync", "SYNC-2")}, codeLine("TestA/sync", "lost-events"), "fails-differently", false},
+		{"fails on another requirement only", uncoded, "1", []report.TestSummary{failing("TestB", "SYNC-9")}, "", "failed-elsewhere", false},
+		{"run passes", uncoded, "0", []report.TestSummary{{Name: "TestA", Verdict: report.Passed, Counted: true, Covers: []string{"SYNC-2"}}}, "", "escaped", false},
+		{"run could not start", uncoded, "2", nil, "", "error", false},
+		{"legal variant passes", legal, "0", nil, "", "legal-pass", true},
+		{"legal variant fails", legal, "1", []report.TestSummary{failing("TestA", "SYNC-7")}, "", "legal-failed", false},
+	}
+	for i, c := range cases {
+		dir := filepath.Join(root, strings.ReplaceAll(c.name, " ", "-"))
+		writeRun(t, dir, c.exit, c.tests, c.results)
+		o := Judge(c.v, dir)
+		if o.Verdict != c.verdict || o.Good != c.good {
+			t.Errorf("case %d (%s): expected verdict %s good=%v, got %s good=%v (%+v)", i, c.name, c.verdict, c.good, o.Verdict, o.Good, o)
+		}
+	}
+}
+
+func TestParseManifest(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "manifest.txt")
+	body := "# comment\nno-dedup | SYNC-2 | ^TestX$ | duplicate-delivery | repeats\ncap-10 | - | ^(TestA|TestB)$ | legal | smaller cap\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := ParseManifest(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 2 || vs[0].Codes[0] != "duplicate-delivery" || !vs[1].Legal || vs[1].Tests != "^(TestA|TestB)$" {
+		t.Fatalf("expected two variants (coded no-dedup, legal cap-10 with its regexp intact), got %+v", vs)
+	}
+	for _, bad := range []string{"x | SYNC-2 | ^T$ | Bad_Code | d\n", "x | - | ^T$ | - | d\n", "x | SYNC-2 | ^T$\n"} {
+		if err := os.WriteFile(p, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseManifest(p); err == nil {
+			t.Errorf("expected an error for manifest line %q, got none", bad)
+		}
+	}
+}
+
+// The project's own manifest parses, and every variant has its patch.
+func TestProjectManifest(t *testing.T) {
+	dir := "../../blueprints/images/synapse/mutants"
+	vs, err := ParseManifest(filepath.Join(dir, "manifest.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	legal := 0
+	for _, v := range vs {
+		if _, err := os.Stat(filepath.Join(dir, v.Name+".patch")); err != nil {
+			t.Errorf("variant %s: expected %s.patch beside the manifest: %v", v.Name, v.Name, err)
+		}
+		if v.Legal {
+			legal++
+		}
+	}
+	if legal == 0 || len(vs)-legal < 8 {
+		t.Errorf("expected at least 8 variants and one legal variant, got %d variants (%d legal)", len(vs), legal)
+	}
+}
