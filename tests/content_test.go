@@ -7,6 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
@@ -16,8 +17,8 @@ import (
 // A redacted sticky event loses the sticky key and its stickiness.
 func TestRedactedStickyNotSticky(t *testing.T) {
 	overBoth(t, []string{"REDACT-1"}, []string{"REDACT-1"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
+		hs := blueprints.OneServer(t)
+		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
 		alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
@@ -48,9 +49,9 @@ func encryptedContent(i int) map[string]any {
 // An encrypted event sent with a duration is sticky in every way.
 func TestEncryptedSticky(t *testing.T) {
 	overBoth(t, []string{"ENC-1"}, []string{"ENC-1"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
-		bob := newUser(t, hs, "bob")
+		hs := blueprints.OneServer(t)
+		alice := blueprints.NewUser(t, hs, "alice")
+		bob := blueprints.NewUser(t, hs, "bob")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		s := alice.SendSticky(t, room, "m.room.encrypted", encryptedContent(1), longSticky)
 		sendTexts(t, alice, room, 3)
@@ -75,16 +76,16 @@ func TestEncryptedSticky(t *testing.T) {
 func TestLoadManySenders(t *testing.T) {
 	spec.Covers(t, "LOAD-1")
 	t.Parallel()
-	hs := oneServer(t)
-	owner := newUser(t, hs, "owner")
+	hs := blueprints.OneServer(t)
+	owner := blueprints.NewUser(t, hs, "owner")
 	room := owner.CreateRoom(t, client.PublicRoom(""))
 	senders := []*client.Client{owner}
 	for i := 0; i < 3; i++ {
-		c := newUser(t, hs, "sender")
+		c := blueprints.NewUser(t, hs, "sender")
 		c.JoinRoom(t, room)
 		senders = append(senders, c)
 	}
-	watcher := newUser(t, hs, "watcher")
+	watcher := blueprints.NewUser(t, hs, "watcher")
 	watcher.JoinRoom(t, room)
 	feeds := []feed{newFeed("sync", watcher, 5), newFeed("sliding", watcher, 5)}
 	for _, f := range feeds {
@@ -114,8 +115,8 @@ func TestLoadManySenders(t *testing.T) {
 func TestSlidingListsScope(t *testing.T) {
 	spec.Covers(t, "SSS-1")
 	t.Parallel()
-	hs := oneServer(t)
-	alice := newUser(t, hs, "alice")
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
 	encrypted := map[string]any{"preset": "public_chat", "initial_state": []any{map[string]any{
 		"type": "m.room.encryption", "state_key": "", "content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}}}}
 	inWindow := alice.CreateRoom(t, encrypted)
@@ -157,8 +158,8 @@ func TestSlidingListsScope(t *testing.T) {
 func TestSlidingLimitOne(t *testing.T) {
 	spec.Covers(t, "SSS-3")
 	t.Parallel()
-	hs := oneServer(t)
-	alice := newUser(t, hs, "alice")
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	var ids []string
 	for i := 0; i < 3; i++ {

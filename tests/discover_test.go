@@ -3,6 +3,7 @@ package tests
 import (
 	"testing"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 	"stickler/helpers/spec"
@@ -16,7 +17,7 @@ func TestDiscover(t *testing.T) {
 	s := deploy.Shared(t, 1).Server("hs1")
 	anon := &client.Client{BaseURL: s.ClientURL}
 	res := anon.MustDo(t, client.Request{Method: "GET", Path: []string{"_matrix", "client", "versions"}})
-	if !advertises(res.JSON, wireNames(t)) {
+	if !blueprints.Advertises(res.JSON, client.NamesFromEnv(t)) {
 		t.Fatalf("expected unstable_features[\"org.matrix.msc4354\"] == true in /versions (with STICKLER_NAMES=stable also \"org.matrix.msc4354.stable\"), got unstable_features %s", res.JSON.Get("unstable_features").Raw)
 	}
 }

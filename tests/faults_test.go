@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 	"stickler/helpers/must"
@@ -94,7 +95,7 @@ func requireArrived(t *testing.T, w *stickyWatcher, within time.Duration, what m
 func TestFedStickySurvivesPartition(t *testing.T) {
 	spec.Covers(t, "FED-4")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
 	wa, wb := newStickyWatcher(alice, b.Room), newStickyWatcher(bob, b.Room)
 	wa.once(t, 0)
@@ -108,7 +109,7 @@ func TestFedStickySurvivesPartition(t *testing.T) {
 	time.Sleep(fedOutage) // lets the outage last beyond the senders' in-flight retries
 	healServer(t, b.S(1))
 
-	stop := provoker(t, "after the partition heals", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
+	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
 	defer stop()
 	what := map[string]string{a1: "hs1's first", a2: "hs1's second", b1: "hs2's first", b2: "hs2's second"}
 	requireArrived(t, wb, fedHealWait, what, a1, a2)
@@ -124,7 +125,7 @@ func TestFedStickySurvivesPartition(t *testing.T) {
 func TestFedStickySurvivesPartitionUnprovoked(t *testing.T) {
 	spec.Covers(t, "FED-4")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
 	wb := newStickyWatcher(bob, b.Room)
 	wb.once(t, 0)
@@ -145,7 +146,7 @@ func TestFedStickySurvivesPartitionUnprovoked(t *testing.T) {
 func TestFedStickySurvivesPause(t *testing.T) {
 	spec.Covers(t, "FED-4")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
 	wa, wb := newStickyWatcher(alice, b.Room), newStickyWatcher(bob, b.Room)
 	wa.once(t, 0)
@@ -169,7 +170,7 @@ func TestFedStickySurvivesPause(t *testing.T) {
 	}
 	paused = false
 
-	stop := provoker(t, "after the unpause", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
+	stop := blueprints.Provoker(t, "after the unpause", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
 	defer stop()
 	what := map[string]string{a1: "hs1's first", a2: "hs1's second", b1: "hs2's (sent just before the pause)"}
 	requireArrived(t, wb, fedHealWait, what, a1, a2)
@@ -183,7 +184,7 @@ func TestFedStickySurvivesPause(t *testing.T) {
 func TestFedStickySurvivesCrash(t *testing.T) {
 	spec.Covers(t, "FED-4")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
 	wa, wb := newStickyWatcher(alice, b.Room), newStickyWatcher(bob, b.Room)
 	wa.once(t, 0)
@@ -202,7 +203,7 @@ func TestFedStickySurvivesCrash(t *testing.T) {
 	t.Logf("hs2 restarted at %s", time.Now().Format("15:04:05.000"))
 	b1 := bob.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": "hs2"}, longSticky)
 
-	stop := provoker(t, "after the restart", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
+	stop := blueprints.Provoker(t, "after the restart", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
 	defer stop()
 	what := map[string]string{a1: "hs1's first", a2: "hs1's second", b1: "hs2's (sent after the restart)"}
 	requireArrived(t, wb, fedHealWait, what, a1, a2)
@@ -217,7 +218,7 @@ func TestFedStickySurvivesCrash(t *testing.T) {
 func TestFedStickySurvivesBacklog(t *testing.T) {
 	spec.Covers(t, "FED-4")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
 	wb := newStickyWatcher(bob, b.Room)
 	wb.Filter = `{"room":{"timeline":{"limit":10}}}`
@@ -237,7 +238,7 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	time.Sleep(time.Until(start.Add(fedLongOutage))) // lets the outage outlast the in-flight retries
 	healServer(t, b.S(1))
 
-	stop := provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
+	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
 	// Control first: the newest event shows that federation resumed, so a missing sticky
 	// event is dropped, not merely late.
@@ -263,7 +264,7 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	spec.Covers(t, "FED-5")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
 	wb := newStickyWatcher(bob, b.Room)
 	wb.once(t, 0)
@@ -273,7 +274,7 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	expiring := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"short": true}, fedShortSticky)
 	time.Sleep(time.Until(sent.Add(fedShortSticky*time.Millisecond + fedExpiryMargin))) // lets the event expire during the outage
 	healServer(t, b.S(1))
-	stop := provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
+	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
 	control := alice.SendText(t, b.Room, "after the heal")
 	requireArrived(t, wb, fedHealWait, map[string]string{control: "the ordinary event sent after the heal (control)"}, control)
@@ -301,11 +302,11 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	spec.Covers(t, "FED-7")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	eve := newUser(t, b.S(0), "eve")
+	eve := blueprints.NewUser(t, b.S(0), "eve")
 	eve.JoinRoom(t, b.Room)
-	waitMembership(t, bob, b.Room, eve.UserID, "join", fedWait)
+	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "join", fedWait)
 	wb := newStickyWatcher(bob, b.Room)
 	wb.once(t, 0)
 
@@ -317,10 +318,10 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	// erasure, is what FED-7 is about: outlast the in-flight retries.
 	time.Sleep(time.Until(sent.Add(fedLongOutage))) // lets the outage outlast the in-flight retries
 	healServer(t, b.S(1))
-	stop := provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
+	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
 	// Control: hs2 learns that eve left (deactivation leaves every room), so catch-up ran.
-	waitMembership(t, bob, b.Room, eve.UserID, "leave", fedHealWait)
+	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "leave", fedHealWait)
 	wb.watch(t, 2*time.Second)
 	if ds := wb.stickyDeliveries(erased); len(ds) > 0 {
 		t.Fatalf("expected the sticky event %s of the erased user not to be delivered as sticky on hs2; got: %s", erased, wb.describe(erased))
@@ -357,7 +358,7 @@ func deactivateErase(t *testing.T, c *client.Client) {
 func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	spec.Covers(t, "MAP-3")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
 	wb := newStickyWatcher(bob, b.Room)
 	wb.once(t, 0)
@@ -381,7 +382,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	sPrime := alice.SendSticky(t, b.Room, fedStickyType, with("S'"), sPrimeLife)
 	time.Sleep(time.Until(sentPrime.Add(sPrimeLife*time.Millisecond + fedExpiryMargin))) // lets S' expire while hs2 is away (hs1 retries meanwhile)
 	healServer(t, b.S(1))
-	stop := provoker(t, "after hs2 returns", [2]*client.Client{bob, alice})
+	stop := blueprints.Provoker(t, "after hs2 returns", [2]*client.Client{bob, alice})
 	defer stop()
 	// S' reaching hs2's client (as an ordinary event) shows that hs2 heard of it. If it never
 	// does, "no client of hs2 is handed S' as sticky" holds only trivially: the test still

@@ -9,7 +9,9 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
+	"stickler/helpers/deploy"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
 )
@@ -29,7 +31,7 @@ const fedWait = client.DefaultWait
 func TestFedStickyPushedToJoinedServer(t *testing.T) {
 	spec.Covers(t, "FED-1")
 	t.Parallel()
-	b := sharedFederation(t, 2, nil)
+	b := blueprints.SharedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
 	w := newStickyWatcher(bob, b.Room)
 	w.once(t, 0)
@@ -45,7 +47,7 @@ func TestFedStickyPushedToJoinedServer(t *testing.T) {
 func TestFedStickyOrder(t *testing.T) {
 	spec.Covers(t, "FED-6")
 	t.Parallel()
-	b := sharedFederation(t, 2, nil)
+	b := blueprints.SharedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
 	w := newStickyWatcher(bob, b.Room)
 	w.once(t, 0)
@@ -83,15 +85,15 @@ func TestFedStickyOrder(t *testing.T) {
 func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	spec.Covers(t, "FED-2")
 	t.Parallel()
-	d := sharedDeployment(t, 3)
+	d := deploy.Shared(t, 3)
 	hs1, hs2, hs3 := d.Server("hs1"), d.Server("hs2"), d.Server("hs3")
 	for _, s := range d.Servers {
-		requireSticky(t, s)
+		blueprints.RequireSticky(t, s)
 	}
-	alice, bob, carol := newUser(t, hs1, "alice"), newUser(t, hs2, "bob"), newUser(t, hs3, "carol")
+	alice, bob, carol := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob"), blueprints.NewUser(t, hs3, "carol")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, room, hs1.Name)
-	waitMembership(t, alice, room, bob.UserID, "join", fedWait)
+	blueprints.WaitMembership(t, alice, room, bob.UserID, "join", fedWait)
 
 	oldA := alice.SendSticky(t, room, fedStickyType, map[string]any{"age": "old", "from": "hs1"}, longSticky)
 	oldB := bob.SendSticky(t, room, fedStickyType, map[string]any{"age": "old", "from": "hs2"}, longSticky)
@@ -181,11 +183,11 @@ func waitForEvent(t *testing.T, c *client.Client, room, eventID string, within t
 func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 	spec.Covers(t, "HISVIS-2")
 	t.Parallel()
-	d := sharedDeployment(t, 2)
+	d := deploy.Shared(t, 2)
 	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
-	requireSticky(t, hs1)
-	requireSticky(t, hs2)
-	alice, bob := newUser(t, hs1, "alice"), newUser(t, hs2, "bob")
+	blueprints.RequireSticky(t, hs1)
+	blueprints.RequireSticky(t, hs2)
+	alice, bob := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob")
 	room := alice.CreateRoom(t, client.PublicRoom("joined"))
 	sticky := alice.SendSticky(t, room, fedStickyType, map[string]any{"body": "before hs2 joined"}, longSticky)
 	bob.JoinRoom(t, room, hs1.Name)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 	"stickler/helpers/spec"
@@ -22,14 +23,6 @@ import (
 // mapWait bounds how long clients may take to converge once every server can reach every
 // other: federation on a loaded two-core machine plus the image's short retry backoff.
 const mapWait = 45 * time.Second
-
-// threeServerRoom sets up a room made on hs1 and joined from every other server, with one
-// user per server, once every server has seen every join (the federation blueprint).
-func threeServerRoom(t *testing.T, d *deploy.Deployment) (room string, users []*client.Client) {
-	t.Helper()
-	b := fedSetup(t, d, nil)
-	return b.Room, b.Users
-}
 
 // observersFor makes two observers per user: the user's device over /sync and a second
 // device over Sliding Sync, and takes their initial syncs.
@@ -62,7 +55,8 @@ func TestMapConvergesAcrossServers(t *testing.T) {
 	spec.Covers(t, "MAP-1")
 	t.Parallel()
 	d := deploy.Shared(t, 3)
-	room, users := threeServerRoom(t, d)
+	b := blueprints.Federate(t, d, nil)
+	room, users := b.Room, b.Users
 	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
 	w := newWriter(stickymap.RuleLatest, users[0].Names)
 	devices := []*client.Client{}
@@ -89,7 +83,8 @@ func TestMapRemovalConverges(t *testing.T) {
 	spec.Covers(t, "MAP-5")
 	t.Parallel()
 	d := deploy.Shared(t, 3)
-	room, users := threeServerRoom(t, d)
+	b := blueprints.Federate(t, d, nil)
+	room, users := b.Room, b.Users
 	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
 	w := newWriter(stickymap.RuleLatest, users[0].Names)
 	for i, u := range users {
@@ -144,7 +139,8 @@ func TestMapConvergesAfterFaults(t *testing.T) {
 // runFaultSchedule plays one generated schedule and checks convergence afterwards.
 func runFaultSchedule(t *testing.T, d *deploy.Deployment, seed int64) {
 	rng := rand.New(rand.NewSource(seed))
-	room, users := threeServerRoom(t, d)
+	b := blueprints.Federate(t, d, nil)
+	room, users := b.Room, b.Users
 	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
 	w := newWriter(stickymap.RuleLatest, users[0].Names)
 	healAll := func() {
@@ -257,7 +253,8 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec.Covers(t, "MAP-4")
-			room, users := threeServerRoom(t, d)
+			fed := blueprints.Federate(t, d, nil)
+			room, users := fed.Room, fed.Users
 			alice, bob, carol := users[0], users[1], users[2]
 			seed := stickymap.RuleSeed
 			// Each client twice: one map per tie-break rule.

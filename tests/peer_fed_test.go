@@ -8,8 +8,8 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
-	"stickler/helpers/deploy"
 	"stickler/helpers/federation"
 	"stickler/helpers/spec"
 	"stickler/helpers/wire"
@@ -17,15 +17,6 @@ import (
 
 // peerStickyType is the event type of the sticky events in these tests.
 const peerStickyType = "org.example.sticky"
-
-// hs1Deployment returns the shared n-server deployment, after checking hs1 advertises sticky
-// events.
-func hs1Deployment(t *testing.T, n int) *deploy.Deployment {
-	t.Helper()
-	d := deploy.Shared(t, n)
-	requireSticky(t, d.Server("hs1"))
-	return d
-}
 
 // sendPlain sends n ordinary messages.
 func sendPlain(t *testing.T, c *client.Client, roomID string, n int) {
@@ -52,9 +43,9 @@ const peerExpiredLife = time.Second
 func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 	spec.Covers(t, "FED-2", "FED-3", "FED-5", "REDACT-1")
 	t.Parallel()
-	hs1, hs2 := twoServers(t)
-	alice := newUser(t, hs1, "alice")
-	bob := newUser(t, hs2, "bob")
+	hs1, hs2 := blueprints.TwoServers(t)
+	alice := blueprints.NewUser(t, hs1, "alice")
+	bob := blueprints.NewUser(t, hs2, "bob")
 	roomID := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, roomID, hs1.Name)
 
@@ -79,7 +70,7 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 	})
 	time.Sleep(time.Until(expiredEnd.Add(peerExpiryGrace))) // the expired event must be so before the join
 
-	d := hs1Deployment(t, 2)
+	d := blueprints.Shared(t, 2)
 	p := federation.New(t, d)
 	p.Join(t, hs1, roomID, p.UserID("newcomer"))
 	fromHS1 := func(rs []*federation.Received) map[string]*federation.Received {
@@ -174,9 +165,9 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 func TestPeerNewcomerGetsOldStickyEvents(t *testing.T) {
 	spec.Covers(t, "FED-2")
 	t.Parallel()
-	d := hs1Deployment(t, 1)
+	d := blueprints.Shared(t, 1)
 	hs1 := d.Server("hs1")
-	alice := newUser(t, hs1, "alice")
+	alice := blueprints.NewUser(t, hs1, "alice")
 	roomID := alice.CreateRoom(t, client.PublicRoom(""))
 	old := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "old"}, stickyTTL.Milliseconds())
 	sendPlain(t, alice, roomID, 60)
@@ -201,14 +192,14 @@ func TestPeerStickyWithUnknownPrevEvents(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			spec.Covers(t, "FED-8")
 			t.Parallel()
-			f := newPeerFixture(t, 1, nil)
+			f := blueprints.NewPeerRoom(t, 1, nil)
 			for i := 0; i < gap; i++ { // events the server never receives directly
-				f.room.Craft(t, federation.Message(f.user, "m.room.message", map[string]any{"msgtype": "m.text", "body": fmt.Sprintf("unsent %d", i)}))
+				f.Room.Craft(t, federation.Message(f.User, "m.room.message", map[string]any{"msgtype": "m.text", "body": fmt.Sprintf("unsent %d", i)}))
 			}
 			sent := time.Now()
-			e := f.sendPeer(t, peerStickyType, map[string]any{"n": "after a gap"}, f.p.StickyFor(stickyTTL), 0)
-			waitDelivered(t, f.alice, f.room.ID, e.ID, fmt.Sprintf("the sticky event after %d unknown events at alice", gap))
-			requireStickyFor(t, f.alice, f.room.ID, e.ID, stickyTTL, sent, "sticky event with unknown prev_events")
+			e := f.SendPeer(t, peerStickyType, map[string]any{"n": "after a gap"}, f.Peer.StickyFor(stickyTTL), 0)
+			waitDelivered(t, f.Alice, f.Room.ID, e.ID, fmt.Sprintf("the sticky event after %d unknown events at alice", gap))
+			requireStickyFor(t, f.Alice, f.Room.ID, e.ID, stickyTTL, sent, "sticky event with unknown prev_events")
 		})
 	}
 }
@@ -222,19 +213,19 @@ func TestPeerStickyWithUnknownPrevEvents(t *testing.T) {
 func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 	spec.Covers(t, "SOFTFAIL-1", "SOFTFAIL-2")
 	t.Parallel()
-	f := newPeerFixture(t, 1, nil)
+	f := blueprints.NewPeerRoom(t, 1, nil)
 	// A second user of the peer, who stays joined, sends the marker that tells when the
 	// server has handled the concurrent event (it handles a room's PDUs in order).
-	paul := f.p.UserID("paul")
-	paulJoin := f.room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(paul), Sender: paul,
+	paul := f.Peer.UserID("paul")
+	paulJoin := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(paul), Sender: paul,
 		Content: map[string]any{"membership": "join"}})
-	f.p.Send(t, f.hs, paulJoin).MustAccept(t, paulJoin)
-	waitDelivered(t, f.alice, f.room.ID, paulJoin.ID, "the peer's second user's join at alice")
-	beforeKick := f.room.Latest()
-	f.alice.Kick(t, f.room.ID, f.user)
-	f.p.WaitPDUs(t, peerWait, "the kick of the peer's user", func(rs []*federation.Received) bool {
+	f.Peer.Send(t, f.HS, paulJoin).MustAccept(t, paulJoin)
+	waitDelivered(t, f.Alice, f.Room.ID, paulJoin.ID, "the peer's second user's join at alice")
+	beforeKick := f.Room.Latest()
+	f.Alice.Kick(t, f.Room.ID, f.User)
+	f.Peer.WaitPDUs(t, peerWait, "the kick of the peer's user", func(rs []*federation.Received) bool {
 		for _, r := range rs {
-			if sk, _ := r.Event.StateKey(); r.Event.Type() == "m.room.member" && sk == f.user &&
+			if sk, _ := r.Event.StateKey(); r.Event.Type() == "m.room.member" && sk == f.User &&
 				r.Event.Parsed.Get("content.membership").Str == "leave" {
 				return true
 			}
@@ -244,39 +235,39 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 	// Built on the pre-kick DAG, authorised by the peer user's join; kept off the peer's DAG
 	// so later events do not name it as a prev_event (that would make it an accepted ancestor).
 	sent := time.Now()
-	e := f.room.Craft(t, federation.Proto{Type: peerStickyType, Sender: f.user, PrevEvents: beforeKick, Detached: true,
-		Content: map[string]any{"n": "concurrent with the kick"}, Extra: f.p.StickyFor(stickyTTL)})
-	marker := f.room.Craft(t, federation.Message(paul, "m.room.message", map[string]any{"msgtype": "m.text", "body": "marker"}))
-	f.p.Send(t, f.hs, e, marker).MustAccept(t, e, marker)
-	waitDelivered(t, f.alice, f.room.ID, marker.ID, "the marker sent after the concurrent sticky event")
+	e := f.Room.Craft(t, federation.Proto{Type: peerStickyType, Sender: f.User, PrevEvents: beforeKick, Detached: true,
+		Content: map[string]any{"n": "concurrent with the kick"}, Extra: f.Peer.StickyFor(stickyTTL)})
+	marker := f.Room.Craft(t, federation.Message(paul, "m.room.message", map[string]any{"msgtype": "m.text", "body": "marker"}))
+	f.Peer.Send(t, f.HS, e, marker).MustAccept(t, e, marker)
+	waitDelivered(t, f.Alice, f.Room.ID, marker.ID, "the marker sent after the concurrent sticky event")
 
 	t.Run("not-delivered-while-failing", func(t *testing.T) {
 		spec.Covers(t, "SOFTFAIL-1")
-		r := f.alice.NewSyncer(`{"room":{"timeline":{"limit":50}}}`).Once(t, 0)
-		if ev := client.Find(client.Timeline(r, f.room.ID), e.ID); ev.Exists() {
+		r := f.Alice.NewSyncer(`{"room":{"timeline":{"limit":50}}}`).Once(t, 0)
+		if ev := client.Find(client.Timeline(r, f.Room.ID), e.ID); ev.Exists() {
 			t.Fatalf("the soft-failed sticky event %s was delivered to alice in the timeline while its sender is not joined: %s", e.ID, ev.Raw)
 		}
-		if ev := client.Find(f.alice.Sticky(r, f.room.ID), e.ID); ev.Exists() {
+		if ev := client.Find(f.Alice.Sticky(r, f.Room.ID), e.ID); ev.Exists() {
 			t.Fatalf("the soft-failed sticky event %s was delivered to alice in the sticky section while its sender is not joined: %s", e.ID, ev.Raw)
 		}
-		if ev, _, _ := stickyNow(t, f.alice, f.room.ID, e.ID); ev.Exists() {
+		if ev, _, _ := stickyNow(t, f.Alice, f.Room.ID, e.ID); ev.Exists() {
 			t.Fatalf("the soft-failed sticky event %s is in the sticky section: %s", e.ID, ev.Raw)
 		}
 		// Evidence for the report: a soft-failed event is stored (GET /event may serve it), a
 		// rejected one is not; only the former can be re-evaluated.
-		t.Logf("GET /event of the concurrent sticky event: %s", f.alice.GetEvent(t, f.room.ID, e.ID))
+		t.Logf("GET /event of the concurrent sticky event: %s", f.Alice.GetEvent(t, f.Room.ID, e.ID))
 	})
 
 	t.Run("delivered-after-rejoin", func(t *testing.T) {
 		spec.Covers(t, "SOFTFAIL-2")
-		rejoin := f.room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(f.user), Sender: f.user,
+		rejoin := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(f.User), Sender: f.User,
 			Content: map[string]any{"membership": "join"}})
-		f.p.Send(t, f.hs, rejoin).MustAccept(t, rejoin)
-		waitDelivered(t, f.alice, f.room.ID, rejoin.ID, "the peer user's rejoin at alice")
-		f.alice.NewSyncer("").Until(t, peerWait, "the re-evaluated sticky event "+e.ID+" after the rejoin", func(r gjson.Result) bool {
-			return client.Contains(f.alice.Sticky(r, f.room.ID), e.ID) || client.Contains(client.Timeline(r, f.room.ID), e.ID)
+		f.Peer.Send(t, f.HS, rejoin).MustAccept(t, rejoin)
+		waitDelivered(t, f.Alice, f.Room.ID, rejoin.ID, "the peer user's rejoin at alice")
+		f.Alice.NewSyncer("").Until(t, peerWait, "the re-evaluated sticky event "+e.ID+" after the rejoin", func(r gjson.Result) bool {
+			return client.Contains(f.Alice.Sticky(r, f.Room.ID), e.ID) || client.Contains(client.Timeline(r, f.Room.ID), e.ID)
 		})
-		requireStickyFor(t, f.alice, f.room.ID, e.ID, stickyTTL, sent, "re-evaluated soft-failed sticky event")
+		requireStickyFor(t, f.Alice, f.Room.ID, e.ID, stickyTTL, sent, "re-evaluated soft-failed sticky event")
 	})
 }
 
@@ -290,19 +281,19 @@ func TestPeerStickyStateEvent(t *testing.T) {
 	// Anyone may send this state type, so the peer's user (power 0) is authorised.
 	body := client.PublicRoom("")
 	body["power_level_content_override"] = map[string]any{"events": map[string]any{"org.example.sticky_state": 0}}
-	f := newPeerFixture(t, 1, body)
+	f := blueprints.NewPeerRoom(t, 1, body)
 	sent := time.Now()
-	e := f.room.Craft(t, federation.Proto{Type: "org.example.sticky_state", StateKey: federation.Str(f.user), Sender: f.user,
-		Content: map[string]any{"n": "state"}, Extra: f.p.StickyFor(stickyTTL)})
-	f.p.Send(t, f.hs, e).MustAccept(t, e)
-	waitDelivered(t, f.alice, f.room.ID, e.ID, "the sticky state event at alice")
-	ev, rem, hasRem := stickyNow(t, f.alice, f.room.ID, e.ID)
-	r := f.alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
-	inState := client.Contains(r.Get(wire.Path("rooms.join", f.room.ID, "state", "events")).Array(), e.ID)
-	current := f.alice.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", f.room.ID, "state", "org.example.sticky_state", f.user)})
+	e := f.Room.Craft(t, federation.Proto{Type: "org.example.sticky_state", StateKey: federation.Str(f.User), Sender: f.User,
+		Content: map[string]any{"n": "state"}, Extra: f.Peer.StickyFor(stickyTTL)})
+	f.Peer.Send(t, f.HS, e).MustAccept(t, e)
+	waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the sticky state event at alice")
+	ev, rem, hasRem := stickyNow(t, f.Alice, f.Room.ID, e.ID)
+	r := f.Alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	inState := client.Contains(r.Get(wire.Path("rooms.join", f.Room.ID, "state", "events")).Array(), e.ID)
+	current := f.Alice.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", f.Room.ID, "state", "org.example.sticky_state", f.User)})
 	spec.Choice(t, "TIME-1", fmt.Sprintf("remote sticky state event: in sticky section=%v (remaining %d, field present=%v), in initial-sync state=%v, current state GET=%d",
 		ev.Exists(), rem, hasRem, inState, current.StatusCode))
-	requireStickyFor(t, f.alice, f.room.ID, e.ID, stickyTTL, sent, "remote sticky state event")
+	requireStickyFor(t, f.Alice, f.Room.ID, e.ID, stickyTTL, sent, "remote sticky state event")
 }
 
 // Encrypted sticky events over federation, both ways: the peer's m.room.encrypted event with
@@ -315,7 +306,7 @@ func TestPeerEncryptedStickyEvents(t *testing.T) {
 	body := client.PublicRoom("")
 	body["initial_state"] = []any{map[string]any{"type": "m.room.encryption", "state_key": "",
 		"content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}}}
-	f := newPeerFixture(t, 1, body)
+	f := blueprints.NewPeerRoom(t, 1, body)
 	ciphertext := func(who string) map[string]any {
 		return map[string]any{"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEnB" + who,
 			"device_id": "PEERDEVICE", "sender_key": "c2VuZGVyX2tleQ", "session_id": "c2Vzc2lvbg"}
@@ -324,18 +315,18 @@ func TestPeerEncryptedStickyEvents(t *testing.T) {
 		spec.Covers(t, "ENC-1")
 		const life = peerShortLife
 		sent := time.Now() // the event's origin_server_ts and its receipt are after this...
-		e := f.sendPeer(t, "m.room.encrypted", ciphertext("peer"), f.p.StickyFor(life), 0)
+		e := f.SendPeer(t, "m.room.encrypted", ciphertext("peer"), f.Peer.StickyFor(life), 0)
 		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-		waitDelivered(t, f.alice, f.room.ID, e.ID, "the peer's encrypted sticky event at alice")
-		requireStickyFor(t, f.alice, f.room.ID, e.ID, life, sent, "encrypted sticky event from the peer")
+		waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the peer's encrypted sticky event at alice")
+		requireStickyFor(t, f.Alice, f.Room.ID, e.ID, life, sent, "encrypted sticky event from the peer")
 		time.Sleep(time.Until(accepted.Add(life + peerExpiryGrace))) // let the lifetime pass
-		requireNotSticky(t, f.alice, f.room.ID, e.ID, "encrypted sticky event after its duration")
+		requireNotSticky(t, f.Alice, f.Room.ID, e.ID, "encrypted sticky event after its duration")
 	})
 	t.Run("server-to-peer", func(t *testing.T) {
 		spec.Covers(t, "ENC-1")
-		id := f.alice.SendSticky(t, f.room.ID, "m.room.encrypted", ciphertext("alice"), stickyTTL.Milliseconds())
-		r := f.p.WaitEvent(t, peerWait, id, "alice's encrypted sticky event at the peer")
-		got := r.Event.Parsed.Get(wire.Path("", f.p.Names.EventKey, "duration_ms"))
+		id := f.Alice.SendSticky(t, f.Room.ID, "m.room.encrypted", ciphertext("alice"), stickyTTL.Milliseconds())
+		r := f.Peer.WaitEvent(t, peerWait, id, "alice's encrypted sticky event at the peer")
+		got := r.Event.Parsed.Get(wire.Path("", f.Peer.Names.EventKey, "duration_ms"))
 		if got.Int() != stickyTTL.Milliseconds() {
 			t.Fatalf("alice's encrypted sticky event reached the peer without its sticky object (expected duration_ms %d): %s", stickyTTL.Milliseconds(), r.Event.JSON)
 		}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
-	"stickler/helpers/deploy"
 	"stickler/helpers/federation"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
@@ -37,44 +37,6 @@ const (
 	// wait for the expiry stays short.
 	peerShortLife = 15 * time.Second
 )
-
-// peerFixture is a room on a server under test that a federation peer has joined.
-type peerFixture struct {
-	d     *deploy.Deployment
-	hs    *deploy.Server
-	alice *client.Client // the room's creator, on hs
-	p     *federation.Peer
-	room  *federation.Room
-	user  string // the peer's user, joined to the room
-}
-
-// newPeerFixture makes a room on hs1 of the shared n-server deployment (createRoom body
-// given, nil for a public room), and has a fresh peer join it.
-func newPeerFixture(t *testing.T, n int, body map[string]any) *peerFixture {
-	t.Helper()
-	d := deploy.Shared(t, n)
-	hs := d.Server("hs1")
-	requireSticky(t, hs)
-	f := &peerFixture{d: d, hs: hs, alice: newUser(t, hs, "alice")}
-	if body == nil {
-		body = client.PublicRoom("")
-	}
-	roomID := f.alice.CreateRoom(t, body)
-	f.p = federation.New(t, d)
-	f.user = f.p.UserID("peter")
-	f.room = f.p.Join(t, hs, roomID, f.user)
-	return f
-}
-
-// sendPeer crafts an event from the peer's user with the given top-level sticky value
-// (omitted when nil) and origin_server_ts (now when 0), sends it, and requires the server to
-// accept it.
-func (f *peerFixture) sendPeer(t *testing.T, typ string, content any, extra map[string]any, ts int64) *federation.Event {
-	t.Helper()
-	e := f.room.Craft(t, federation.Proto{Type: typ, Sender: f.user, Content: content, Extra: extra, OriginServerTS: ts})
-	f.p.Send(t, f.hs, e).MustAccept(t, e)
-	return e
-}
 
 // waitDelivered waits until the client has the event: in a /sync timeline or sticky section,
 // so a test never checks stickiness before the event has arrived.
@@ -146,15 +108,15 @@ func requireNotSticky(t *testing.T, c *client.Client, roomID, eventID, why strin
 func TestPeerStickyWindowFromOriginTS(t *testing.T) {
 	spec.Covers(t, "TIME-1")
 	t.Parallel()
-	f := newPeerFixture(t, 1, nil)
+	f := blueprints.NewPeerRoom(t, 1, nil)
 	const life = peerShortLife
 	sent := time.Now() // the event's origin_server_ts and its receipt are after this...
-	e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.p.StickyFor(life), 0)
+	e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), 0)
 	accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-	waitDelivered(t, f.alice, f.room.ID, e.ID, "the peer's sticky event at alice")
-	requireStickyFor(t, f.alice, f.room.ID, e.ID, life, sent, "right after arrival")
+	waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the peer's sticky event at alice")
+	requireStickyFor(t, f.Alice, f.Room.ID, e.ID, life, sent, "right after arrival")
 	time.Sleep(time.Until(accepted.Add(life + peerExpiryGrace))) // let the lifetime pass
-	requireNotSticky(t, f.alice, f.room.ID, e.ID, "after its duration")
+	requireNotSticky(t, f.Alice, f.Room.ID, e.ID, "after its duration")
 }
 
 // origin_server_ts one hour in the future: the start is the time of receipt, so the event is
@@ -163,15 +125,15 @@ func TestPeerStickyWindowFromOriginTS(t *testing.T) {
 func TestPeerFutureOriginTSDoesNotExtend(t *testing.T) {
 	spec.Covers(t, "TIME-3", "TIME-1")
 	t.Parallel()
-	f := newPeerFixture(t, 1, nil)
+	f := blueprints.NewPeerRoom(t, 1, nil)
 	const life = peerShortLife
 	sent := time.Now() // the server receives the event after this...
-	e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.p.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
+	e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
 	accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-	waitDelivered(t, f.alice, f.room.ID, e.ID, "the future-dated sticky event at alice")
-	requireStickyFor(t, f.alice, f.room.ID, e.ID, life, sent, "future origin_server_ts")
+	waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the future-dated sticky event at alice")
+	requireStickyFor(t, f.Alice, f.Room.ID, e.ID, life, sent, "future origin_server_ts")
 	time.Sleep(time.Until(accepted.Add(life + peerExpiryGrace))) // let the lifetime (from receipt) pass
-	requireNotSticky(t, f.alice, f.room.ID, e.ID, "after duration from receipt (future origin_server_ts)")
+	requireNotSticky(t, f.Alice, f.Room.ID, e.ID, "after duration from receipt (future origin_server_ts)")
 }
 
 // origin_server_ts in the past: the window is measured from it, so the event expires early;
@@ -180,7 +142,7 @@ func TestPeerFutureOriginTSDoesNotExtend(t *testing.T) {
 func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 	spec.Covers(t, "TIME-4", "TIME-1")
 	t.Parallel()
-	f := newPeerFixture(t, 1, nil)
+	f := blueprints.NewPeerRoom(t, 1, nil)
 	t.Run("early", func(t *testing.T) {
 		spec.Covers(t, "TIME-4", "TIME-1")
 		// peerShortLife of stickiness is left on arrival. The age is what tells the right window
@@ -191,11 +153,11 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 		const age = 10 * time.Second
 		const life = peerShortLife + age
 		ts := time.Now().Add(-age)
-		e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": "early"}, f.p.StickyFor(life), ts.UnixMilli())
-		waitDelivered(t, f.alice, f.room.ID, e.ID, "the back-dated sticky event at alice")
-		requireStickyFor(t, f.alice, f.room.ID, e.ID, life-age, ts.Add(age), fmt.Sprintf("origin_server_ts %v in the past, %v duration", age, life))
+		e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "early"}, f.Peer.StickyFor(life), ts.UnixMilli())
+		waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the back-dated sticky event at alice")
+		requireStickyFor(t, f.Alice, f.Room.ID, e.ID, life-age, ts.Add(age), fmt.Sprintf("origin_server_ts %v in the past, %v duration", age, life))
 		time.Sleep(time.Until(ts.Add(life + peerExpiryGrace))) // let the (shortened) lifetime pass
-		requireNotSticky(t, f.alice, f.room.ID, e.ID, fmt.Sprintf("%v after its origin_server_ts (%v after receipt), %v duration", life+peerExpiryGrace, life+peerExpiryGrace-age, life))
+		requireNotSticky(t, f.Alice, f.Room.ID, e.ID, fmt.Sprintf("%v after its origin_server_ts (%v after receipt), %v duration", life+peerExpiryGrace, life+peerExpiryGrace-age, life))
 	})
 	// expired-on-arrival: its window ended peerShortLife before it was sent, so a server that
 	// measured from receipt would keep it sticky for peerShortLife, long enough for the check
@@ -206,9 +168,9 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			spec.Covers(t, "TIME-4", "TIME-1")
-			e := f.sendPeer(t, "org.example.sticky", map[string]any{"n": name}, f.p.StickyFor(tc.life), time.Now().Add(-tc.age).UnixMilli())
-			waitDelivered(t, f.alice, f.room.ID, e.ID, "the already-expired sticky event as an ordinary event at alice")
-			requireNotSticky(t, f.alice, f.room.ID, e.ID, name)
+			e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": name}, f.Peer.StickyFor(tc.life), time.Now().Add(-tc.age).UnixMilli())
+			waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the already-expired sticky event as an ordinary event at alice")
+			requireNotSticky(t, f.Alice, f.Room.ID, e.ID, name)
 		})
 	}
 }
@@ -219,16 +181,16 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 func TestPeerDurationCappedAtOneHour(t *testing.T) {
 	spec.Covers(t, "TIME-2")
 	t.Parallel()
-	f := newPeerFixture(t, 1, nil)
-	huge := f.p.StickyValue(map[string]any{"duration_ms": 99999999})
+	f := blueprints.NewPeerRoom(t, 1, nil)
+	huge := f.Peer.StickyValue(map[string]any{"duration_ms": 99999999})
 	sent := time.Now()
-	now := f.sendPeer(t, "org.example.sticky", map[string]any{"n": "now"}, huge, 0)
-	waitDelivered(t, f.alice, f.room.ID, now.ID, "the over-long sticky event at alice")
-	requireStickyFor(t, f.alice, f.room.ID, now.ID, time.Hour, sent, "duration_ms 99999999 sent now")
+	now := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "now"}, huge, 0)
+	waitDelivered(t, f.Alice, f.Room.ID, now.ID, "the over-long sticky event at alice")
+	requireStickyFor(t, f.Alice, f.Room.ID, now.ID, time.Hour, sent, "duration_ms 99999999 sent now")
 	sent = time.Now()
-	past := f.sendPeer(t, "org.example.sticky", map[string]any{"n": "past"}, huge, sent.Add(-30*time.Minute).UnixMilli())
-	waitDelivered(t, f.alice, f.room.ID, past.ID, "the over-long back-dated sticky event at alice")
-	requireStickyFor(t, f.alice, f.room.ID, past.ID, 30*time.Minute, sent, "duration_ms 99999999, origin_server_ts 30 min ago")
+	past := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "past"}, huge, sent.Add(-30*time.Minute).UnixMilli())
+	waitDelivered(t, f.Alice, f.Room.ID, past.ID, "the over-long back-dated sticky event at alice")
+	requireStickyFor(t, f.Alice, f.Room.ID, past.ID, 30*time.Minute, sent, "duration_ms 99999999, origin_server_ts 30 min ago")
 }
 
 // Every invalid sticky object: the event is not sticky (never in the sticky section, no
@@ -240,9 +202,9 @@ func TestPeerDurationCappedAtOneHour(t *testing.T) {
 func TestPeerInvalidStickyObjects(t *testing.T) {
 	spec.Covers(t, "TIME-5")
 	t.Parallel()
-	f := newPeerFixture(t, 1, nil)
-	control := f.sendPeer(t, "org.example.sticky", map[string]any{"control": true}, f.p.StickyFor(10*time.Minute), 0)
-	waitDelivered(t, f.alice, f.room.ID, control.ID, "the valid control sticky event at alice")
+	f := blueprints.NewPeerRoom(t, 1, nil)
+	control := f.SendPeer(t, "org.example.sticky", map[string]any{"control": true}, f.Peer.StickyFor(10*time.Minute), 0)
+	waitDelivered(t, f.Alice, f.Room.ID, control.ID, "the valid control sticky event at alice")
 	cases := []struct {
 		name  string
 		value any
@@ -260,16 +222,16 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 			spec.Covers(t, "TIME-5")
 			// The event is kept off the peer's DAG (Detached): a server that refuses it must
 			// not then refuse every later event that would name it as a prev_event.
-			latest := f.room.Latest()
-			e := f.room.Craft(t, federation.Proto{Type: "org.example.sticky", Sender: f.user, Detached: true,
-				PrevEvents: latest, Content: map[string]any{"case": tc.name}, Extra: f.p.StickyValue(tc.value)})
-			marker := f.room.Craft(t, federation.Proto{Type: "m.room.message", Sender: f.user, Detached: true,
+			latest := f.Room.Latest()
+			e := f.Room.Craft(t, federation.Proto{Type: "org.example.sticky", Sender: f.User, Detached: true,
+				PrevEvents: latest, Content: map[string]any{"case": tc.name}, Extra: f.Peer.StickyValue(tc.value)})
+			marker := f.Room.Craft(t, federation.Proto{Type: "m.room.message", Sender: f.User, Detached: true,
 				PrevEvents: latest, Content: map[string]any{"msgtype": "m.text", "body": "marker after " + tc.name}})
-			verdict := f.p.Send(t, f.hs, e, marker)
+			verdict := f.Peer.Send(t, f.HS, e, marker)
 			// The server handles a room's PDUs in order, so once the marker reached alice the
 			// event has been handled too (its /send verdict may come before the handling).
-			waitDelivered(t, f.alice, f.room.ID, marker.ID, "the marker sent after the "+tc.name+" event")
-			res := f.alice.GetEvent(t, f.room.ID, e.ID)
+			waitDelivered(t, f.Alice, f.Room.ID, marker.ID, "the marker sent after the "+tc.name+" event")
+			res := f.Alice.GetEvent(t, f.Room.ID, e.ID)
 			if res.StatusCode != 200 {
 				if tc.name == "fractional" {
 					spec.Choice(t, "TIME-5", fmt.Sprintf("fractional duration_ms: PDU refused as non-canonical JSON (send verdict %q; GET /event %d)", verdict[e.ID], res.StatusCode))
@@ -278,10 +240,10 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 				t.Fatalf("the event with a %s sticky object was not delivered (send verdict %q, GET /event: %s); it must be handled as an ordinary event", tc.name, verdict[e.ID], res)
 			}
 			spec.Choice(t, "TIME-5", tc.name+": delivered as an event")
-			requireNotSticky(t, f.alice, f.room.ID, e.ID, tc.name+" sticky object")
-			if ev, _, _, r := stickySync(t, f.alice, f.room.ID, control.ID); !ev.Exists() {
+			requireNotSticky(t, f.Alice, f.Room.ID, e.ID, tc.name+" sticky object")
+			if ev, _, _, r := stickySync(t, f.Alice, f.Room.ID, control.ID); !ev.Exists() {
 				t.Fatalf("control: the valid sticky event %s left the sticky section, so its absence proves nothing; the sticky section holds %v",
-					control.ID, client.EventIDs(f.alice.Sticky(r, f.room.ID)))
+					control.ID, client.EventIDs(f.Alice.Sticky(r, f.Room.ID)))
 			}
 		})
 	}

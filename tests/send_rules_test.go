@@ -9,6 +9,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
@@ -19,12 +20,12 @@ const oneHour = 3600000 // the proposal's cap on stickiness, in ms
 // Durations above the one-hour cap are either refused or accepted; if accepted, the server
 // never treats the event as sticky for more than an hour.
 func TestSendAboveCap(t *testing.T) {
-	hs := oneServer(t)
+	hs := blueprints.OneServer(t)
 	for _, d := range []int64{oneHour + 1, 99999999} {
 		t.Run(strconv.FormatInt(d, 10), func(t *testing.T) {
 			spec.Covers(t, "SEND-3")
 			t.Parallel()
-			alice := newUser(t, hs, "alice")
+			alice := blueprints.NewUser(t, hs, "alice")
 			room := alice.CreateRoom(t, client.PublicRoom(""))
 			res := alice.Do(t, alice.SendRequest(room, stickyType, client.TxnID(), map[string]any{"d": d}, strconv.FormatInt(d, 10)))
 			if res.StatusCode == 400 {
@@ -55,8 +56,8 @@ func TestSendAboveCap(t *testing.T) {
 func TestSendIdempotent(t *testing.T) {
 	spec.Covers(t, "SEND-5")
 	t.Parallel()
-	hs := oneServer(t)
-	alice := newUser(t, hs, "alice")
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	txn := client.TxnID()
 	req := alice.SendRequest(room, stickyType, txn, map[string]any{"once": true}, strconv.Itoa(longSticky))
@@ -85,8 +86,8 @@ const delayTolerance = 1500 * time.Millisecond
 func TestDelayedStickyFromSendTime(t *testing.T) {
 	spec.Covers(t, "SEND-6")
 	t.Parallel()
-	hs := oneServer(t)
-	alice := newUser(t, hs, "alice")
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
 	versions := alice.MustDo(t, client.Request{Method: "GET", Path: []string{"_matrix", "client", "versions"}})
 	if !versions.JSON.Get(`unstable_features.org\.matrix\.msc4140`).Bool() {
 		t.Skipf("skipped: %s does not advertise org.matrix.msc4140 (delayed events) in /versions", hs.Name)
@@ -136,13 +137,13 @@ func TestDelayedStickyFromSendTime(t *testing.T) {
 // Sticky events are authorised like any event: a user who is not joined gets 403 and nothing
 // is created.
 func TestSendStickyNotJoined(t *testing.T) {
-	hs := oneServer(t)
+	hs := blueprints.OneServer(t)
 	for _, how := range []string{"never-joined", "left", "kicked", "banned"} {
 		t.Run(how, func(t *testing.T) {
 			spec.Covers(t, "SEND-7")
 			t.Parallel()
-			alice := newUser(t, hs, "alice")
-			mallory := newUser(t, hs, "mallory")
+			alice := blueprints.NewUser(t, hs, "alice")
+			mallory := blueprints.NewUser(t, hs, "mallory")
 			room := alice.CreateRoom(t, client.PublicRoom(""))
 			if how != "never-joined" {
 				mallory.JoinRoom(t, room)
@@ -178,8 +179,8 @@ func TestSendStickyNotJoined(t *testing.T) {
 func TestStickyParamOnStateEndpoint(t *testing.T) {
 	spec.Covers(t, "SEND-8")
 	t.Parallel()
-	hs := oneServer(t)
-	alice := newUser(t, hs, "alice")
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	q := url.Values{alice.Names.DurationParam: {strconv.Itoa(longSticky)}}
 	res := alice.Do(t, client.Request{Method: "PUT", Path: client.V3("rooms", room, "state", "org.example.state", "k"), Query: q, Body: map[string]any{"v": 1}})

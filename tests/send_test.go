@@ -7,6 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
@@ -25,9 +26,9 @@ func stickyPath(c *client.Client) string { return wire.Path("", c.Names.EventKey
 func TestSendStickyVisibleEverywhere(t *testing.T) {
 	spec.Covers(t, "SEND-1")
 	t.Parallel()
-	hs1, hs2 := twoServers(t)
-	alice := newUser(t, hs1, "alice")
-	bob := newUser(t, hs2, "bob")
+	hs1, hs2 := blueprints.TwoServers(t)
+	alice := blueprints.NewUser(t, hs1, "alice")
+	bob := blueprints.NewUser(t, hs2, "bob")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, room, hs1.Name)
 	const duration = 123456
@@ -67,8 +68,8 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 func TestSendDurationValidation(t *testing.T) {
 	spec.Covers(t, "SEND-2")
 	t.Parallel()
-	hs := oneServer(t)
-	alice := newUser(t, hs, "alice")
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 
 	for _, d := range []int{0, 1, 3600000} {
@@ -107,8 +108,8 @@ func TestSendDurationValidation(t *testing.T) {
 func TestSendWithoutDurationIsNotSticky(t *testing.T) {
 	spec.Covers(t, "SEND-4")
 	t.Parallel()
-	hs := oneServer(t)
-	alice := newUser(t, hs, "alice")
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	plain := alice.SendMessage(t, room, "org.example.sticky", map[string]any{"body": "plain"})
 	// Control: a sticky event sent the same way does reach the sticky section, so the absence

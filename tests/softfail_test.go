@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
@@ -25,12 +26,12 @@ import (
 // client has the witness: hs1 processes a server's events in order and needs the witness's
 // predecessors first, so by then it holds the sticky events (soft-failed events are hidden
 // from clients, so they cannot be awaited directly). It returns the sticky events in order.
-func softFailed(t *testing.T, b *fedBlueprint, watcher *stickyWatcher, revoke func(), seen func() bool, durations ...int64) []string {
+func softFailed(t *testing.T, b *blueprints.Federation, watcher *stickyWatcher, revoke func(), seen func() bool, durations ...int64) []string {
 	t.Helper()
 	sender := b.Users[1]
-	witness := newUser(t, b.S(1), "witness")
+	witness := blueprints.NewUser(t, b.S(1), "witness")
 	witness.JoinRoom(t, b.Room, b.S(0).Name)
-	waitMembership(t, b.Users[0], b.Room, witness.UserID, "join", fedWait)
+	blueprints.WaitMembership(t, b.Users[0], b.Room, witness.UserID, "join", fedWait)
 	partitionServer(t, b.S(1))
 	revoke()
 	var evs []string
@@ -39,7 +40,7 @@ func softFailed(t *testing.T, b *fedBlueprint, watcher *stickyWatcher, revoke fu
 	}
 	w := witness.SendText(t, b.Room, "witness, sent after the sticky events")
 	healServer(t, b.S(1))
-	stop := provoker(t, "after the partition heals", [2]*client.Client{b.Users[0], sender}, [2]*client.Client{sender, b.Users[0]})
+	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{b.Users[0], sender}, [2]*client.Client{sender, b.Users[0]})
 	t.Cleanup(stop)
 	deadline := time.Now().Add(fedHealWait)
 	for !seen() {
@@ -59,7 +60,7 @@ func softFailed(t *testing.T, b *fedBlueprint, watcher *stickyWatcher, revoke fu
 func TestSoftFailConcurrentKick(t *testing.T) {
 	spec.Covers(t, "SOFTFAIL-1", "SOFTFAIL-2", "SOFTFAIL-3")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, charlie := b.Users[0], b.Users[1]
 	wa := newStickyWatcher(alice, b.Room)
 	wa.once(t, 0)
@@ -93,7 +94,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	time.Sleep(time.Until(shortEnd.Add(fedExpiryMargin))) // lets the short one expire before the re-join
 	rejoinedAt := time.Now()
 	charlie.JoinRoom(t, b.Room, b.S(0).Name)
-	waitMembership(t, alice, b.Room, charlie.UserID, "join", fedWait)
+	blueprints.WaitMembership(t, alice, b.Room, charlie.UserID, "join", fedWait)
 	t.Logf("%s (short-lived) ended at %s; the re-join was sent at %s", short, shortEnd.Format("15:04:05.000"), rejoinedAt.Format("15:04:05.000"))
 	t.Logf("%s re-joined; %s still has %v to live", charlie.UserID, long, time.Duration(longSticky)*time.Millisecond)
 
@@ -141,7 +142,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 func TestSoftFailPowerRestored(t *testing.T) {
 	spec.Covers(t, "SOFTFAIL-1", "SOFTFAIL-2")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, charlie := b.Users[0], b.Users[1]
 	const needed = 50
 	setPower(t, alice, b.Room, charlie.UserID, needed, needed)

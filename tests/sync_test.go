@@ -9,6 +9,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
@@ -32,8 +33,8 @@ func sendTexts(t *testing.T, c *client.Client, room string, n int) []string {
 // syncs and on gappy incremental syncs.
 func TestStickyOutsideTimeline(t *testing.T) {
 	overBoth(t, []string{"SYNC-1"}, []string{"SSS-1"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
+		hs := blueprints.OneServer(t)
+		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		f := newFeed(kind, alice, 2)
 		f.Next(t, 0)
@@ -54,8 +55,8 @@ func TestStickyOutsideTimeline(t *testing.T) {
 // A sticky event in the timeline of a response is not repeated in its sticky section.
 func TestStickyInTimelineNotRepeated(t *testing.T) {
 	overBoth(t, []string{"SYNC-2"}, []string{"SSS-2"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
+		hs := blueprints.OneServer(t)
+		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		f := newFeed(kind, alice, 10)
 		f.Next(t, 0)
@@ -83,8 +84,8 @@ const (
 // hour, and the event leaves the sticky section when it says.
 func TestRemainingTimeAccurate(t *testing.T) {
 	overBoth(t, []string{"SYNC-3"}, []string{"SYNC-3"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
+		hs := blueprints.OneServer(t)
+		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		const lifetime = 8 * time.Second // leaves a loaded machine time to set up before half-way
 		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
@@ -143,8 +144,8 @@ func newFeedSticky(kind string, c *client.Client, r gjson.Result, room string) [
 func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 	spec.Covers(t, "SYNC-4")
 	t.Parallel()
-	hs := oneServer(t)
-	alice := newUser(t, hs, "alice")
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	const lifetime = 8 * time.Second // five reads must fit in it on a loaded machine
 	s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
@@ -194,8 +195,8 @@ func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 // Expired sticky events are not sent in the sticky section any more.
 func TestExpiredNotDelivered(t *testing.T) {
 	overBoth(t, []string{"SYNC-9"}, []string{"SYNC-9"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
+		hs := blueprints.OneServer(t)
+		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		f := newFeed(kind, alice, 1)
 		f.Next(t, 0)
@@ -221,8 +222,8 @@ func TestExpiredNotDelivered(t *testing.T) {
 // Each sticky event reaches a client once over consecutive incremental syncs.
 func TestDeliveredOnce(t *testing.T) {
 	overBoth(t, []string{"SYNC-5"}, []string{"SSS-3"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
+		hs := blueprints.OneServer(t)
+		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		f := newFeed(kind, alice, 2)
 		d := newDeliveries()
@@ -250,7 +251,7 @@ func TestDeliveredOnce(t *testing.T) {
 // The RoomFilter's state and timeline parts do not remove events from the sticky section, and
 // an event the timeline filter removes is delivered in the sticky section.
 func TestFiltersDoNotHideSticky(t *testing.T) {
-	hs := oneServer(t)
+	hs := blueprints.OneServer(t)
 	cases := []struct {
 		name   string
 		filter string // {{SENDER}} is replaced with a user the sticky event is not from
@@ -265,7 +266,7 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			spec.Covers(t, "SYNC-6")
 			t.Parallel()
-			alice := newUser(t, hs, "alice")
+			alice := blueprints.NewUser(t, hs, "alice")
 			room := alice.CreateRoom(t, client.PublicRoom(""))
 			s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
 			alice.SendText(t, room, "after")
@@ -288,9 +289,9 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 // those sent long before the join and far outside any timeline window.
 func TestJoinerReceivesEarlierSticky(t *testing.T) {
 	overBoth(t, []string{"SYNC-8"}, []string{"SSS-4"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
-		bob := newUser(t, hs, "bob")
+		hs := blueprints.OneServer(t)
+		alice := blueprints.NewUser(t, hs, "alice")
+		bob := blueprints.NewUser(t, hs, "bob")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		var sticky []string
 		for i := 0; i < 3; i++ {
@@ -310,13 +311,13 @@ func TestJoinerReceivesEarlierSticky(t *testing.T) {
 
 // Only joined members get a room's sticky events.
 func TestOnlyMembersReceiveSticky(t *testing.T) {
-	hs := oneServer(t)
+	hs := blueprints.OneServer(t)
 	for _, how := range []string{"never-joined", "left", "banned"} {
 		t.Run(how, func(t *testing.T) {
 			spec.Covers(t, "SYNC-10")
 			t.Parallel()
-			alice := newUser(t, hs, "alice")
-			bob := newUser(t, hs, "bob")
+			alice := blueprints.NewUser(t, hs, "alice")
+			bob := blueprints.NewUser(t, hs, "bob")
 			room := alice.CreateRoom(t, client.PublicRoom(""))
 			// A second room both share carries the canary: once bob sees it, his sync has
 			// moved past the event he must not get.
@@ -369,10 +370,10 @@ func mentions(r gjson.Result, eventID string) bool {
 // Sticky events from ignored users are not delivered.
 func TestIgnoredSenderNotDelivered(t *testing.T) {
 	overBoth(t, []string{"SYNC-11"}, []string{"SYNC-11"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
-		bob := newUser(t, hs, "bob")
-		carol := newUser(t, hs, "carol")
+		hs := blueprints.OneServer(t)
+		alice := blueprints.NewUser(t, hs, "alice")
+		bob := blueprints.NewUser(t, hs, "bob")
+		carol := blueprints.NewUser(t, hs, "carol")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		bob.JoinRoom(t, room)
 		carol.JoinRoom(t, room)
@@ -398,8 +399,8 @@ func TestIgnoredSenderNotDelivered(t *testing.T) {
 // A capped sticky section delivers the rest in following syncs: every event arrives, none twice.
 func TestManyStickyAllDelivered(t *testing.T) {
 	overBoth(t, []string{"SYNC-7"}, []string{"SSS-3"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
+		hs := blueprints.OneServer(t)
+		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		const n = 150 // above the suggested (and Synapse's) cap of 100
 		ids := sendStickyBatch(t, []*client.Client{alice}, room, n)

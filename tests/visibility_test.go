@@ -6,6 +6,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
@@ -15,9 +16,9 @@ import (
 // and a sticky event (with the given lifetime) followed by some fillers, then bob joined.
 func historyRoom(t *testing.T, lifetime time.Duration, fillers int) (alice, bob *client.Client, room, ordinary, sticky string) {
 	t.Helper()
-	hs := oneServer(t)
-	alice = newUser(t, hs, "alice")
-	bob = newUser(t, hs, "bob")
+	hs := blueprints.OneServer(t)
+	alice = blueprints.NewUser(t, hs, "alice")
+	bob = blueprints.NewUser(t, hs, "bob")
 	room = alice.CreateRoom(t, client.PublicRoom("joined"))
 	ordinary = alice.SendMessage(t, room, stickyType, map[string]any{"kind": "ordinary"})
 	sticky = alice.SendSticky(t, room, stickyType, map[string]any{"kind": "sticky"}, lifetime.Milliseconds())

@@ -54,18 +54,14 @@ func TxnID() string {
 
 func newHTTPClient() *http.Client { return &http.Client{Timeout: 60 * time.Second} }
 
-func namesOrFail(t testing.TB) wire.Names {
+// NamesFromEnv returns the wire names STICKLER_NAMES selects, failing the test on a bad value.
+func NamesFromEnv(t testing.TB) wire.Names {
 	t.Helper()
 	n, err := wire.FromEnv()
 	if err != nil {
 		t.Fatalf("bad setting: %v", err)
 	}
 	return n
-}
-
-func debugEnabled() bool {
-	v := strings.ToLower(os.Getenv("COMPLEMENT_DEBUG"))
-	return v == "1" || v == "true" || v == "yes"
 }
 
 // Request describes one call: path segments are escaped one by one, so IDs with '!' ':' '$'

@@ -13,10 +13,10 @@ import (
 const SharedSecret = "complement"
 
 // Register creates a user through the shared-secret admin API and returns a client logged in
-// as that user.
-func Register(t testing.TB, baseURL, localpart string) *Client {
+// as that user; debug (the deployment's COMPLEMENT_DEBUG) logs every request and answer.
+func Register(t testing.TB, baseURL, localpart string, debug bool) *Client {
 	t.Helper()
-	anon := &Client{BaseURL: baseURL, Names: namesOrFail(t), HTTP: newHTTPClient(), Debug: debugEnabled()}
+	anon := &Client{BaseURL: baseURL, Names: NamesFromEnv(t), HTTP: newHTTPClient(), Debug: debug}
 	path := []string{"_synapse", "admin", "v1", "register"}
 	nonce := anon.MustDo(t, Request{Method: "GET", Path: path}).JSON.Get("nonce").Str
 	if nonce == "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 )
@@ -35,8 +36,8 @@ func TestTwoServersFederate(t *testing.T) {
 	start := time.Now()
 	d := deploy.Deploy(t, 2)
 	t.Logf("two servers ready in %v", time.Since(start).Round(time.Millisecond))
-	alice := client.Register(t, d.Server("hs1").ClientURL, "alice")
-	bob := client.Register(t, d.Server("hs2").ClientURL, "bob")
+	alice := blueprints.NewUser(t, d.Server("hs1"), "alice")
+	bob := blueprints.NewUser(t, d.Server("hs2"), "bob")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, room, "hs1")
 	ev := bob.SendText(t, room, "hello from hs2")

@@ -55,6 +55,9 @@ type Server struct {
 	dep           *Deployment
 }
 
+// Debug says whether requests to this server should be logged (COMPLEMENT_DEBUG).
+func (s *Server) Debug() bool { return s.dep.Config.Debug }
+
 var (
 	liveMu sync.Mutex
 	live   = map[*Deployment]bool{}

@@ -1,13 +1,11 @@
 package deploy_test
 
 import (
-	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"testing"
 	"time"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 )
@@ -31,52 +29,23 @@ const (
 	frozenProbe = 2 * time.Second
 )
 
-// fedRoom is a room on hs1 that one user of each given server has joined.
+// fedRoom is the federation blueprint's room with a /sync follower per user.
 type fedRoom struct {
+	*blueprints.Federation
 	ID      string
-	Users   []*client.Client // Users[i] lives on servers[i]
 	Syncers []*client.Syncer
 }
 
-func newFedRoom(t *testing.T, servers ...*deploy.Server) *fedRoom {
+func newFedRoom(t *testing.T, d *deploy.Deployment) *fedRoom {
 	t.Helper()
-	r := &fedRoom{}
-	for i, s := range servers {
-		u := client.Register(t, s.ClientURL, "user"+s.Name)
-		r.Users = append(r.Users, u)
-		if i == 0 {
-			r.ID = u.CreateRoom(t, client.PublicRoom(""))
-		} else {
-			u.JoinRoom(t, r.ID, servers[0].Name)
-		}
-	}
+	b := blueprints.JoinedRoom(t, d, nil)
+	r := &fedRoom{Federation: b, ID: b.Room}
 	for _, u := range r.Users {
 		s := u.NewSyncer(`{"room":{"timeline":{"limit":50}}}`)
 		s.Once(t, 0)
 		r.Syncers = append(r.Syncers, s)
 	}
-	// Everyone sees everyone's join before a fault starts: federation works in both directions.
-	for i := range r.Users {
-		for j, u := range r.Users {
-			if i != j {
-				r.waitMember(t, i, u.UserID)
-			}
-		}
-	}
 	return r
-}
-
-func (r *fedRoom) waitMember(t *testing.T, i int, userID string) {
-	t.Helper()
-	res := r.Users[i].Do(t, client.Request{Method: "GET", Path: client.V3("rooms", r.ID, "state", "m.room.member", userID)})
-	deadline := time.Now().Add(client.DefaultWait)
-	for res.StatusCode != 200 || res.JSON.Get("membership").Str != "join" {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never saw %s join %s within %v; last answer: %s", r.Users[i].UserID, userID, r.ID, client.DefaultWait, res)
-		}
-		time.Sleep(200 * time.Millisecond)
-		res = r.Users[i].Do(t, client.Request{Method: "GET", Path: client.V3("rooms", r.ID, "state", "m.room.member", userID)})
-	}
 }
 
 // seen syncs user i until the event is in the room's timeline or window passes; it reports
@@ -117,31 +86,15 @@ func (r *fedRoom) mustNotArrive(t *testing.T, i int, eventID string, what string
 	}
 }
 
-// nudge makes users send into the room every second until stop is closed. After a fault,
-// each new event makes its server try the peer again once its backoff has passed, and the
-// first transaction that gets through makes the receiver reset its own backoff for the
-// sender (Synapse: "Marking origin as up"). This is how the harness tests bound the time to
-// recovery; the conformance tests also wait without it (see tests/faults_test.go).
-func (r *fedRoom) nudge(t *testing.T, users ...int) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			for _, i := range users {
-				// Errors are ignored here: the test fails on what arrives, not on a nudge.
-				sendQuietly(r.Users[i], r.ID)
-			}
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+// nudge makes the given users send into the room every second until stopped (see
+// blueprints.Nudger): how these tests bound the time to recovery; the conformance tests also
+// wait without it (see tests/faults_test.go).
+func (r *fedRoom) nudge(users ...int) (stop func()) {
+	var us []*client.Client
+	for _, i := range users {
+		us = append(us, r.Users[i])
+	}
+	return blueprints.Nudger(r.ID, us...)
 }
 
 // answers says whether the server answers /versions within frozenProbe.
@@ -160,8 +113,8 @@ func TestFaultPartitionHeal(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
 	d := deploy.Deploy(t, 2)
-	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
-	r := newFedRoom(t, hs1, hs2)
+	hs2 := d.Server("hs2")
+	r := newFedRoom(t, d)
 	r.mustArrive(t, 1, r.Users[0].SendText(t, r.ID, "before"), client.DefaultWait, "control: a message sent before the partition")
 
 	if err := hs2.Partition(); err != nil {
@@ -178,7 +131,7 @@ func TestFaultPartitionHeal(t *testing.T) {
 	if err := hs2.Heal(); err != nil {
 		t.Fatal(err)
 	}
-	stop := r.nudge(t, 0, 1)
+	stop := r.nudge(0, 1)
 	defer stop()
 	r.mustArrive(t, 1, during, healWait, "hs1's message sent during the partition, after healing")
 	r.mustArrive(t, 0, back, healWait, "hs2's message sent during the partition, after healing")
@@ -189,8 +142,8 @@ func TestFaultPairwisePartition(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
 	d := deploy.Deploy(t, 3)
-	hs1, hs2, hs3 := d.Server("hs1"), d.Server("hs2"), d.Server("hs3")
-	r := newFedRoom(t, hs1, hs2, hs3)
+	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
+	r := newFedRoom(t, d)
 
 	if err := hs1.PartitionFrom(hs2); err != nil {
 		t.Fatal(err)
@@ -207,7 +160,7 @@ func TestFaultPairwisePartition(t *testing.T) {
 	if err := hs1.HealFrom(hs2); err != nil {
 		t.Fatal(err)
 	}
-	stop := r.nudge(t, 0, 1)
+	stop := r.nudge(0, 1)
 	defer stop()
 	r.mustArrive(t, 1, from1, healWait, "hs1's message at hs2 after HealFrom")
 	r.mustArrive(t, 0, from2, healWait, "hs2's message at hs1 after HealFrom")
@@ -219,7 +172,7 @@ func TestFaultPauseUnpause(t *testing.T) {
 	t.Parallel()
 	d := deploy.Deploy(t, 2)
 	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
-	r := newFedRoom(t, hs1, hs2)
+	r := newFedRoom(t, d)
 
 	if err := hs2.Pause(); err != nil {
 		t.Fatal(err)
@@ -252,7 +205,7 @@ func TestFaultPauseUnpause(t *testing.T) {
 		t.Fatal(err)
 	}
 	paused = false
-	stop := r.nudge(t, 0)
+	stop := r.nudge(0)
 	defer stop()
 	r.mustArrive(t, 1, during, healWait, "the message sent during the pause, after unpausing")
 }
@@ -262,8 +215,8 @@ func TestFaultCrashStart(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
 	d := deploy.Deploy(t, 2)
-	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
-	r := newFedRoom(t, hs1, hs2)
+	hs2 := d.Server("hs2")
+	r := newFedRoom(t, d)
 	before := r.Users[1].SendText(t, r.ID, "stored on hs2 before the crash")
 	r.mustArrive(t, 0, before, client.DefaultWait, "control: hs2's message before the crash")
 	clientURL, fedURL := hs2.ClientURL, hs2.FederationURL
@@ -289,23 +242,9 @@ func TestFaultCrashStart(t *testing.T) {
 	if res.StatusCode != 200 || res.JSON.Get("content.body").Str != "stored on hs2 before the crash" {
 		t.Fatalf("expected hs2 to keep its data across the crash (GET /event of %s as %s), got %s", before, r.Users[1].UserID, res)
 	}
-	stop := r.nudge(t, 0)
+	stop := r.nudge(0)
 	defer stop()
 	r.mustArrive(t, 1, during, healWait, "the message sent while hs2 was down, after restart")
 	// And the restarted hs2 reaches hs1 under its old name.
 	r.mustArrive(t, 0, r.Users[1].SendText(t, r.ID, "after the restart"), healWait, "hs2's message after the restart")
-}
-
-// sendQuietly sends an ordinary event without failing the test (it runs in a goroutine).
-func sendQuietly(c *client.Client, roomID string) {
-	u := fmt.Sprintf("%s/_matrix/client/v3/rooms/%s/send/org.example.nudge/%s", c.BaseURL, url.PathEscape(roomID), client.TxnID())
-	req, err := http.NewRequest("PUT", u, strings.NewReader("{}"))
-	if err != nil {
-		return
-	}
-	req.Header.Set("Authorization", "Bearer "+c.AccessToken)
-	hc := &http.Client{Timeout: 5 * time.Second}
-	if res, err := hc.Do(req); err == nil {
-		res.Body.Close()
-	}
 }

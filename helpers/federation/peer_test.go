@@ -2,13 +2,13 @@ package federation_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 	"stickler/helpers/federation"
@@ -37,7 +37,7 @@ func TestPeerJoinsAndExchangesEvents(t *testing.T) {
 	for _, ver := range []string{"10", "11", "12"} {
 		t.Run("v"+ver, func(t *testing.T) {
 			p := federation.New(t, d)
-			alice := client.Register(t, hs1.ClientURL, fmt.Sprintf("alice-peer-v%s-%d", ver, time.Now().UnixNano()))
+			alice := blueprints.NewUser(t, hs1, "alice-peer-v"+ver)
 			roomID := alice.CreateRoom(t, map[string]any{"preset": "public_chat", "room_version": ver})
 			user := p.UserID("peter")
 			room := p.Join(t, hs1, roomID, user)
@@ -74,7 +74,7 @@ func TestServerRejectsBrokenPeerEvents(t *testing.T) {
 	d := deploy.Shared(t, 1)
 	hs1 := d.Server("hs1")
 	p := federation.New(t, d)
-	alice := client.Register(t, hs1.ClientURL, fmt.Sprintf("alice-neg-%d", time.Now().UnixNano()))
+	alice := blueprints.NewUser(t, hs1, "alice-neg")
 	roomID := alice.CreateRoom(t, client.PublicRoom(""))
 	user := p.UserID("mallory")
 	room := p.Join(t, hs1, roomID, user)
