@@ -49,22 +49,6 @@ const (
 	fedShortSticky = 3000
 )
 
-func partitionServer(t *testing.T, s *deploy.Server) {
-	t.Helper()
-	if err := s.Partition(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s partitioned at %s", s.Name, time.Now().Format("15:04:05.000"))
-}
-
-func healServer(t *testing.T, s *deploy.Server) {
-	t.Helper()
-	if err := s.Heal(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s healed at %s", s.Name, time.Now().Format("15:04:05.000"))
-}
-
 // requireArrived fails the test unless every event reached the watcher's client.
 func requireArrived(t *testing.T, w *stickyWatcher, within time.Duration, what map[string]string, ids ...string) {
 	t.Helper()
@@ -88,35 +72,62 @@ func requireArrived(t *testing.T, w *stickyWatcher, within time.Duration, what m
 		w.c.UserID, within, strings.Join(names, ", "), seen)
 }
 
-// Partition, then sticky events on both sides, then heal. This test PROVOKES the senders
-// (each server makes signed requests to the other after the heal) instead of waiting out
-// their backoff; TestFedStickySurvivesPartitionUnprovoked waits. A failure means an unexpired
-// sticky event created during the partition never reached the other side's client.
-func TestFedStickySurvivesPartition(t *testing.T) {
+// Each kind of outage of hs2, with sticky events sent on hs1 while it lasts, and one or two
+// from hs2 (during a partition, when hs2's clients can still send; just before a pause and
+// just after a crash, when they cannot). Every one of them must reach the other side once the
+// outage ends. This test PROVOKES the senders (each server makes signed requests to the other
+// afterwards) instead of waiting out their backoff; TestFedStickySurvivesPartitionUnprovoked
+// waits. A failure means an unexpired sticky event was lost across that kind of outage.
+func TestFedStickySurvivesFault(t *testing.T) {
 	spec.Covers(t, "FED-4")
-	t.Parallel()
-	b := blueprints.IsolatedFederation(t, 2, nil)
-	alice, bob := b.Users[0], b.Users[1]
-	wa, wb := newStickyWatcher(alice, b.Room), newStickyWatcher(bob, b.Room)
-	wa.once(t, 0)
-	wb.once(t, 0)
-
-	partitionServer(t, b.S(1))
-	a1 := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": "hs1", "n": 1}, longSticky)
-	b1 := bob.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": "hs2", "n": 1}, longSticky)
-	a2 := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": "hs1", "n": 2}, longSticky)
-	b2 := bob.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": "hs2", "n": 2}, longSticky)
-	time.Sleep(fedOutage) // lets the outage last beyond the senders' in-flight retries
-	healServer(t, b.S(1))
-
-	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
-	defer stop()
-	what := map[string]string{a1: "hs1's first", a2: "hs1's second", b1: "hs2's first", b2: "hs2's second"}
-	requireArrived(t, wb, fedHealWait, what, a1, a2)
-	requireArrived(t, wa, fedHealWait, what, b1, b2)
+	for _, tc := range []struct {
+		kind deploy.Fault
+		hs2  string // when hs2's user sends: "during", "before" or "after" the outage
+		n    int    // how many hs2 sends
+	}{
+		{deploy.Partition, "during", 2},
+		{deploy.Pause, "before", 1},
+		{deploy.Crash, "after", 1},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			spec.Covers(t, "FED-4")
+			t.Parallel()
+			b := blueprints.IsolatedFederation(t, 2, nil)
+			alice, bob := b.Users[0], b.Users[1]
+			wa, wb := newStickyWatcher(alice, b.Room), newStickyWatcher(bob, b.Room)
+			wa.once(t, 0)
+			wb.once(t, 0)
+			what := map[string]string{}
+			var fromHS1, fromHS2 []string
+			send := func(c *client.Client, side string, n int, ids *[]string) {
+				for i := 1; i <= n; i++ {
+					id := c.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": side, "n": i}, longSticky)
+					what[id] = fmt.Sprintf("%s's #%d (sent %s the %s)", side, i, tc.hs2, tc.kind)
+					*ids = append(*ids, id)
+				}
+			}
+			if tc.hs2 == "before" {
+				send(bob, "hs2", tc.n, &fromHS2)
+			}
+			b.S(1).Begin(t, tc.kind)
+			send(alice, "hs1", 2, &fromHS1)
+			if tc.hs2 == "during" {
+				send(bob, "hs2", tc.n, &fromHS2)
+			}
+			time.Sleep(fedOutage) // lets the outage last beyond the senders' in-flight retries
+			b.S(1).End(t, tc.kind)
+			if tc.hs2 == "after" {
+				send(bob, "hs2", tc.n, &fromHS2)
+			}
+			stop := blueprints.Provoker(t, "after the "+string(tc.kind)+" ends", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
+			defer stop()
+			requireArrived(t, wb, fedHealWait, what, fromHS1...)
+			requireArrived(t, wa, fedHealWait, what, fromHS2...)
+		})
+	}
 }
 
-// The twin of TestFedStickySurvivesPartition without provoking: after the heal nobody sends
+// The twin of TestFedStickySurvivesFault/partition without provoking: after the heal nobody sends
 // anything to hs1 (hs2's user only watches, with presence offline so that hs2 sends no
 // presence either) and hs1 must deliver by its own retries within fedNoProvokeWait. Only hs1
 // sends during the partition: events from hs2 would make hs2 retry towards hs1, and that
@@ -130,84 +141,13 @@ func TestFedStickySurvivesPartitionUnprovoked(t *testing.T) {
 	wb := newStickyWatcher(bob, b.Room)
 	wb.once(t, 0)
 
-	partitionServer(t, b.S(1))
+	b.S(1).Begin(t, deploy.Partition)
 	a1 := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": 1}, longSticky)
 	a2 := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": 2}, longSticky)
 	time.Sleep(fedLongOutage) // lets the outage last beyond the sender's in-flight retries
-	healServer(t, b.S(1))
+	b.S(1).End(t, deploy.Partition)
 	t.Logf("not provoking: waiting up to %v for hs1 to retry by itself", fedNoProvokeWait)
 	requireArrived(t, wb, fedNoProvokeWait, map[string]string{a1: "hs1's first", a2: "hs1's second"}, a1, a2)
-}
-
-// A paused (frozen) server returns. hs1 sends sticky events while hs2 is frozen; hs2's own
-// clients cannot send while it is frozen (every request hangs), so its sticky event is sent
-// just before the pause and must still reach hs1 afterwards. This test PROVOKES the senders
-// after the unpause. A failure means a sticky event was lost across the pause.
-func TestFedStickySurvivesPause(t *testing.T) {
-	spec.Covers(t, "FED-4")
-	t.Parallel()
-	b := blueprints.IsolatedFederation(t, 2, nil)
-	alice, bob := b.Users[0], b.Users[1]
-	wa, wb := newStickyWatcher(alice, b.Room), newStickyWatcher(bob, b.Room)
-	wa.once(t, 0)
-	wb.once(t, 0)
-
-	b1 := bob.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": "hs2"}, longSticky)
-	if err := b.S(1).Pause(); err != nil {
-		t.Fatal(err)
-	}
-	paused := true
-	t.Cleanup(func() {
-		if paused {
-			_ = b.S(1).Unpause()
-		}
-	})
-	a1 := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": "hs1", "n": 1}, longSticky)
-	a2 := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": "hs1", "n": 2}, longSticky)
-	time.Sleep(fedOutage) // lets the pause last beyond the sender's in-flight retries
-	if err := b.S(1).Unpause(); err != nil {
-		t.Fatal(err)
-	}
-	paused = false
-
-	stop := blueprints.Provoker(t, "after the unpause", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
-	defer stop()
-	what := map[string]string{a1: "hs1's first", a2: "hs1's second", b1: "hs2's (sent just before the pause)"}
-	requireArrived(t, wb, fedHealWait, what, a1, a2)
-	requireArrived(t, wa, fedHealWait, what, b1)
-}
-
-// A crashed server restarts with its data. hs1 sends sticky events while hs2 is down; hs2's
-// clients cannot send while it is down, so hs2's sticky event is sent right after the restart
-// (it must not be lost either, nor anything queued before). This test PROVOKES the senders
-// after the restart. A failure means a sticky event was lost across the crash.
-func TestFedStickySurvivesCrash(t *testing.T) {
-	spec.Covers(t, "FED-4")
-	t.Parallel()
-	b := blueprints.IsolatedFederation(t, 2, nil)
-	alice, bob := b.Users[0], b.Users[1]
-	wa, wb := newStickyWatcher(alice, b.Room), newStickyWatcher(bob, b.Room)
-	wa.once(t, 0)
-	wb.once(t, 0)
-
-	if err := b.S(1).Crash(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("hs2 crashed at %s", time.Now().Format("15:04:05.000"))
-	a1 := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": "hs1", "n": 1}, longSticky)
-	a2 := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": "hs1", "n": 2}, longSticky)
-	time.Sleep(fedOutage) // lets the crash last beyond the sender's in-flight retries
-	if err := b.S(1).Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("hs2 restarted at %s", time.Now().Format("15:04:05.000"))
-	b1 := bob.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": "hs2"}, longSticky)
-
-	stop := blueprints.Provoker(t, "after the restart", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
-	defer stop()
-	what := map[string]string{a1: "hs1's first", a2: "hs1's second", b1: "hs2's (sent after the restart)"}
-	requireArrived(t, wb, fedHealWait, what, a1, a2)
-	requireArrived(t, wa, fedHealWait, what, b1)
 }
 
 // A large queue never drops a sticky event: during a partition hs1 sends one sticky event and
@@ -224,7 +164,7 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	wb.Filter = `{"room":{"timeline":{"limit":10}}}`
 	wb.once(t, 0)
 
-	partitionServer(t, b.S(1))
+	b.S(1).Begin(t, deploy.Partition)
 	sticky := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"behind": "the backlog"}, longSticky)
 	const backlog = 250
 	var last string
@@ -236,7 +176,7 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	// The sender must have given up its in-flight transaction (which still holds the sticky
 	// event in memory), so that what it sends afterwards comes from its catch-up.
 	time.Sleep(time.Until(start.Add(fedLongOutage))) // lets the outage outlast the in-flight retries
-	healServer(t, b.S(1))
+	b.S(1).End(t, deploy.Partition)
 
 	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
@@ -269,11 +209,11 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	wb := newStickyWatcher(bob, b.Room)
 	wb.once(t, 0)
 
-	partitionServer(t, b.S(1))
+	b.S(1).Begin(t, deploy.Partition)
 	sent := time.Now()
 	expiring := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"short": true}, fedShortSticky)
 	time.Sleep(time.Until(sent.Add(fedShortSticky*time.Millisecond + fedExpiryMargin))) // lets the event expire during the outage
-	healServer(t, b.S(1))
+	b.S(1).End(t, deploy.Partition)
 	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
 	control := alice.SendText(t, b.Room, "after the heal")
@@ -310,14 +250,14 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	wb := newStickyWatcher(bob, b.Room)
 	wb.once(t, 0)
 
-	partitionServer(t, b.S(1))
+	b.S(1).Begin(t, deploy.Partition)
 	sent := time.Now()
 	erased := eve.SendSticky(t, b.Room, fedStickyType, map[string]any{"secret": "eve's"}, longSticky)
 	deactivateErase(t, eve)
 	// Catch-up, not the retry of the transaction that already held the event before the
 	// erasure, is what FED-7 is about: outlast the in-flight retries.
 	time.Sleep(time.Until(sent.Add(fedLongOutage))) // lets the outage outlast the in-flight retries
-	healServer(t, b.S(1))
+	b.S(1).End(t, deploy.Partition)
 	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
 	// Control: hs2 learns that eve left (deactivation leaves every room), so catch-up ran.
@@ -377,11 +317,11 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 		t.Fatalf("expected S to reach hs2's client as sticky before the outage; got %s", wb.describe(s))
 	}
 
-	partitionServer(t, b.S(1))
+	b.S(1).Begin(t, deploy.Partition)
 	sentPrime := time.Now()
 	sPrime := alice.SendSticky(t, b.Room, fedStickyType, with("S'"), sPrimeLife)
 	time.Sleep(time.Until(sentPrime.Add(sPrimeLife*time.Millisecond + fedExpiryMargin))) // lets S' expire while hs2 is away (hs1 retries meanwhile)
-	healServer(t, b.S(1))
+	b.S(1).End(t, deploy.Partition)
 	stop := blueprints.Provoker(t, "after hs2 returns", [2]*client.Client{bob, alice})
 	defer stop()
 	// S' reaching hs2's client (as an ordinary event) shows that hs2 heard of it. If it never

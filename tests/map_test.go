@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,64 +144,31 @@ func runFaultSchedule(t *testing.T, d *deploy.Deployment, seed int64) {
 	room, users := b.Room, b.Users
 	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
 	w := newWriter(stickymap.RuleLatest, users[0].Names)
-	healAll := func() {
-		for _, s := range d.Servers {
-			_ = s.Heal()
-		}
-	}
-	t.Cleanup(healAll)
-
 	// A fault takes one server out for a few writes; at most one fault at a time.
 	type fault struct {
-		kind  timeline.FaultKind
-		srv   int
-		left  int // writes left before it ends
-		start time.Time
+		kind deploy.Fault
+		srv  int
+		left int // writes left before it ends
 	}
 	var cur *fault
-	down := func(i int) bool { return cur != nil && cur.srv == i && cur.kind != timeline.Partition }
+	down := func(i int) bool { return cur != nil && cur.srv == i && cur.kind != deploy.Partition }
 	end := func() {
-		s := d.Servers[cur.srv]
-		var err error
-		switch cur.kind {
-		case timeline.Partition:
-			err = s.Heal()
-		case timeline.Pause:
-			err = s.Unpause()
-		case timeline.Crash:
-			err = s.Start()
-		}
-		if err != nil {
-			t.Fatalf("ending the %s of %s: %v", cur.kind, s.Name, err)
-		}
-		timeline.Fault(t, s.Name, cur.kind, cur.start, time.Now())
-		t.Logf("step: %s of %s ends", cur.kind, s.Name)
+		d.Servers[cur.srv].End(t, cur.kind)
 		cur = nil
 	}
 	// Every schedule holds each kind of fault once, in a seed-chosen order, on seed-chosen
 	// servers, starting at seed-chosen steps (MAP-2 names all three).
-	kinds := []timeline.FaultKind{timeline.Partition, timeline.Pause, timeline.Crash}
+	kinds := slices.Clone(deploy.Faults)
 	rng.Shuffle(len(kinds), func(i, j int) { kinds[i], kinds[j] = kinds[j], kinds[i] })
-	played := map[timeline.FaultKind]bool{}
+	played := map[deploy.Fault]bool{}
 	const steps = 14
 	for step := 0; step < steps; step++ {
 		if cur == nil && len(kinds) > 0 && (rng.Intn(2) == 0 || steps-step <= 3*len(kinds)) {
-			cur = &fault{kind: kinds[0], srv: rng.Intn(3), left: 1 + rng.Intn(2), start: time.Now()}
+			cur = &fault{kind: kinds[0], srv: rng.Intn(3), left: 1 + rng.Intn(2)}
 			kinds = kinds[1:]
 			played[cur.kind] = true
 			s := d.Servers[cur.srv]
-			var err error
-			switch cur.kind {
-			case timeline.Partition:
-				err = s.Partition()
-			case timeline.Pause:
-				err = s.Pause()
-			case timeline.Crash:
-				err = s.Crash()
-			}
-			if err != nil {
-				t.Fatalf("starting a %s of %s: %v", cur.kind, s.Name, err)
-			}
+			s.Begin(t, cur.kind)
 			t.Logf("step %d: %s of %s for %d write(s)", step, cur.kind, s.Name, cur.left)
 			continue
 		}
@@ -269,11 +237,7 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 			originS := time.UnixMilli(gjsonOrigin(t, alice, room, s))
 			waitSeen(t, all, s)
 			hs3 := d.Server("hs3")
-			if err := hs3.Partition(); err != nil {
-				t.Fatal(err)
-			}
-			endCut := timeline.Begin(t, "hs3", timeline.Partition)
-			defer func() { _ = hs3.Heal(); endCut() }()
+			hs3.Begin(t, deploy.Partition)                     // lifted when the subtest ends
 			time.Sleep(time.Until(originS.Add(diagramOffset))) // the diagrams' gap between S and S'
 			s2 := w.write(t, alice, "hs1", room, "k", "S'", tc.sDur2)
 			originS2 := time.UnixMilli(gjsonOrigin(t, alice, room, s2))

@@ -7,6 +7,7 @@ import (
 
 	"stickler/blueprints"
 	"stickler/helpers/client"
+	"stickler/helpers/deploy"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
 	"stickler/helpers/wire"
@@ -32,14 +33,14 @@ func softFailed(t *testing.T, b *blueprints.Federation, watcher *stickyWatcher, 
 	witness := blueprints.NewUser(t, b.S(1), "witness")
 	witness.JoinRoom(t, b.Room, b.S(0).Name)
 	blueprints.WaitMembership(t, b.Users[0], b.Room, witness.UserID, "join", fedWait)
-	partitionServer(t, b.S(1))
+	b.S(1).Begin(t, deploy.Partition)
 	revoke()
 	var evs []string
 	for i, d := range durations {
 		evs = append(evs, sender.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": i, "duration": d}, d))
 	}
 	w := witness.SendText(t, b.Room, "witness, sent after the sticky events")
-	healServer(t, b.S(1))
+	b.S(1).End(t, deploy.Partition)
 	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{b.Users[0], sender}, [2]*client.Client{sender, b.Users[0]})
 	t.Cleanup(stop)
 	deadline := time.Now().Add(fedHealWait)

@@ -42,6 +42,15 @@ type Deployment struct {
 
 	mu        sync.Mutex
 	destroyed bool
+
+	faultMu sync.Mutex
+	faults  map[openFault]func() // faults begun and not ended -> their span recorders
+}
+
+// openFault names a fault begun on one server.
+type openFault struct {
+	server int
+	kind   Fault
 }
 
 // Server is one homeserver container.
