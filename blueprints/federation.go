@@ -1,6 +1,7 @@
 package blueprints
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -86,15 +87,19 @@ func JoinedRoom(t testing.TB, d *deploy.Deployment, createBody map[string]any) *
 // WaitMembership polls c's server until it holds the given membership for userID in the room.
 func WaitMembership(t testing.TB, c *client.Client, room, userID, membership string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		res := c.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.member", userID)})
-		if res.StatusCode == 200 && res.JSON.Get("membership").Str == membership {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("expected %s's server to see %s with membership %q in %s within %v; last answer: %s", c.UserID, userID, membership, room, within, res)
-		}
-		time.Sleep(200 * time.Millisecond) // poll interval
+	what := fmt.Sprintf("%s's server to see %s with membership %q in %s", c.UserID, userID, membership, room)
+	client.Wait(t, within, what, 200*time.Millisecond, func(time.Duration) error {
+		return MembershipIs(t, c, room, userID, membership)
+	})
+}
+
+// MembershipIs checks that c's server holds the given membership for userID in the room; the
+// error carries the server's answer.
+func MembershipIs(t testing.TB, c *client.Client, room, userID, membership string) error {
+	t.Helper()
+	res := c.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.member", userID)})
+	if res.StatusCode == 200 && res.JSON.Get("membership").Str == membership {
+		return nil
 	}
+	return fmt.Errorf("membership of %s is not %q; the server answers %s", userID, membership, res)
 }

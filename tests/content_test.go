@@ -16,22 +16,22 @@ import (
 
 // A redacted sticky event loses the sticky key and its stickiness.
 func TestRedactedStickyNotSticky(t *testing.T) {
-	overBoth(t, []string{"REDACT-1"}, []string{"REDACT-1"}, func(t *testing.T, kind string) {
+	overBoth(t, []string{"REDACT-1"}, []string{"REDACT-1"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
 		alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
-		r := newFeed(kind, alice, 1).Next(t, 0)
-		must.Has(t, newFeedSticky(kind, alice, r, room), s, "the sticky section before the redaction (control)")
+		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
+		must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section before the redaction (control)")
 
 		alice.Redact(t, room, s)
 		ev := alice.GetEvent(t, room, s)
 		must.Status(t, ev, 200, "GET /event of the redacted event")
 		must.Missing(t, ev.JSON, wire.Escape(alice.Names.EventKey), "the redacted event")
 		must.Missing(t, ev.JSON, "unsigned."+wire.Escape(alice.Names.RemainingField), "the redacted event")
-		r = newFeed(kind, alice, 1).Next(t, 0)
-		must.HasNot(t, newFeedSticky(kind, alice, r, room), s, "the sticky section after the redaction")
+		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
+		must.HasNot(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section after the redaction")
 	})
 }
 
@@ -48,7 +48,7 @@ func encryptedContent(i int) map[string]any {
 
 // An encrypted event sent with a duration is sticky in every way.
 func TestEncryptedSticky(t *testing.T) {
-	overBoth(t, []string{"ENC-1"}, []string{"ENC-1"}, func(t *testing.T, kind string) {
+	overBoth(t, []string{"ENC-1"}, []string{"ENC-1"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		bob := blueprints.NewUser(t, hs, "bob")
@@ -58,16 +58,15 @@ func TestEncryptedSticky(t *testing.T) {
 		ev := alice.GetEvent(t, room, s)
 		must.JSONEqual(t, ev.JSON, stickyPath(alice), longSticky, "the encrypted event's sticky object")
 
-		r := newFeed(kind, alice, 1).Next(t, 0)
-		e := must.Has(t, newFeedSticky(kind, alice, r, room), s, "the sender's sticky section")
+		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
+		e := must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sender's sticky section")
 		if _, ok := alice.Remaining(e); !ok {
 			t.Fatalf("expected a remaining-time field on the encrypted sticky event, got %s", e.Raw)
 		}
 		bob.JoinRoom(t, room)
-		f := newFeed(kind, bob, 1)
-		waitFeed(t, f, client.DefaultWait, "the encrypted sticky event for a joiner", func(r gjson.Result) bool {
-			return client.Contains(f.Sticky(r, room), s) || client.Contains(f.Timeline(r, room), s)
-		})
+		f := bob.NewStream(kind, client.TimelineLimit(1))
+		f.Labels[s] = "the encrypted sticky event"
+		f.Await(t, client.DefaultWait, s)
 	})
 }
 
@@ -87,7 +86,7 @@ func TestLoadManySenders(t *testing.T) {
 	}
 	watcher := blueprints.NewUser(t, hs, "watcher")
 	watcher.JoinRoom(t, room)
-	feeds := []feed{newFeed("sync", watcher, 5), newFeed("sliding", watcher, 5)}
+	feeds := []*client.Stream{watcher.NewStream(client.Sync, client.TimelineLimit(5)), watcher.NewStream(client.Sliding, client.TimelineLimit(5))}
 	for _, f := range feeds {
 		f.Next(t, 0)
 	}
@@ -96,17 +95,14 @@ func TestLoadManySenders(t *testing.T) {
 	ids := sendStickyBatch(t, senders, room, n)
 	t.Logf("sent %d sticky events from %d senders in %v", n, len(senders), time.Since(start).Round(time.Millisecond))
 	for _, f := range feeds {
-		d := newDeliveries()
-		waitFeed(t, f, 90*time.Second, fmt.Sprintf("all %d sticky events over %s", n, f.Kind()), func(r gjson.Result) bool {
-			d.add(f, r, room)
-			return d.all(ids)
-		})
+		f.Await(t, 90*time.Second, ids...)
 		// Repeats are SYNC-5/SYNC-7's concern (TestManyStickyAllDelivered); here they are noted.
 		repeats := 0
 		for _, id := range ids {
-			repeats += max(d.total(id)-1, 0)
+			tl, st := f.Count(id)
+			repeats += max(tl+st-1, 0)
 		}
-		t.Logf("over %s: all %d sticky events arrived; %d repeated deliveries", f.Kind(), n, repeats)
+		t.Logf("over %s: all %d sticky events arrived; %d repeated deliveries", f.Feed, n, repeats)
 	}
 }
 
@@ -129,26 +125,16 @@ func TestSlidingListsScope(t *testing.T) {
 	sIn := alice.SendSticky(t, inWindow, stickyType, map[string]any{"room": "in"}, longSticky)
 	sendTexts(t, alice, inWindow, 2) // the most recent room: the one inside the 1-room window
 
-	s := alice.NewSlidingSyncer(1)
+	s := alice.NewStream(client.Sliding, client.TimelineLimit(1))
 	s.Lists = map[string]any{"encrypted": map[string]any{
 		"ranges": [][]int{{0, 0}}, "timeline_limit": 1, "required_state": [][]string{},
 		"filters": map[string]any{"is_encrypted": true},
 	}}
-	seen := map[string]bool{}
-	s.Until(t, client.DefaultWait, "sticky events of both encrypted rooms", func(r gjson.Result) bool {
-		for _, room := range []string{inWindow, outsideWindow, unmatched} {
-			for _, id := range client.EventIDs(s.Sticky(r, room)) {
-				seen[id] = true
-			}
-			for _, id := range client.EventIDs(s.Timeline(r, room)) {
-				seen[id] = true
-			}
-		}
-		return seen[sIn] && seen[sOutside]
-	})
+	s.Labels[sIn], s.Labels[sOutside] = "the sticky event of the room in the window", "the sticky event of the encrypted room outside the window"
+	s.Await(t, client.DefaultWait, sIn, sOutside)
 	// One more exchange, so a late delivery of the unmatched room's event is seen too.
-	last := s.Once(t, 0)
-	if seen[sUnmatched] || mentions(last, sUnmatched) {
+	last := s.Next(t, 0)
+	if len(s.Of(sUnmatched)) > 0 || mentions(last, sUnmatched) {
 		t.Fatalf("the sticky event of a room no list matches (unencrypted room, list filter is_encrypted) was delivered")
 	}
 }
@@ -166,20 +152,18 @@ func TestSlidingLimitOne(t *testing.T) {
 		ids = append(ids, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
 	}
 	alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
-	s := alice.NewSlidingSyncer(1)
-	s.ExtLimit = 1
-	f := &slidingFeed{s}
-	d := newDeliveries()
+	f := alice.NewStream(client.Sliding, client.TimelineLimit(1), client.ExtLimit(1))
 	var pages [][]string
-	waitFeed(t, f, client.DefaultWait, "all 3 sticky events, one per page", func(r gjson.Result) bool {
+	f.Until(t, client.DefaultWait, "all 3 sticky events, one per page", func(r gjson.Result) error {
 		st := f.Sticky(r, room)
 		if len(st) > 1 {
 			t.Fatalf("the extension returned %d events with limit 1: %v", len(st), client.EventIDs(st))
 		}
 		pages = append(pages, client.EventIDs(st))
-		d.add(f, r, room)
-		return d.all(ids)
+		return f.Delivered(ids...)
 	})
-	d.onceEach(t, ids, "Sliding Sync pages of limit 1")
+	if err := f.OnceEach(ids...); err != nil {
+		t.Errorf("Sliding Sync pages of limit 1: %v", err)
+	}
 	checkOldestFirst(t, ids, pages)
 }

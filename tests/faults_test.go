@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -49,27 +50,16 @@ const (
 	fedShortSticky = 3000
 )
 
-// requireArrived fails the test unless every event reached the watcher's client.
-func requireArrived(t *testing.T, w *stickyWatcher, within time.Duration, what map[string]string, ids ...string) {
+// requireArrived fails the test unless every event reached the stream's client within the
+// time given; what names the events for the failure message.
+func requireArrived(t *testing.T, w *client.Stream, within time.Duration, what map[string]string, ids ...string) {
 	t.Helper()
+	maps.Copy(w.Labels, what)
 	start := time.Now()
-	missing := w.until(t, within, ids...)
-	if len(missing) == 0 {
-		t.Logf("all %d event(s) reached %s %v after recovery", len(ids), w.c.UserID, time.Since(start).Round(time.Millisecond))
-		return
+	if err := w.TryAwait(t, within, ids...); err != nil {
+		t.Fatalf("expected every unexpired sticky event to reach %s within %v of recovery: %v", w.Client().UserID, within, err)
 	}
-	var names []string
-	for _, id := range missing {
-		names = append(names, fmt.Sprintf("%s (%s)", what[id], id))
-	}
-	var seen []string
-	for _, id := range ids {
-		if len(w.got(id)) > 0 {
-			seen = append(seen, what[id])
-		}
-	}
-	t.Fatalf("expected every unexpired sticky event to reach %s within %v of recovery; missing: %s; arrived: %v",
-		w.c.UserID, within, strings.Join(names, ", "), seen)
+	t.Logf("all %d event(s) reached %s %v after recovery", len(ids), w.Client().UserID, time.Since(start).Round(time.Millisecond))
 }
 
 // Each kind of outage of hs2, with sticky events sent on hs1 while it lasts, and one or two
@@ -94,9 +84,9 @@ func TestFedStickySurvivesFault(t *testing.T) {
 			t.Parallel()
 			b := blueprints.IsolatedFederation(t, 2, nil)
 			alice, bob := b.Users[0], b.Users[1]
-			wa, wb := newStickyWatcher(alice, b.Room), newStickyWatcher(bob, b.Room)
-			wa.once(t, 0)
-			wb.once(t, 0)
+			wa, wb := alice.NewStream(client.Sync, client.Offline()), bob.NewStream(client.Sync, client.Offline())
+			wa.Next(t, 0)
+			wb.Next(t, 0)
 			what := map[string]string{}
 			var fromHS1, fromHS2 []string
 			send := func(c *client.Client, side string, n int, ids *[]string) {
@@ -138,8 +128,8 @@ func TestFedStickySurvivesPartitionUnprovoked(t *testing.T) {
 	t.Parallel()
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	wb := newStickyWatcher(bob, b.Room)
-	wb.once(t, 0)
+	wb := bob.NewStream(client.Sync, client.Offline())
+	wb.Next(t, 0)
 
 	b.S(1).Begin(t, deploy.Partition)
 	a1 := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": 1}, longSticky)
@@ -160,9 +150,9 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	t.Parallel()
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	wb := newStickyWatcher(bob, b.Room)
+	wb := bob.NewStream(client.Sync, client.Offline())
 	wb.Filter = `{"room":{"timeline":{"limit":10}}}`
-	wb.once(t, 0)
+	wb.Next(t, 0)
 
 	b.S(1).Begin(t, deploy.Partition)
 	sticky := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"behind": "the backlog"}, longSticky)
@@ -206,8 +196,8 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	t.Parallel()
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	wb := newStickyWatcher(bob, b.Room)
-	wb.once(t, 0)
+	wb := bob.NewStream(client.Sync, client.Offline())
+	wb.Next(t, 0)
 
 	b.S(1).Begin(t, deploy.Partition)
 	sent := time.Now()
@@ -219,13 +209,13 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	control := alice.SendText(t, b.Room, "after the heal")
 	requireArrived(t, wb, fedHealWait, map[string]string{control: "the ordinary event sent after the heal (control)"}, control)
 	// hs2 may fetch the expired event as a predecessor of the control: give it that time.
-	wb.watch(t, 2*time.Second)
-	fresh := newStickyWatcher(bob, b.Room)
-	fresh.once(t, 0)
-	for _, w := range []*stickyWatcher{wb, fresh} {
-		if ds := w.stickyDeliveries(expiring); len(ds) > 0 {
+	wb.Watch(t, 2*time.Second)
+	fresh := bob.NewStream(client.Sync, client.Offline())
+	fresh.Next(t, 0)
+	for _, w := range []*client.Stream{wb, fresh} {
+		if ds := w.StickyOf(expiring); len(ds) > 0 {
 			t.Fatalf("expected the sticky event %s, which expired during the outage, never to be delivered as sticky on hs2; got: %s",
-				expiring, w.describe(expiring))
+				expiring, w.Describe(expiring))
 		}
 	}
 	if res := bob.GetEvent(t, b.Room, expiring); res.StatusCode == 200 {
@@ -233,7 +223,7 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 			t.Fatalf("expected no remaining time on the expired event on hs2, got %d in %s", rem, res)
 		}
 	}
-	t.Logf("the expired event on hs2's client: %s", wb.describe(expiring))
+	t.Logf("the expired event on hs2's client: %s", wb.Describe(expiring))
 }
 
 // Sticky events of a user erased (deactivated with erase) during an outage are not sent in
@@ -247,8 +237,8 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	eve := blueprints.NewUser(t, b.S(0), "eve")
 	eve.JoinRoom(t, b.Room)
 	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "join", fedWait)
-	wb := newStickyWatcher(bob, b.Room)
-	wb.once(t, 0)
+	wb := bob.NewStream(client.Sync, client.Offline())
+	wb.Next(t, 0)
 
 	b.S(1).Begin(t, deploy.Partition)
 	sent := time.Now()
@@ -262,9 +252,9 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	defer stop()
 	// Control: hs2 learns that eve left (deactivation leaves every room), so catch-up ran.
 	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "leave", fedHealWait)
-	wb.watch(t, 2*time.Second)
-	if ds := wb.stickyDeliveries(erased); len(ds) > 0 {
-		t.Fatalf("expected the sticky event %s of the erased user not to be delivered as sticky on hs2; got: %s", erased, wb.describe(erased))
+	wb.Watch(t, 2*time.Second)
+	if ds := wb.StickyOf(erased); len(ds) > 0 {
+		t.Fatalf("expected the sticky event %s of the erased user not to be delivered as sticky on hs2; got: %s", erased, wb.Describe(erased))
 	}
 	if res := bob.GetEvent(t, b.Room, erased); res.StatusCode == 200 {
 		if _, ok := bob.StickyDuration(res.JSON); ok || res.JSON.Get("content.secret").Exists() {
@@ -300,8 +290,8 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	t.Parallel()
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	wb := newStickyWatcher(bob, b.Room)
-	wb.once(t, 0)
+	wb := bob.NewStream(client.Sync, client.Offline())
+	wb.Next(t, 0)
 	const (
 		sLife      = 15000          // S: long enough to outlive the whole outage
 		sPrimeLife = fedShortSticky // S': expires while hs2 is away
@@ -313,8 +303,8 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	with := func(v string) map[string]any { return map[string]any{bob.Names.StickyKey: "seed-key", "value": v} }
 	s := alice.SendSticky(t, b.Room, fedStickyType, with("S"), sLife)
 	requireArrived(t, wb, fedWait, map[string]string{s: "S"}, s)
-	if len(wb.stickyDeliveries(s)) == 0 {
-		t.Fatalf("expected S to reach hs2's client as sticky before the outage; got %s", wb.describe(s))
+	if len(wb.StickyOf(s)) == 0 {
+		t.Fatalf("expected S to reach hs2's client as sticky before the outage; got %s", wb.Describe(s))
 	}
 
 	b.S(1).Begin(t, deploy.Partition)
@@ -328,17 +318,17 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	// does, "no client of hs2 is handed S' as sticky" holds only trivially: the test still
 	// checks that S ends on time for hs2's clients (MAP-3's second half) and then reports the
 	// hazard as not exercised (skipped, with what was seen) rather than passing.
-	arrived := len(wb.until(t, fedHealWait, sPrime)) == 0
-	fresh := newStickyWatcher(bob.Login(t), b.Room)
-	fresh.once(t, 0)
-	arrived = arrived || len(fresh.got(sPrime)) > 0
-	t.Logf("S' (%s) on hs2: arrived=%v; old client: %s; new device: %s", sPrime, arrived, wb.describe(sPrime), fresh.describe(sPrime))
+	arrived := wb.TryAwait(t, fedHealWait, sPrime) == nil
+	fresh := bob.Login(t).NewStream(client.Sync, client.Offline())
+	fresh.Next(t, 0)
+	arrived = arrived || len(fresh.Of(sPrime)) > 0
+	t.Logf("S' (%s) on hs2: arrived=%v; old client: %s; new device: %s", sPrime, arrived, wb.Describe(sPrime), fresh.Describe(sPrime))
 	if !arrived {
 		t.Logf("S' never reached hs2's clients within %v of the heal; checking only that S ends on time for them", fedHealWait)
 	}
-	for _, w := range []*stickyWatcher{wb, fresh} {
-		if ds := w.stickyDeliveries(sPrime); len(ds) > 0 {
-			t.Fatalf("expected no client of hs2 to be handed the expired overwrite S' (%s) as sticky; got: %s", sPrime, w.describe(sPrime))
+	for _, w := range []*client.Stream{wb, fresh} {
+		if ds := w.StickyOf(sPrime); len(ds) > 0 {
+			t.Fatalf("expected no client of hs2 to be handed the expired overwrite S' (%s) as sticky; got: %s", sPrime, w.Describe(sPrime))
 		}
 	}
 
@@ -346,30 +336,30 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	ev := alice.GetEvent(t, b.Room, s)
 	must.Status(t, ev, 200, "GET /event of S on hs1")
 	end := time.UnixMilli(ev.JSON.Get("origin_server_ts").Int() + sLife)
-	for _, w := range []*stickyWatcher{wb, fresh} {
-		for _, d := range w.stickyDeliveries(s) {
+	for _, w := range []*client.Stream{wb, fresh} {
+		for _, d := range w.StickyOf(s) {
 			if d.Remaining < 0 {
 				continue
 			}
 			if said := d.At.Add(time.Duration(d.Remaining) * time.Millisecond); said.After(end.Add(remainingTolerance)) {
 				t.Fatalf("S ends at %s, but hs2 told %s at %s it had %d ms left (until %s, beyond the %v tolerance)",
-					end.Format("15:04:05.000"), w.c.DeviceID, d.At.Format("15:04:05.000"), d.Remaining, said.Format("15:04:05.000"), remainingTolerance)
+					end.Format("15:04:05.000"), w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining, said.Format("15:04:05.000"), remainingTolerance)
 			}
 		}
 	}
 	// After S's end, no client of hs2 is told S is still live.
 	time.Sleep(time.Until(end.Add(remainingTolerance))) // lets S expire
-	late := newStickyWatcher(bob.Login(t), b.Room)
-	late.once(t, 0)
-	if ds := late.stickyDeliveries(s); len(ds) > 0 {
-		t.Fatalf("S ended at %s, yet at %s hs2 still hands a new client S as sticky: %s", end.Format("15:04:05.000"), time.Now().Format("15:04:05.000"), late.describe(s))
+	late := bob.Login(t).NewStream(client.Sync, client.Offline())
+	late.Next(t, 0)
+	if ds := late.StickyOf(s); len(ds) > 0 {
+		t.Fatalf("S ended at %s, yet at %s hs2 still hands a new client S as sticky: %s", end.Format("15:04:05.000"), time.Now().Format("15:04:05.000"), late.Describe(s))
 	}
-	if ds := late.stickyDeliveries(sPrime); len(ds) > 0 {
-		t.Fatalf("after S's end hs2 hands a new client the expired S' as sticky: %s", late.describe(sPrime))
+	if ds := late.StickyOf(sPrime); len(ds) > 0 {
+		t.Fatalf("after S's end hs2 hands a new client the expired S' as sticky: %s", late.Describe(sPrime))
 	}
 	t.Logf("S ended for hs2's clients by %s as its remaining time said (checked on the old client, a new device, and a device made after the end)", end.Add(remainingTolerance).Format("15:04:05.000"))
-	if !arrived && len(late.got(sPrime)) == 0 {
+	if !arrived && len(late.Of(sPrime)) == 0 {
 		t.Skipf("inconclusive: S' (%s) never reached hs2 within %v of the heal (saw on the old client: %s; on a new device: %s; on a device made after S's end: %s), so \"no client of hs2 is handed S' as sticky\" held only trivially and the seed's hazard was not exercised; S did expire on time for hs2's clients",
-			sPrime, fedHealWait, wb.describe(sPrime), fresh.describe(sPrime), late.describe(sPrime))
+			sPrime, fedHealWait, wb.Describe(sPrime), fresh.Describe(sPrime), late.Describe(sPrime))
 	}
 }

@@ -2,12 +2,11 @@ package tests
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
 	"stickler/helpers/client"
@@ -33,12 +32,12 @@ func TestFedStickyPushedToJoinedServer(t *testing.T) {
 	t.Parallel()
 	b := blueprints.SharedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	w := newStickyWatcher(bob, b.Room)
-	w.once(t, 0)
+	w := bob.NewStream(client.Sync, client.Offline())
+	w.Next(t, 0)
 	ev := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"body": "pushed"}, longSticky)
-	if missing := w.until(t, fedWait, ev); len(missing) > 0 {
-		t.Fatalf("expected hs1's sticky event %s to reach %s on hs2 within %v without further activity; it did not; what did arrive: %s",
-			ev, bob.UserID, fedWait, arrivedSummary(w))
+	if err := w.TryAwait(t, fedWait, ev); err != nil {
+		t.Fatalf("expected hs1's sticky event %s to reach %s on hs2 within %v without further activity; %v",
+			ev, bob.UserID, fedWait, err)
 	}
 }
 
@@ -49,18 +48,18 @@ func TestFedStickyOrder(t *testing.T) {
 	t.Parallel()
 	b := blueprints.SharedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	w := newStickyWatcher(bob, b.Room)
-	w.once(t, 0)
+	w := bob.NewStream(client.Sync, client.Offline())
+	w.Next(t, 0)
 	var sent []string
 	for i := range 8 {
 		sent = append(sent, alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": i}, longSticky))
 	}
-	if missing := w.until(t, fedWait, sent...); len(missing) > 0 {
-		spec.Choice(t, "FED-6", fmt.Sprintf("order not judged: %d of %d sticky events did not reach hs2 within %v", len(missing), len(sent), fedWait))
+	if err := w.TryAwait(t, fedWait, sent...); err != nil {
+		spec.Choice(t, "FED-6", fmt.Sprintf("order not judged: not every sticky event reached hs2 within %v: %v", fedWait, err))
 		return
 	}
 	var order []string
-	for _, d := range w.Deliveries {
+	for _, d := range w.Log {
 		if slices.Contains(sent, d.EventID) && !slices.Contains(order, d.EventID) {
 			order = append(order, d.EventID)
 		}
@@ -116,60 +115,23 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	}
 
 	carol.JoinRoom(t, room, hs1.Name)
-	w := newStickyWatcher(carol, room)
-	want := map[string]string{oldA: "hs1's old sticky event", oldB: "hs2's old sticky event", newA: "hs1's recent sticky event", newB: "hs2's recent sticky event"}
-	missing := w.until(t, fedWait, oldA, oldB, newA, newB)
-	if len(missing) > 0 {
-		var names []string
-		for _, id := range missing {
-			names = append(names, want[id]+" "+id)
-		}
-		t.Fatalf("expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room within %v (no event was sent after the join); missing %d: %s; what did arrive: %s",
-			carol.UserID, fedWait, len(missing), strings.Join(names, ", "), arrivedSummary(w))
+	w := carol.NewStream(client.Sync, client.Offline())
+	maps.Copy(w.Labels, map[string]string{oldA: "hs1's old sticky event", oldB: "hs2's old sticky event", newA: "hs1's recent sticky event", newB: "hs2's recent sticky event"})
+	if err := w.TryAwait(t, fedWait, oldA, oldB, newA, newB); err != nil {
+		t.Fatalf("expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room within %v (no event was sent after the join): %v",
+			carol.UserID, fedWait, err)
 	}
 }
 
-// arrivedSummary lists what a watcher's client did receive (event ID, type and where, each
-// event once, the first few), for failure messages that must show what was seen.
-func arrivedSummary(w *stickyWatcher) string {
-	const most = 20
-	var parts []string
-	seen := map[string]bool{}
-	for _, d := range w.Deliveries {
-		if seen[d.EventID] {
-			continue
-		}
-		seen[d.EventID] = true
-		if len(parts) == most {
-			parts = append(parts, "…")
-			break
-		}
-		where := "timeline"
-		if d.InSticky {
-			where = "sticky section"
-		}
-		parts = append(parts, fmt.Sprintf("%s (%s, %s, remaining %d)", d.EventID, gjson.Get(d.Raw, "type").Str, where, d.Remaining))
-	}
-	if len(parts) == 0 {
-		return "nothing for this room"
-	}
-	return fmt.Sprintf("%d distinct event(s): %s", len(seen), strings.Join(parts, "; "))
-}
-
-// waitEvent polls GET /event until the client's server has the event.
+// waitForEvent polls GET /event until the client's server has the event.
 func waitForEvent(t *testing.T, c *client.Client, room, eventID string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		res := c.GetEvent(t, room, eventID)
-		if res.StatusCode == 200 {
-			return
+	client.Wait(t, within, fmt.Sprintf("%s's server to have event %s", c.UserID, eventID), 200*time.Millisecond, func(time.Duration) error {
+		if res := c.GetEvent(t, room, eventID); res.StatusCode != 200 {
+			return fmt.Errorf("GET /event answers %s", res)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("expected %s's server to have event %s within %v; last answer: %s", c.UserID, eventID, within, res)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // History visibility does not hide sticky events from a server that joins later: in a room
@@ -194,19 +156,19 @@ func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 
 	// Each subtest checks one endpoint; the first one also waits for delivery, the others
 	// ask at once afterwards.
-	w := newStickyWatcher(bob, room)
+	w := bob.NewStream(client.Sync, client.Offline())
 	t.Run("sync", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
-		if missing := w.until(t, fedWait, sticky); len(missing) > 0 {
-			t.Fatalf("expected %s (joined hs2 after the sticky event %s was sent, history_visibility joined) to receive it via /sync within %v; it did not; what did arrive: %s",
-				bob.UserID, sticky, fedWait, arrivedSummary(w))
+		if err := w.TryAwait(t, fedWait, sticky); err != nil {
+			t.Fatalf("expected %s (joined hs2 after the sticky event %s was sent, history_visibility joined) to receive it via /sync within %v; %v",
+				bob.UserID, sticky, fedWait, err)
 		}
 	})
 	// Does hs2 hold the event at all? Delivered through /sync says yes. Otherwise GET /context
 	// tells "held but refused" (403, the server names a permission problem with an event it
 	// has) apart from 404, which the client-server API uses both for an unknown event and for
 	// one hidden from the user, so 404 alone is no sign of presence.
-	held, evidence := len(w.got(sticky)) > 0, "delivered through /sync"
+	held, evidence := len(w.Of(sticky)) > 0, "delivered through /sync"
 	if !held {
 		res := bob.Context(t, room, sticky, 1)
 		held = res.StatusCode != 404

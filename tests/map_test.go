@@ -337,13 +337,19 @@ func valueSet(obs ...*observer) string {
 // waitSeen polls the observers until each was delivered the event.
 func waitSeen(t *testing.T, obs []*observer, id string) {
 	t.Helper()
-	deadline := time.Now().Add(client.DefaultWait)
-	for _, o := range obs {
-		for !o.seen[id] {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s was not delivered %s within %v", o.name, id, client.DefaultWait)
+	client.Wait(t, client.DefaultWait, "every client to be delivered "+id, 0, func(time.Duration) error {
+		var missing []string
+		for _, o := range obs {
+			if !o.seen[id] {
+				o.poll(t, 500*time.Millisecond)
 			}
-			o.poll(t, 500*time.Millisecond)
+			if !o.seen[id] {
+				missing = append(missing, o.name)
+			}
 		}
-	}
+		if len(missing) > 0 {
+			return fmt.Errorf("not yet delivered to %s", strings.Join(missing, ", "))
+		}
+		return nil
+	})
 }

@@ -23,16 +23,17 @@ const mapType = "org.example.map"
 type observer struct {
 	name string
 	c    *client.Client
-	feed feed
+	feed *client.Stream
 	m    *stickymap.Map
 	room string
 	seen map[string]bool
 }
 
-func newObserver(t *testing.T, name string, c *client.Client, kind, room string, rule stickymap.Rule) *observer {
+func newObserver(t *testing.T, name string, c *client.Client, kind client.Feed, room string, rule stickymap.Rule) *observer {
 	t.Helper()
-	o := &observer{name: name + " (" + kind + ")", c: c, feed: newFeed(kind, c, 5), room: room, seen: map[string]bool{},
-		m: stickymap.New(name+" ("+kind+")", stickymap.Config{Rule: rule})}
+	label := fmt.Sprintf("%s (%s)", name, kind)
+	o := &observer{name: label, c: c, feed: c.NewStream(kind, client.TimelineLimit(5)), room: room, seen: map[string]bool{},
+		m: stickymap.New(label, stickymap.Config{Rule: rule})}
 	return o
 }
 
@@ -42,7 +43,7 @@ func (o *observer) poll(t *testing.T, timeout time.Duration) {
 	r := o.feed.Next(t, timeout)
 	now := time.Now()
 	var err error
-	if o.feed.Kind() == "sliding" {
+	if o.feed.Feed == client.Sliding {
 		_, err = o.m.AddSlidingSync(r, now, o.c.Names)
 	} else {
 		_, err = o.m.AddSync(r, now, o.c.Names)
@@ -150,41 +151,42 @@ func sameWinners(a, b map[string]string) bool {
 // saying per client where its map differs and why, and marking the divergence for the report.
 func waitConverged(t *testing.T, obs []*observer, oracle *stickymap.Map, wait time.Duration, what string) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
+	err := client.Poll(wait, 0, func(time.Duration) error {
 		for _, o := range obs {
 			o.poll(t, 200*time.Millisecond)
 		}
 		want := winners(oracle.State())
-		all := true
+		var off []string
 		for _, o := range obs {
 			if !sameWinners(winners(o.m.State()), want) {
-				all = false
-				break
+				off = append(off, o.name)
 			}
 		}
-		if all {
-			for _, o := range obs {
-				timeline.MapState(t, o.name, o.m.Summary())
-			}
-			return
+		if len(off) > 0 {
+			return fmt.Errorf("the maps of %s differ from the writes that were made", strings.Join(off, ", "))
 		}
-		if time.Now().After(deadline) {
-			now := time.Now()
-			for _, o := range obs {
-				diffs := stickymap.Diff(o.m, oracle, now)
-				if len(diffs) == 0 {
-					continue
-				}
-				var why []string
-				for _, d := range diffs {
-					why = append(why, d.String())
-				}
-				timeline.Diverged(t, o.name, strings.Join(why, "; "))
-				t.Errorf("%s: after %v (%s) its map differs from the writes that were made:\n  %s\n  map: %s",
-					o.name, wait, what, strings.Join(why, "\n  "), o.m.Summary())
-			}
-			t.FailNow()
+		return nil
+	})
+	if err == nil {
+		for _, o := range obs {
+			timeline.MapState(t, o.name, o.m.Summary())
 		}
+		return
 	}
+	t.Errorf("after %v (%s): %v", wait, what, err)
+	now := time.Now()
+	for _, o := range obs {
+		diffs := stickymap.Diff(o.m, oracle, now)
+		if len(diffs) == 0 {
+			continue
+		}
+		var why []string
+		for _, d := range diffs {
+			why = append(why, d.String())
+		}
+		timeline.Diverged(t, o.name, strings.Join(why, "; "))
+		t.Errorf("%s: after %v (%s) its map differs from the writes that were made:\n  %s\n  map: %s",
+			o.name, wait, what, strings.Join(why, "\n  "), o.m.Summary())
+	}
+	t.FailNow()
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/federation"
@@ -61,13 +59,7 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 		bob.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "b1"}, stickyTTL.Milliseconds()),
 		bob.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "b2"}, stickyTTL.Milliseconds()),
 	}
-	seen := map[string]bool{}
-	alice.NewSyncer("").Until(t, peerWait, "bob's sticky events on hs1", func(r gjson.Result) bool {
-		for _, id := range client.EventIDs(append(client.Timeline(r, roomID), alice.Sticky(r, roomID)...)) {
-			seen[id] = true
-		}
-		return seen[others[0]] && seen[others[1]]
-	})
+	waitDelivered(t, alice, "bob's sticky events on hs1", others...)
 	time.Sleep(time.Until(expiredEnd.Add(peerExpiryGrace))) // the expired event must be so before the join
 
 	d := blueprints.Shared(t, 2)
@@ -198,7 +190,7 @@ func TestPeerStickyWithUnknownPrevEvents(t *testing.T) {
 			}
 			sent := time.Now()
 			e := f.SendPeer(t, peerStickyType, map[string]any{"n": "after a gap"}, f.Peer.StickyFor(stickyTTL), 0)
-			waitDelivered(t, f.Alice, f.Room.ID, e.ID, fmt.Sprintf("the sticky event after %d unknown events at alice", gap))
+			waitDelivered(t, f.Alice, fmt.Sprintf("the sticky event after %d unknown events at alice", gap), e.ID)
 			requireStickyFor(t, f.Alice, f.Room.ID, e.ID, stickyTTL, sent, "sticky event with unknown prev_events")
 		})
 	}
@@ -220,7 +212,7 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 	paulJoin := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(paul), Sender: paul,
 		Content: map[string]any{"membership": "join"}})
 	f.Peer.Send(t, f.HS, paulJoin).MustAccept(t, paulJoin)
-	waitDelivered(t, f.Alice, f.Room.ID, paulJoin.ID, "the peer's second user's join at alice")
+	waitDelivered(t, f.Alice, "the peer's second user's join at alice", paulJoin.ID)
 	beforeKick := f.Room.Latest()
 	f.Alice.Kick(t, f.Room.ID, f.User)
 	f.Peer.WaitPDUs(t, peerWait, "the kick of the peer's user", func(rs []*federation.Received) bool {
@@ -239,11 +231,11 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 		Content: map[string]any{"n": "concurrent with the kick"}, Extra: f.Peer.StickyFor(stickyTTL)})
 	marker := f.Room.Craft(t, federation.Message(paul, "m.room.message", map[string]any{"msgtype": "m.text", "body": "marker"}))
 	f.Peer.Send(t, f.HS, e, marker).MustAccept(t, e, marker)
-	waitDelivered(t, f.Alice, f.Room.ID, marker.ID, "the marker sent after the concurrent sticky event")
+	waitDelivered(t, f.Alice, "the marker sent after the concurrent sticky event", marker.ID)
 
 	t.Run("not-delivered-while-failing", func(t *testing.T) {
 		spec.Covers(t, "SOFTFAIL-1")
-		r := f.Alice.NewSyncer(`{"room":{"timeline":{"limit":50}}}`).Once(t, 0)
+		r := f.Alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":50}}}`)).Next(t, 0)
 		if ev := client.Find(client.Timeline(r, f.Room.ID), e.ID); ev.Exists() {
 			t.Fatalf("the soft-failed sticky event %s was delivered to alice in the timeline while its sender is not joined: %s", e.ID, ev.Raw)
 		}
@@ -263,10 +255,8 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 		rejoin := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(f.User), Sender: f.User,
 			Content: map[string]any{"membership": "join"}})
 		f.Peer.Send(t, f.HS, rejoin).MustAccept(t, rejoin)
-		waitDelivered(t, f.Alice, f.Room.ID, rejoin.ID, "the peer user's rejoin at alice")
-		f.Alice.NewSyncer("").Until(t, peerWait, "the re-evaluated sticky event "+e.ID+" after the rejoin", func(r gjson.Result) bool {
-			return client.Contains(f.Alice.Sticky(r, f.Room.ID), e.ID) || client.Contains(client.Timeline(r, f.Room.ID), e.ID)
-		})
+		waitDelivered(t, f.Alice, "the peer user's rejoin at alice", rejoin.ID)
+		waitDelivered(t, f.Alice, "the re-evaluated sticky event after the rejoin", e.ID)
 		requireStickyFor(t, f.Alice, f.Room.ID, e.ID, stickyTTL, sent, "re-evaluated soft-failed sticky event")
 	})
 }
@@ -286,9 +276,9 @@ func TestPeerStickyStateEvent(t *testing.T) {
 	e := f.Room.Craft(t, federation.Proto{Type: "org.example.sticky_state", StateKey: federation.Str(f.User), Sender: f.User,
 		Content: map[string]any{"n": "state"}, Extra: f.Peer.StickyFor(stickyTTL)})
 	f.Peer.Send(t, f.HS, e).MustAccept(t, e)
-	waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the sticky state event at alice")
+	waitDelivered(t, f.Alice, "the sticky state event at alice", e.ID)
 	ev, rem, hasRem := stickyNow(t, f.Alice, f.Room.ID, e.ID)
-	r := f.Alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	r := f.Alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
 	inState := client.Contains(r.Get(wire.Path("rooms.join", f.Room.ID, "state", "events")).Array(), e.ID)
 	current := f.Alice.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", f.Room.ID, "state", "org.example.sticky_state", f.User)})
 	spec.Choice(t, "TIME-1", fmt.Sprintf("remote sticky state event: in sticky section=%v (remaining %d, field present=%v), in initial-sync state=%v, current state GET=%d",
@@ -317,7 +307,7 @@ func TestPeerEncryptedStickyEvents(t *testing.T) {
 		sent := time.Now() // the event's origin_server_ts and its receipt are after this...
 		e := f.SendPeer(t, "m.room.encrypted", ciphertext("peer"), f.Peer.StickyFor(life), 0)
 		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-		waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the peer's encrypted sticky event at alice")
+		waitDelivered(t, f.Alice, "the peer's encrypted sticky event at alice", e.ID)
 		requireStickyFor(t, f.Alice, f.Room.ID, e.ID, life, sent, "encrypted sticky event from the peer")
 		time.Sleep(time.Until(accepted.Add(life + peerExpiryGrace))) // let the lifetime pass
 		requireNotSticky(t, f.Alice, f.Room.ID, e.ID, "encrypted sticky event after its duration")

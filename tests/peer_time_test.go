@@ -38,13 +38,15 @@ const (
 	peerShortLife = 15 * time.Second
 )
 
-// waitDelivered waits until the client has the event: in a /sync timeline or sticky section,
-// so a test never checks stickiness before the event has arrived.
-func waitDelivered(t *testing.T, c *client.Client, roomID, eventID, what string) {
+// waitDelivered waits until the client has the events: in a /sync timeline or sticky section,
+// so a test never checks stickiness before an event has arrived.
+func waitDelivered(t *testing.T, c *client.Client, what string, eventIDs ...string) {
 	t.Helper()
-	c.NewSyncer("").Until(t, peerWait, what, func(r gjson.Result) bool {
-		return client.Contains(client.Timeline(r, roomID), eventID) || client.Contains(c.Sticky(r, roomID), eventID)
-	})
+	s := c.NewStream(client.Sync, client.Filter(""))
+	for _, id := range eventIDs {
+		s.Labels[id] = what
+	}
+	s.Await(t, peerWait, eventIDs...)
 }
 
 // stickyNow reports whether the event is in the room's sticky section of a fresh initial
@@ -59,7 +61,7 @@ func stickyNow(t *testing.T, c *client.Client, roomID, eventID string) (ev gjson
 func stickySync(t *testing.T, c *client.Client, roomID, eventID string) (ev gjson.Result, remaining int64, hasRemaining bool, r gjson.Result) {
 	t.Helper()
 	filler := c.SendText(t, roomID, "filler: pushes older events out of a one-event timeline")
-	r = c.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	r = c.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
 	if tl := client.Timeline(r, roomID); !client.Contains(tl, filler) {
 		t.Fatalf("the one-event timeline should hold the filler %s, it holds %v", filler, client.EventIDs(tl))
 	}
@@ -113,7 +115,7 @@ func TestPeerStickyWindowFromOriginTS(t *testing.T) {
 	sent := time.Now() // the event's origin_server_ts and its receipt are after this...
 	e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), 0)
 	accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-	waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the peer's sticky event at alice")
+	waitDelivered(t, f.Alice, "the peer's sticky event at alice", e.ID)
 	requireStickyFor(t, f.Alice, f.Room.ID, e.ID, life, sent, "right after arrival")
 	time.Sleep(time.Until(accepted.Add(life + peerExpiryGrace))) // let the lifetime pass
 	requireNotSticky(t, f.Alice, f.Room.ID, e.ID, "after its duration")
@@ -130,7 +132,7 @@ func TestPeerFutureOriginTSDoesNotExtend(t *testing.T) {
 	sent := time.Now() // the server receives the event after this...
 	e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
 	accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-	waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the future-dated sticky event at alice")
+	waitDelivered(t, f.Alice, "the future-dated sticky event at alice", e.ID)
 	requireStickyFor(t, f.Alice, f.Room.ID, e.ID, life, sent, "future origin_server_ts")
 	time.Sleep(time.Until(accepted.Add(life + peerExpiryGrace))) // let the lifetime (from receipt) pass
 	requireNotSticky(t, f.Alice, f.Room.ID, e.ID, "after duration from receipt (future origin_server_ts)")
@@ -154,7 +156,7 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 		const life = peerShortLife + age
 		ts := time.Now().Add(-age)
 		e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "early"}, f.Peer.StickyFor(life), ts.UnixMilli())
-		waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the back-dated sticky event at alice")
+		waitDelivered(t, f.Alice, "the back-dated sticky event at alice", e.ID)
 		requireStickyFor(t, f.Alice, f.Room.ID, e.ID, life-age, ts.Add(age), fmt.Sprintf("origin_server_ts %v in the past, %v duration", age, life))
 		time.Sleep(time.Until(ts.Add(life + peerExpiryGrace))) // let the (shortened) lifetime pass
 		requireNotSticky(t, f.Alice, f.Room.ID, e.ID, fmt.Sprintf("%v after its origin_server_ts (%v after receipt), %v duration", life+peerExpiryGrace, life+peerExpiryGrace-age, life))
@@ -169,7 +171,7 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			spec.Covers(t, "TIME-4", "TIME-1")
 			e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": name}, f.Peer.StickyFor(tc.life), time.Now().Add(-tc.age).UnixMilli())
-			waitDelivered(t, f.Alice, f.Room.ID, e.ID, "the already-expired sticky event as an ordinary event at alice")
+			waitDelivered(t, f.Alice, "the already-expired sticky event as an ordinary event at alice", e.ID)
 			requireNotSticky(t, f.Alice, f.Room.ID, e.ID, name)
 		})
 	}
@@ -185,11 +187,11 @@ func TestPeerDurationCappedAtOneHour(t *testing.T) {
 	huge := f.Peer.StickyValue(map[string]any{"duration_ms": 99999999})
 	sent := time.Now()
 	now := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "now"}, huge, 0)
-	waitDelivered(t, f.Alice, f.Room.ID, now.ID, "the over-long sticky event at alice")
+	waitDelivered(t, f.Alice, "the over-long sticky event at alice", now.ID)
 	requireStickyFor(t, f.Alice, f.Room.ID, now.ID, time.Hour, sent, "duration_ms 99999999 sent now")
 	sent = time.Now()
 	past := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "past"}, huge, sent.Add(-30*time.Minute).UnixMilli())
-	waitDelivered(t, f.Alice, f.Room.ID, past.ID, "the over-long back-dated sticky event at alice")
+	waitDelivered(t, f.Alice, "the over-long back-dated sticky event at alice", past.ID)
 	requireStickyFor(t, f.Alice, f.Room.ID, past.ID, 30*time.Minute, sent, "duration_ms 99999999, origin_server_ts 30 min ago")
 }
 
@@ -204,7 +206,7 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 	t.Parallel()
 	f := blueprints.NewPeerRoom(t, 1, nil)
 	control := f.SendPeer(t, "org.example.sticky", map[string]any{"control": true}, f.Peer.StickyFor(10*time.Minute), 0)
-	waitDelivered(t, f.Alice, f.Room.ID, control.ID, "the valid control sticky event at alice")
+	waitDelivered(t, f.Alice, "the valid control sticky event at alice", control.ID)
 	cases := []struct {
 		name  string
 		value any
@@ -230,7 +232,7 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 			verdict := f.Peer.Send(t, f.HS, e, marker)
 			// The server handles a room's PDUs in order, so once the marker reached alice the
 			// event has been handled too (its /send verdict may come before the handling).
-			waitDelivered(t, f.Alice, f.Room.ID, marker.ID, "the marker sent after the "+tc.name+" event")
+			waitDelivered(t, f.Alice, "the marker sent after the "+tc.name+" event", marker.ID)
 			res := f.Alice.GetEvent(t, f.Room.ID, e.ID)
 			if res.StatusCode != 200 {
 				if tc.name == "fractional" {

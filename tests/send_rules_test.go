@@ -37,7 +37,7 @@ func TestSendAboveCap(t *testing.T) {
 			spec.Covers(t, "TIME-2") // accepted: the cap must hold
 			ev := res.JSON.Get("event_id").Str
 			alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
-			r := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
 			e := must.Has(t, alice.Sticky(r, room), ev, "the sticky section")
 			rem, ok := alice.Remaining(e)
 			if !ok {
@@ -104,16 +104,16 @@ func TestDelayedStickyFromSendTime(t *testing.T) {
 	if res.JSON.Get("delay_id").Str == "" {
 		t.Fatalf("expected a delay_id from a delayed send, got %s", res)
 	}
-	f := alice.NewSyncer(`{"room":{"timeline":{"limit":10}}}`)
+	f := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":10}}}`))
 	var ev gjson.Result
-	f.Until(t, delay+client.DefaultWait, "the delayed sticky event to be sent", func(r gjson.Result) bool {
+	f.Until(t, delay+client.DefaultWait, "the delayed sticky event to be sent", func(r gjson.Result) error {
 		for _, e := range append(client.Timeline(r, room), alice.Sticky(r, room)...) {
 			if e.Get("content.delayed").Bool() {
 				ev = e
-				return true
+				return nil
 			}
 		}
-		return false
+		return fmt.Errorf("no event with content.delayed in %v since scheduling", time.Since(scheduledAt).Round(time.Millisecond))
 	})
 	sentTS := time.UnixMilli(ev.Get("origin_server_ts").Int())
 	if sentTS.Before(scheduledAt.Add(delay - delayTolerance)) {
@@ -124,7 +124,7 @@ func TestDelayedStickyFromSendTime(t *testing.T) {
 	// is still sticky well after that.
 	checkAt := scheduledAt.Add(checkOffset)
 	time.Sleep(time.Until(checkAt)) // lets real time pass beyond the end measured from scheduling
-	r := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
 	e := must.Has(t, alice.Sticky(r, room), ev.Get("event_id").Str,
 		fmt.Sprintf("the sticky section %v after scheduling (sticky until send + %v = about +%v)", time.Duration(checkOffset), lifetime, delay+lifetime))
 	rem, ok := alice.Remaining(e)
@@ -164,7 +164,7 @@ func TestSendStickyNotJoined(t *testing.T) {
 					t.Fatalf("the refused sticky send created an event anyway: %s", e.Raw)
 				}
 			}
-			r := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
 			for _, e := range alice.Sticky(r, room) {
 				if e.Get("content.intruder").Exists() {
 					t.Fatalf("the refused sticky send appears in the sticky section: %s", e.Raw)
@@ -192,7 +192,7 @@ func TestStickyParamOnStateEndpoint(t *testing.T) {
 	ev := alice.GetEvent(t, room, res.JSON.Get("event_id").Str)
 	if d, ok := alice.StickyDuration(ev.JSON); ok {
 		alice.SendText(t, room, "pushes the state event out of a one-event timeline")
-		r := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+		r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
 		inSection := client.Contains(alice.Sticky(r, room), res.JSON.Get("event_id").Str)
 		spec.Choice(t, "SEND-8", fmt.Sprintf("parameter honoured: a sticky state event (duration_ms %s, in sticky section: %v)", d.Raw, inSection))
 		return

@@ -5,8 +5,6 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/tidwall/gjson"
-
 	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/must"
@@ -38,7 +36,7 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 	must.Status(t, res, 200, "GET /event of the sticky event")
 	must.JSONEqual(t, res.JSON, stickyPath(alice), duration, "GET /event on the sender's server")
 
-	sync := alice.NewSyncer("").Once(t, 0)
+	sync := alice.NewStream(client.Sync, client.Filter("")).Next(t, 0)
 	e := must.Has(t, client.Timeline(sync, room), ev, "the sender's initial /sync timeline")
 	must.JSONEqual(t, e, stickyPath(alice), duration, "the /sync timeline")
 
@@ -52,11 +50,10 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 	must.JSONEqual(t, ctx.JSON.Get("event"), stickyPath(alice), duration, "/context")
 
 	// The other server gets the event with the same sticky object.
-	var delivered gjson.Result
-	bob.NewSyncer("").Until(t, client.DefaultWait, "alice's sticky event on hs2", func(r gjson.Result) bool {
-		delivered = client.Find(append(client.Timeline(r, room), bob.Sticky(r, room)...), ev)
-		return delivered.Exists()
-	})
+	onHS2 := bob.NewStream(client.Sync, client.Filter(""))
+	onHS2.Labels[ev] = "alice's sticky event"
+	onHS2.Await(t, client.DefaultWait, ev)
+	delivered := onHS2.Of(ev)[0].Event
 	must.JSONEqual(t, delivered, stickyPath(bob), duration, "the receiving server's /sync")
 	remote := bob.GetEvent(t, room, ev)
 	must.Status(t, remote, 200, "GET /event on the receiving server")
@@ -121,7 +118,7 @@ func TestSendWithoutDurationIsNotSticky(t *testing.T) {
 	must.Status(t, ev, 200, "GET /event of the plain event")
 	must.Missing(t, ev.JSON, wire.Escape(alice.Names.EventKey), "GET /event of an event sent without the parameter")
 
-	sync := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	sync := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
 	section := alice.Sticky(sync, room)
 	must.Has(t, section, sticky, "the sticky section (control: a sticky event outside the timeline)")
 	must.HasNot(t, section, plain, "the sticky section")

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ import (
 // client has the witness: hs1 processes a server's events in order and needs the witness's
 // predecessors first, so by then it holds the sticky events (soft-failed events are hidden
 // from clients, so they cannot be awaited directly). It returns the sticky events in order.
-func softFailed(t *testing.T, b *blueprints.Federation, watcher *stickyWatcher, revoke func(), seen func() bool, durations ...int64) []string {
+func softFailed(t *testing.T, b *blueprints.Federation, watcher *client.Stream, revoke func(), seen func() error, durations ...int64) []string {
 	t.Helper()
 	sender := b.Users[1]
 	witness := blueprints.NewUser(t, b.S(1), "witness")
@@ -43,13 +44,7 @@ func softFailed(t *testing.T, b *blueprints.Federation, watcher *stickyWatcher, 
 	b.S(1).End(t, deploy.Partition)
 	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{b.Users[0], sender}, [2]*client.Client{sender, b.Users[0]})
 	t.Cleanup(stop)
-	deadline := time.Now().Add(fedHealWait)
-	for !seen() {
-		if time.Now().After(deadline) {
-			t.Fatalf("hs2 did not learn of the change made on hs1 during the partition within %v of the heal", fedHealWait)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	client.Wait(t, fedHealWait, "hs2 to learn of the change made on hs1 during the partition", 200*time.Millisecond, func(time.Duration) error { return seen() })
 	requireArrived(t, watcher, fedHealWait, map[string]string{w: "the witness event sent on hs2 after the sticky events"}, w)
 	return evs
 }
@@ -63,11 +58,11 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	t.Parallel()
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, charlie := b.Users[0], b.Users[1]
-	wa := newStickyWatcher(alice, b.Room)
-	wa.once(t, 0)
+	wa := alice.NewStream(client.Sync, client.Offline())
+	wa.Next(t, 0)
 	evs := softFailed(t, b, wa,
 		func() { alice.Kick(t, b.Room, charlie.UserID) },
-		func() bool { return membershipIs(t, charlie, b.Room, charlie.UserID, "leave") },
+		func() error { return blueprints.MembershipIs(t, charlie, b.Room, charlie.UserID, "leave") },
 		longSticky, fedShortSticky)
 	long, short := evs[0], evs[1]
 
@@ -75,13 +70,13 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		// A failure means hs1 handed its client a sticky event whose sender had been kicked
 		// in hs1's current state.
 		spec.Covers(t, "SOFTFAIL-1")
-		wa.watch(t, 2*time.Second)
-		fresh := newStickyWatcher(alice.Login(t), b.Room)
-		fresh.once(t, 0)
-		for _, w := range []*stickyWatcher{wa, fresh} {
+		wa.Watch(t, 2*time.Second)
+		fresh := alice.Login(t).NewStream(client.Sync, client.Offline())
+		fresh.Next(t, 0)
+		for _, w := range []*client.Stream{wa, fresh} {
 			for _, ev := range evs {
-				if len(w.got(ev)) > 0 {
-					t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 kicked them) and not deliver it; got: %s", ev, charlie.UserID, w.describe(ev))
+				if len(w.Of(ev)) > 0 {
+					t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 kicked them) and not deliver it; got: %s", ev, charlie.UserID, w.Describe(ev))
 				}
 			}
 		}
@@ -103,12 +98,12 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
 		// when the sender's membership made it pass again.
 		spec.Covers(t, "SOFTFAIL-2")
-		if missing := wa.until(t, fedWait, long); len(missing) > 0 {
-			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of %s re-joining (it is unexpired); it was not",
-				long, alice.UserID, fedWait, charlie.UserID)
+		if err := wa.TryAwait(t, fedWait, long); err != nil {
+			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of %s re-joining (it is unexpired): %v",
+				long, alice.UserID, fedWait, charlie.UserID, err)
 		}
-		if len(wa.stickyDeliveries(long)) == 0 {
-			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", long, wa.describe(long))
+		if len(wa.StickyOf(long)) == 0 {
+			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", long, wa.Describe(long))
 		}
 	})
 
@@ -119,20 +114,20 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		// deliver the unexpired one either (SOFTFAIL-2 failing): then "not re-evaluated" holds
 		// only because nothing is, which says nothing about expiry.
 		spec.Covers(t, "SOFTFAIL-3")
-		wa.watch(t, 2*time.Second)
-		fresh := newStickyWatcher(alice.Login(t), b.Room)
-		fresh.once(t, 0)
-		for _, w := range []*stickyWatcher{wa, fresh} {
-			for _, d := range w.got(short) {
+		wa.Watch(t, 2*time.Second)
+		fresh := alice.Login(t).NewStream(client.Sync, client.Offline())
+		fresh.Next(t, 0)
+		for _, w := range []*client.Stream{wa, fresh} {
+			for _, d := range w.Of(short) {
 				if !d.At.Before(rejoinedAt) {
 					t.Fatalf("expected the soft-failed sticky event %s, expired at %s, not to be re-evaluated or delivered after the re-join; got: %s",
-						short, shortEnd.Format("15:04:05.000"), w.describe(short))
+						short, shortEnd.Format("15:04:05.000"), w.Describe(short))
 				}
 			}
 		}
-		if len(wa.got(long)) == 0 && len(fresh.got(long)) == 0 {
+		if len(wa.Of(long)) == 0 && len(fresh.Of(long)) == 0 {
 			t.Skipf("inconclusive: the server did not re-evaluate the unexpired soft-failed event either (SOFTFAIL-2): %s was never delivered after the re-join (old client: %s; new device: %s), so the expired %s staying hidden shows nothing about expiry",
-				long, wa.describe(long), fresh.describe(long), short)
+				long, wa.Describe(long), fresh.Describe(long), short)
 		}
 	})
 }
@@ -147,12 +142,14 @@ func TestSoftFailPowerRestored(t *testing.T) {
 	alice, charlie := b.Users[0], b.Users[1]
 	const needed = 50
 	setPower(t, alice, b.Room, charlie.UserID, needed, needed)
-	waitPower(t, charlie, b.Room, charlie.UserID, needed, fedWait)
-	wa := newStickyWatcher(alice, b.Room)
-	wa.once(t, 0)
+	client.Wait(t, fedWait, fmt.Sprintf("%s's server to see them at power %d", charlie.UserID, needed), 200*time.Millisecond, func(time.Duration) error {
+		return powerIs(t, charlie, b.Room, charlie.UserID, int64(needed))
+	})
+	wa := alice.NewStream(client.Sync, client.Offline())
+	wa.Next(t, 0)
 	evs := softFailed(t, b, wa,
 		func() { setPower(t, alice, b.Room, charlie.UserID, 0, needed) },
-		func() bool { return powerOf(t, charlie, b.Room, charlie.UserID) == 0 },
+		func() error { return powerIs(t, charlie, b.Room, charlie.UserID, 0) },
 		longSticky)
 	ev := evs[0]
 
@@ -160,9 +157,9 @@ func TestSoftFailPowerRestored(t *testing.T) {
 		// A failure means hs1 handed its client a sticky event whose sender lacked the power
 		// in hs1's current state.
 		spec.Covers(t, "SOFTFAIL-1")
-		wa.watch(t, 2*time.Second)
-		if len(wa.got(ev)) > 0 {
-			t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 lowered their power) and not deliver it; got: %s", ev, charlie.UserID, wa.describe(ev))
+		wa.Watch(t, 2*time.Second)
+		if len(wa.Of(ev)) > 0 {
+			t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 lowered their power) and not deliver it; got: %s", ev, charlie.UserID, wa.Describe(ev))
 		}
 	})
 
@@ -171,20 +168,14 @@ func TestSoftFailPowerRestored(t *testing.T) {
 		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
 		// when the sender's power was restored.
 		spec.Covers(t, "SOFTFAIL-2")
-		if missing := wa.until(t, fedWait, ev); len(missing) > 0 {
-			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of restoring %s's power (it is unexpired); it was not",
-				ev, alice.UserID, fedWait, charlie.UserID)
+		if err := wa.TryAwait(t, fedWait, ev); err != nil {
+			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of restoring %s's power (it is unexpired): %v",
+				ev, alice.UserID, fedWait, charlie.UserID, err)
 		}
-		if len(wa.stickyDeliveries(ev)) == 0 {
-			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", ev, wa.describe(ev))
+		if len(wa.StickyOf(ev)) == 0 {
+			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", ev, wa.Describe(ev))
 		}
 	})
-}
-
-func membershipIs(t *testing.T, c *client.Client, room, userID, membership string) bool {
-	t.Helper()
-	res := c.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.member", userID)})
-	return res.StatusCode == 200 && res.JSON.Get("membership").Str == membership
 }
 
 // setPower sets userID's power level and the level needed to send fedStickyType.
@@ -210,22 +201,12 @@ func setPower(t *testing.T, admin *client.Client, room, userID string, level, ne
 	admin.SendState(t, room, "m.room.power_levels", "", pl)
 }
 
-func powerOf(t *testing.T, c *client.Client, room, userID string) int64 {
+// powerIs checks that c's server holds the power level for userID in the room.
+func powerIs(t *testing.T, c *client.Client, room, userID string, level int64) error {
 	t.Helper()
 	res := c.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.power_levels", "")})
-	if res.StatusCode != 200 {
-		return -1
+	if got := res.JSON.Get("users." + wire.Escape(userID)); res.StatusCode == 200 && got.Int() == level {
+		return nil
 	}
-	return res.JSON.Get("users." + wire.Escape(userID)).Int()
-}
-
-func waitPower(t *testing.T, c *client.Client, room, userID string, level int64, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for powerOf(t, c, room, userID) != level {
-		if time.Now().After(deadline) {
-			t.Fatalf("expected %s's server to see %s at power %d within %v", c.UserID, userID, level, within)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return fmt.Errorf("power of %s is not %d; the server answers %s", userID, level, res)
 }

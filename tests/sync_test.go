@@ -32,41 +32,41 @@ func sendTexts(t *testing.T, c *client.Client, room string, n int) []string {
 // A sticky event outside the timeline window is delivered in the sticky section, on initial
 // syncs and on gappy incremental syncs.
 func TestStickyOutsideTimeline(t *testing.T) {
-	overBoth(t, []string{"SYNC-1"}, []string{"SSS-1"}, func(t *testing.T, kind string) {
+	overBoth(t, []string{"SYNC-1"}, []string{"SSS-1"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
-		f := newFeed(kind, alice, 2)
+		f := alice.NewStream(kind, client.TimelineLimit(2))
 		f.Next(t, 0)
 		// Everything is sent before the next sync, so that sync is gappy (limited timeline).
 		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
 		fill := sendTexts(t, alice, room, 5)
-		r := waitFeed(t, f, client.DefaultWait, "the last filler in the timeline", func(r gjson.Result) bool {
-			return client.Contains(f.Timeline(r, room), fill[4])
+		r := f.Until(t, client.DefaultWait, "the last filler in the timeline", func(r gjson.Result) error {
+			return client.HasEvent(f.Timeline(r, room), fill[4], "the timeline")
 		})
 		must.HasNot(t, f.Timeline(r, room), s, "the limited timeline (the test needs a gap)")
 		must.Has(t, f.Sticky(r, room), s, "the sticky section of a gappy incremental sync")
 
-		r = newFeed(kind, alice, 1).Next(t, 0)
+		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		must.Has(t, f.Sticky(r, room), s, "the sticky section of an initial sync with timeline limit 1")
 	})
 }
 
 // A sticky event in the timeline of a response is not repeated in its sticky section.
 func TestStickyInTimelineNotRepeated(t *testing.T) {
-	overBoth(t, []string{"SYNC-2"}, []string{"SSS-2"}, func(t *testing.T, kind string) {
+	overBoth(t, []string{"SYNC-2"}, []string{"SSS-2"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
-		f := newFeed(kind, alice, 10)
+		f := alice.NewStream(kind, client.TimelineLimit(10))
 		f.Next(t, 0)
 		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
-		r := waitFeed(t, f, client.DefaultWait, "the sticky event in the timeline", func(r gjson.Result) bool {
-			return client.Contains(f.Timeline(r, room), s)
+		r := f.Until(t, client.DefaultWait, "the sticky event in the timeline", func(r gjson.Result) error {
+			return client.HasEvent(f.Timeline(r, room), s, "the timeline")
 		})
 		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of the incremental response whose timeline holds it")
 
-		r = newFeed(kind, alice, 10).Next(t, 0)
+		r = alice.NewStream(kind, client.TimelineLimit(10)).Next(t, 0)
 		must.Has(t, f.Timeline(r, room), s, "the timeline of an initial sync with limit 10")
 		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of the initial response whose timeline holds it")
 	})
@@ -83,7 +83,7 @@ const (
 // The remaining-time field says how long the server will keep the event sticky, capped at an
 // hour, and the event leaves the sticky section when it says.
 func TestRemainingTimeAccurate(t *testing.T) {
-	overBoth(t, []string{"SYNC-3"}, []string{"SYNC-3"}, func(t *testing.T, kind string) {
+	overBoth(t, []string{"SYNC-3"}, []string{"SYNC-3"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
@@ -98,9 +98,9 @@ func TestRemainingTimeAccurate(t *testing.T) {
 
 		// A request's instant is taken as the midpoint of its round trip.
 		before := time.Now()
-		r := newFeed(kind, alice, 1).Next(t, 0)
+		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		readAt := before.Add(time.Since(before) / 2)
-		ev := must.Has(t, newFeedSticky(kind, alice, r, room), s, "the sticky section half-way through the lifetime")
+		ev := must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section half-way through the lifetime")
 		rem, ok := alice.Remaining(ev)
 		if !ok {
 			t.Fatalf("expected unsigned.%s on a delivered sticky event, got: %s", alice.Names.RemainingField, ev.Raw)
@@ -116,8 +116,8 @@ func TestRemainingTimeAccurate(t *testing.T) {
 		var goneAt time.Time
 		for time.Now().Before(deadline) {
 			before := time.Now()
-			r := newFeed(kind, alice, 1).Next(t, 0)
-			if !client.Contains(newFeedSticky(kind, alice, r, room), s) {
+			r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
+			if !client.Contains(alice.NewStream(kind).Sticky(r, room), s) {
 				goneAt = before.Add(time.Since(before) / 2)
 				break
 			}
@@ -133,11 +133,6 @@ func TestRemainingTimeAccurate(t *testing.T) {
 		t.Logf("remaining %d ms at +%v; predicted expiry +%v; gone at +%v",
 			rem, readAt.Sub(sentAt).Round(time.Millisecond), predicted.Sub(sentAt).Round(time.Millisecond), goneAt.Sub(sentAt).Round(time.Millisecond))
 	})
-}
-
-// newFeedSticky reads a room's sticky events from a response of the given feed kind.
-func newFeedSticky(kind string, c *client.Client, r gjson.Result, room string) []gjson.Result {
-	return newFeed(kind, c, 1).Sticky(r, room)
 }
 
 // Once expired, the remaining-time field is gone everywhere the event is served.
@@ -167,7 +162,7 @@ func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 			return ctx.JSON.Get("event")
 		},
 		"the /sync timeline": func() gjson.Result {
-			r := alice.NewSyncer(`{"room":{"timeline":{"limit":10}}}`).Once(t, 0)
+			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":10}}}`)).Next(t, 0)
 			return must.Has(t, client.Timeline(r, room), s, "the /sync timeline")
 		},
 	}
@@ -194,11 +189,11 @@ func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 
 // Expired sticky events are not sent in the sticky section any more.
 func TestExpiredNotDelivered(t *testing.T) {
-	overBoth(t, []string{"SYNC-9"}, []string{"SYNC-9"}, func(t *testing.T, kind string) {
+	overBoth(t, []string{"SYNC-9"}, []string{"SYNC-9"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
-		f := newFeed(kind, alice, 1)
+		f := alice.NewStream(kind, client.TimelineLimit(1))
 		f.Next(t, 0)
 		const lifetime = 1500 * time.Millisecond
 		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
@@ -208,12 +203,12 @@ func TestExpiredNotDelivered(t *testing.T) {
 		alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
 		time.Sleep(lifetime + time.Second) // lets the event expire before the client syncs again
 		last := alice.SendText(t, room, "marks the end")
-		r := waitFeed(t, f, client.DefaultWait, "the end marker", func(r gjson.Result) bool {
-			return client.Contains(f.Timeline(r, room), last)
+		r := f.Until(t, client.DefaultWait, "the end marker", func(r gjson.Result) error {
+			return client.HasEvent(f.Timeline(r, room), last, "the timeline")
 		})
 		must.Has(t, f.Sticky(r, room), control, "the sticky section of the gappy sync (control: an unexpired sticky event)")
 		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of a gappy sync after expiry")
-		r = newFeed(kind, alice, 1).Next(t, 0)
+		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		must.Has(t, f.Sticky(r, room), control, "the sticky section of an initial sync (control)")
 		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of an initial sync after expiry")
 	})
@@ -221,30 +216,30 @@ func TestExpiredNotDelivered(t *testing.T) {
 
 // Each sticky event reaches a client once over consecutive incremental syncs.
 func TestDeliveredOnce(t *testing.T) {
-	overBoth(t, []string{"SYNC-5"}, []string{"SSS-3"}, func(t *testing.T, kind string) {
+	overBoth(t, []string{"SYNC-5"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
-		f := newFeed(kind, alice, 2)
-		d := newDeliveries()
-		d.add(f, f.Next(t, 0), room)
+		f := alice.NewStream(kind, client.TimelineLimit(2))
+		f.Next(t, 0)
 		var sticky []string
 		for i := 0; i < 5; i++ {
 			sticky = append(sticky, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
 			sendTexts(t, alice, room, i%3) // varies the gap: sometimes in the timeline, sometimes not
-			d.add(f, f.Next(t, 0), room)
+			f.Next(t, 0)
 		}
 		// Keep syncing past more activity: nothing may come again.
 		for i := 0; i < 3; i++ {
 			alice.SendText(t, room, "later activity")
-			d.add(f, f.Next(t, 0), room)
+			f.Next(t, 0)
 		}
 		end := alice.SendText(t, room, "end")
-		waitFeed(t, f, client.DefaultWait, "the end marker", func(r gjson.Result) bool {
-			d.add(f, r, room)
-			return client.Contains(f.Timeline(r, room), end)
+		f.Until(t, client.DefaultWait, "the end marker", func(r gjson.Result) error {
+			return client.HasEvent(f.Timeline(r, room), end, "the timeline")
 		})
-		d.onceEach(t, sticky, kind)
+		if err := f.OnceEach(sticky...); err != nil {
+			t.Error(err)
+		}
 	})
 }
 
@@ -278,7 +273,7 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 					t.Fatalf("uploading the filter gave no filter_id: %s", res)
 				}
 			}
-			r := alice.NewSyncer(filter).Once(t, 0)
+			r := alice.NewStream(client.Sync, client.Filter(filter)).Next(t, 0)
 			must.HasNot(t, client.Timeline(r, room), s, "the timeline (the filter removes it there)")
 			must.Has(t, alice.Sticky(r, room), s, "the sticky section under filter "+tc.filter)
 		})
@@ -288,7 +283,7 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 // After a join, the joiner's syncs include every unexpired sticky event of the room, also
 // those sent long before the join and far outside any timeline window.
 func TestJoinerReceivesEarlierSticky(t *testing.T) {
-	overBoth(t, []string{"SYNC-8"}, []string{"SSS-4"}, func(t *testing.T, kind string) {
+	overBoth(t, []string{"SYNC-8"}, []string{"SSS-4"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		bob := blueprints.NewUser(t, hs, "bob")
@@ -298,14 +293,10 @@ func TestJoinerReceivesEarlierSticky(t *testing.T) {
 			sticky = append(sticky, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
 		}
 		sendTexts(t, alice, room, 60) // beyond any timeline window
-		f := newFeed(kind, bob, 5)
+		f := bob.NewStream(kind, client.TimelineLimit(5))
 		f.Next(t, 0) // bob syncs before joining: the events must come in incremental syncs
 		bob.JoinRoom(t, room)
-		d := newDeliveries()
-		waitFeed(t, f, client.DefaultWait, "all 3 earlier sticky events after the join", func(r gjson.Result) bool {
-			d.add(f, r, room)
-			return d.all(sticky)
-		})
+		f.Await(t, client.DefaultWait, sticky...)
 	})
 }
 
@@ -323,38 +314,41 @@ func TestOnlyMembersReceiveSticky(t *testing.T) {
 			// moved past the event he must not get.
 			canaryRoom := alice.CreateRoom(t, client.PublicRoom(""))
 			bob.JoinRoom(t, canaryRoom)
-			f := bob.NewSyncer(`{"room":{"timeline":{"limit":1}}}`)
+			f := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`))
 			if how != "never-joined" {
 				bob.JoinRoom(t, room)
 				before := alice.SendSticky(t, room, stickyType, map[string]any{"n": "before"}, longSticky)
-				f.Until(t, client.DefaultWait, "the sticky event sent while bob is joined (control)", func(r gjson.Result) bool {
-					return client.Contains(client.Timeline(r, room), before) || client.Contains(bob.Sticky(r, room), before)
-				})
+				f.Labels[before] = "the sticky event sent while bob is joined (control)"
+				f.Await(t, client.DefaultWait, before)
 				if how == "left" {
 					bob.LeaveRoom(t, room)
 				} else {
 					alice.Ban(t, room, bob.UserID)
 				}
-				f.Until(t, client.DefaultWait, "bob's membership change in rooms.leave", func(r gjson.Result) bool {
-					return r.Get("rooms.leave." + wire.Escape(room)).Exists()
+				f.Until(t, client.DefaultWait, "bob's membership change in rooms.leave", func(r gjson.Result) error {
+					if r.Get("rooms.leave." + wire.Escape(room)).Exists() {
+						return nil
+					}
+					return fmt.Errorf("no rooms.leave entry for %s", room)
 				})
 			} else {
-				f.Once(t, 0)
+				f.Next(t, 0)
 			}
 			after := alice.SendSticky(t, room, stickyType, map[string]any{"n": "after"}, longSticky)
 			canary := alice.SendSticky(t, canaryRoom, stickyType, map[string]any{"n": "canary"}, longSticky)
 			// Anywhere in a response counts (rooms.join, rooms.leave, any section).
 			leak := ""
-			f.Until(t, client.DefaultWait, "the canary in the other room", func(r gjson.Result) bool {
+			f.Labels[canary] = "the canary in the other room"
+			f.Until(t, client.DefaultWait, "the canary in the other room", func(r gjson.Result) error {
 				if leak == "" && mentions(r, after) {
 					leak = r.Raw
 				}
-				return client.Contains(client.Timeline(r, canaryRoom), canary) || client.Contains(bob.Sticky(r, canaryRoom), canary)
+				return f.Delivered(canary)
 			})
 			if leak != "" {
 				t.Fatalf("bob (%s) received sticky event %s of a room he is not joined to, in: %.2000s", how, after, leak)
 			}
-			r := bob.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+			r := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
 			if mentions(r, after) {
 				t.Fatalf("bob's initial sync (%s) holds sticky event %s of a room he is not joined to: %.2000s", how, after, r.Raw)
 			}
@@ -369,7 +363,7 @@ func mentions(r gjson.Result, eventID string) bool {
 
 // Sticky events from ignored users are not delivered.
 func TestIgnoredSenderNotDelivered(t *testing.T) {
-	overBoth(t, []string{"SYNC-11"}, []string{"SYNC-11"}, func(t *testing.T, kind string) {
+	overBoth(t, []string{"SYNC-11"}, []string{"SYNC-11"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		bob := blueprints.NewUser(t, hs, "bob")
@@ -378,27 +372,24 @@ func TestIgnoredSenderNotDelivered(t *testing.T) {
 		bob.JoinRoom(t, room)
 		carol.JoinRoom(t, room)
 		bob.SetAccountData(t, "m.ignored_user_list", map[string]any{"ignored_users": map[string]any{alice.UserID: map[string]any{}}})
-		f := newFeed(kind, bob, 1)
+		f := bob.NewStream(kind, client.TimelineLimit(1))
 		f.Next(t, 0)
 		ignored := alice.SendSticky(t, room, stickyType, map[string]any{"from": "ignored"}, longSticky)
 		alice.SendText(t, room, "filler")
 		canary := carol.SendSticky(t, room, stickyType, map[string]any{"from": "carol"}, longSticky)
-		d := newDeliveries()
-		waitFeed(t, f, client.DefaultWait, "carol's sticky event (the canary)", func(r gjson.Result) bool {
-			d.add(f, r, room)
-			return d.total(canary) > 0
-		})
-		if n := d.total(ignored); n > 0 {
-			t.Fatalf("bob ignores alice, yet alice's sticky event %s was delivered %d time(s) (sticky section %d)", ignored, n, d.sticky[ignored])
+		f.Labels[canary] = "carol's sticky event (the canary)"
+		f.Await(t, client.DefaultWait, canary)
+		if tl, st := f.Count(ignored); tl+st > 0 {
+			t.Fatalf("bob ignores alice, yet alice's sticky event %s was delivered %d time(s) (sticky section %d)", ignored, tl+st, st)
 		}
-		r := newFeed(kind, bob, 1).Next(t, 0)
-		must.HasNot(t, newFeedSticky(kind, bob, r, room), ignored, "bob's initial sync")
+		r := bob.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
+		must.HasNot(t, bob.NewStream(kind).Sticky(r, room), ignored, "bob's initial sync")
 	})
 }
 
 // A capped sticky section delivers the rest in following syncs: every event arrives, none twice.
 func TestManyStickyAllDelivered(t *testing.T) {
-	overBoth(t, []string{"SYNC-7"}, []string{"SSS-3"}, func(t *testing.T, kind string) {
+	overBoth(t, []string{"SYNC-7"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
@@ -406,23 +397,21 @@ func TestManyStickyAllDelivered(t *testing.T) {
 		ids := sendStickyBatch(t, []*client.Client{alice}, room, n)
 		// No filler after them: the newest sticky events fill the first response's timeline,
 		// so a server that later pages them out of its sticky backlog repeats them.
-		f := newFeed(kind, alice, 5)
+		f := alice.NewStream(kind, client.TimelineLimit(5))
 		const extLimit = 40
-		if sf, ok := f.(*slidingFeed); ok {
-			sf.s.ExtLimit = extLimit
-		}
-		d := newDeliveries()
+		f.ExtLimit = extLimit // Sliding Sync only
 		maxPerResponse, responses := 0, 0
 		var pages [][]string
-		waitFeed(t, f, 60*time.Second, fmt.Sprintf("all %d sticky events", n), func(r gjson.Result) bool {
+		f.Until(t, 60*time.Second, fmt.Sprintf("all %d sticky events", n), func(r gjson.Result) error {
 			responses++
 			st := f.Sticky(r, room)
 			maxPerResponse = max(maxPerResponse, len(st))
 			pages = append(pages, client.EventIDs(st))
-			d.add(f, r, room)
-			return d.all(ids)
+			return f.Delivered(ids...)
 		})
-		d.onceEach(t, ids, kind)
+		if err := f.OnceEach(ids...); err != nil {
+			t.Error(err)
+		}
 		if kind == "sliding" {
 			if maxPerResponse > extLimit {
 				t.Errorf("the extension returned %d events in one response, above the requested limit %d", maxPerResponse, extLimit)

@@ -30,17 +30,14 @@ func historyRoom(t *testing.T, lifetime time.Duration, fillers int) (alice, bob 
 // A joiner of a "joined"-visibility room receives the earlier sticky events while earlier
 // ordinary events stay hidden from him.
 func TestHistoryVisibilityJoiner(t *testing.T) {
-	overBoth(t, []string{"HISVIS-1"}, []string{"HISVIS-1"}, func(t *testing.T, kind string) {
+	overBoth(t, []string{"HISVIS-1"}, []string{"HISVIS-1"}, func(t *testing.T, kind client.Feed) {
 		_, bob, room, ordinary, sticky := historyRoom(t, longSticky*time.Millisecond, 60)
 		// A feed that starts after the join: this test is about visibility, not about
 		// incremental delivery to joiners (SYNC-8 checks that).
-		f := newFeed(kind, bob, 100)
-		d := newDeliveries()
-		waitFeed(t, f, client.DefaultWait, "the pre-join sticky event", func(r gjson.Result) bool {
-			d.add(f, r, room)
-			return d.total(sticky) > 0
-		})
-		if d.total(ordinary) > 0 {
+		f := bob.NewStream(kind, client.TimelineLimit(100))
+		f.Labels[sticky] = "the pre-join sticky event"
+		f.Await(t, client.DefaultWait, sticky)
+		if len(f.Of(ordinary)) > 0 {
 			t.Fatalf("control failed: the pre-join ordinary event %s reached bob in a 'joined' room, so the server does not apply history visibility here", ordinary)
 		}
 		res := bob.GetEvent(t, room, ordinary)
@@ -89,9 +86,9 @@ func TestHistoryVisibilityAfterExpiry(t *testing.T) {
 	}
 	// Control, while it is sticky: the event reached bob (over /sync, where history visibility
 	// must not hide it), so hiding it afterwards is a change, not the server's only behaviour.
-	f := bob.NewSyncer(`{"room":{"timeline":{"limit":1}}}`)
-	f.Until(t, client.DefaultWait, "the pre-join sticky event in bob's sticky section (control)", func(r gjson.Result) bool {
-		return client.Contains(bob.Sticky(r, room), sticky)
+	f := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`))
+	f.Until(t, client.DefaultWait, "the pre-join sticky event in bob's sticky section (control)", func(r gjson.Result) error {
+		return client.HasEvent(f.Sticky(r, room), sticky, "the sticky section")
 	})
 	if res := bob.GetEvent(t, room, sticky); res.StatusCode != 200 {
 		t.Logf("note: GET /event hid the event from bob even while sticky (%d), so that endpoint's check below is weaker (HISVIS-2 checks it)", res.StatusCode)
@@ -100,7 +97,7 @@ func TestHistoryVisibilityAfterExpiry(t *testing.T) {
 	if res := bob.GetEvent(t, room, sticky); res.StatusCode == 200 {
 		t.Fatalf("after expiry the pre-join event must be hidden by 'joined' history visibility again, but bob can GET it: %s", res)
 	}
-	r := bob.NewSyncer(`{"room":{"timeline":{"limit":100}}}`).Once(t, 0)
+	r := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":100}}}`)).Next(t, 0)
 	if mentions(r, sticky) {
 		t.Fatalf("after expiry bob's initial sync still holds the pre-join event %s: %.2000s", sticky, r.Raw)
 	}

@@ -1,9 +1,6 @@
 package client
 
 import (
-	"net/url"
-	"strconv"
-	"testing"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -11,64 +8,9 @@ import (
 	"stickler/helpers/wire"
 )
 
-// DefaultWait is how long a SyncUntil waits for a condition unless told otherwise: long
+// DefaultWait is how long a wait for delivery lasts for a condition unless told otherwise: long
 // enough for a loaded two-core machine to federate an event, short enough to fail fast.
 const DefaultWait = 20 * time.Second
-
-// Syncer follows /sync for one client, keeping every response, so a test can count how
-// often an event was delivered across consecutive syncs.
-type Syncer struct {
-	c         *Client
-	Filter    string // filter ID or inline JSON; "" for none
-	Since     string
-	Responses []gjson.Result
-}
-
-// NewSyncer starts with an initial sync at the first call.
-func (c *Client) NewSyncer(filter string) *Syncer { return &Syncer{c: c, Filter: filter} }
-
-// Once performs one /sync, long-polling up to timeout, and advances since.
-func (s *Syncer) Once(t testing.TB, timeout time.Duration) gjson.Result {
-	t.Helper()
-	q := url.Values{"timeout": {strconv.FormatInt(timeout.Milliseconds(), 10)}}
-	if s.Since != "" {
-		q.Set("since", s.Since)
-	}
-	if s.Filter != "" {
-		q.Set("filter", s.Filter)
-	}
-	res := s.c.MustDo(t, Request{Method: "GET", Path: V3("sync"), Query: q})
-	next := res.JSON.Get("next_batch").Str
-	if next == "" {
-		t.Fatalf("/sync answer has no next_batch: %s", res)
-	}
-	s.Since = next
-	s.Responses = append(s.Responses, res.JSON)
-	return res.JSON
-}
-
-// Until syncs until check accepts a response, or fails the test after wait, saying what was
-// awaited and what the last response held.
-func (s *Syncer) Until(t testing.TB, wait time.Duration, what string, check func(gjson.Result) bool) gjson.Result {
-	t.Helper()
-	return PollUntil(t, wait, what+" via /sync as "+s.c.UserID, func(poll time.Duration) gjson.Result { return s.Once(t, poll) }, check)
-}
-
-// PollUntil repeats a long-polling request (at most a second each) until check accepts a
-// response, or fails the test after wait with what was awaited and the last response.
-func PollUntil(t testing.TB, wait time.Duration, what string, once func(time.Duration) gjson.Result, check func(gjson.Result) bool) gjson.Result {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		r := once(min(max(time.Until(deadline), 0), time.Second))
-		if check(r) {
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s; not seen. Last response: %s", wait, what, truncate(r.Raw, 3000))
-		}
-	}
-}
 
 // Sticky returns the events of a room's sticky section in one /sync response, under the wire
 // names this client speaks.

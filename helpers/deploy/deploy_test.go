@@ -41,8 +41,8 @@ func TestTwoServersFederate(t *testing.T) {
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, room, "hs1")
 	ev := bob.SendText(t, room, "hello from hs2")
-	alice.NewSyncer("").Until(t, client.DefaultWait, "bob's message on hs1", func(r gjson.Result) bool {
-		return client.Contains(client.Timeline(r, room), ev)
+	alice.NewStream(client.Sync, client.Filter("")).Until(t, client.DefaultWait, "bob's message on hs1", func(r gjson.Result) error {
+		return client.HasEvent(client.Timeline(r, room), ev, "the timeline")
 	})
 }
 

@@ -29,11 +29,11 @@ const (
 	frozenProbe = 2 * time.Second
 )
 
-// fedRoom is the federation blueprint's room with a /sync follower per user.
+// fedRoom is the federation blueprint's room with a /sync stream per user.
 type fedRoom struct {
 	*blueprints.Federation
 	ID      string
-	Syncers []*client.Syncer
+	Streams []*client.Stream
 }
 
 func newFedRoom(t *testing.T, d *deploy.Deployment) *fedRoom {
@@ -41,48 +41,25 @@ func newFedRoom(t *testing.T, d *deploy.Deployment) *fedRoom {
 	b := blueprints.JoinedRoom(t, d, nil)
 	r := &fedRoom{Federation: b, ID: b.Room}
 	for _, u := range r.Users {
-		s := u.NewSyncer(`{"room":{"timeline":{"limit":50}}}`)
-		s.Once(t, 0)
-		r.Syncers = append(r.Syncers, s)
+		s := u.NewStream(client.Sync)
+		s.Next(t, 0)
+		r.Streams = append(r.Streams, s)
 	}
 	return r
-}
-
-// seen syncs user i until the event is in the room's timeline or window passes; it reports
-// whether it was seen (it does not fail the test).
-func (r *fedRoom) seen(t *testing.T, i int, eventID string, window time.Duration) bool {
-	t.Helper()
-	deadline := time.Now().Add(window)
-	for {
-		for _, resp := range r.Syncers[i].Responses {
-			if client.Contains(client.Timeline(resp, r.ID), eventID) {
-				return true
-			}
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return false
-		}
-		if left > time.Second {
-			left = time.Second
-		}
-		r.Syncers[i].Once(t, left)
-	}
 }
 
 func (r *fedRoom) mustArrive(t *testing.T, i int, eventID string, within time.Duration, what string) {
 	t.Helper()
 	start := time.Now()
-	if !r.seen(t, i, eventID, within) {
-		t.Fatalf("expected %s (%s) to reach %s within %v; it did not", what, eventID, r.Users[i].UserID, within)
-	}
+	r.Streams[i].Labels[eventID] = what
+	r.Streams[i].Await(t, within, eventID)
 	t.Logf("%s reached %s after %v", what, r.Users[i].UserID, time.Since(start).Round(time.Millisecond))
 }
 
 func (r *fedRoom) mustNotArrive(t *testing.T, i int, eventID string, what string) {
 	t.Helper()
-	if r.seen(t, i, eventID, cutWindow) {
-		t.Fatalf("expected %s (%s) NOT to reach %s during the fault, but it arrived within %v", what, eventID, r.Users[i].UserID, cutWindow)
+	if r.Streams[i].TryAwait(t, cutWindow, eventID) == nil {
+		t.Fatalf("expected %s (%s) NOT to reach %s during the fault, but it arrived: %s", what, eventID, r.Users[i].UserID, r.Streams[i].Describe(eventID))
 	}
 }
 

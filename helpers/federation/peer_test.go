@@ -48,8 +48,8 @@ func TestPeerJoinsAndExchangesEvents(t *testing.T) {
 				Content: map[string]any{"msgtype": "m.text", "body": "from the peer"},
 				Extra:   p.StickyFor(time.Minute)})
 			p.Send(t, hs1, ev).MustAccept(t, ev)
-			alice.NewSyncer("").Until(t, peerWait, "the peer's event in alice's timeline", func(r gjson.Result) bool {
-				return client.Contains(client.Timeline(r, roomID), ev.ID)
+			alice.NewStream(client.Sync, client.Filter("")).Until(t, peerWait, "the peer's event in alice's timeline", func(r gjson.Result) error {
+				return client.HasEvent(client.Timeline(r, roomID), ev.ID, "the timeline")
 			})
 			got := alice.GetEvent(t, roomID, ev.ID)
 			if got.StatusCode != 200 || got.JSON.Get("content.body").Str != "from the peer" {
@@ -100,8 +100,8 @@ func TestServerRejectsBrokenPeerEvents(t *testing.T) {
 	good := room.Craft(t, federation.Proto{Type: "m.room.message", Sender: user,
 		Content: map[string]any{"msgtype": "m.text", "body": "correct"}})
 	p.Send(t, hs1, good).MustAccept(t, good)
-	alice.NewSyncer("").Until(t, peerWait, "the correct event after the broken ones", func(r gjson.Result) bool {
-		return client.Contains(client.Timeline(r, roomID), good.ID)
+	alice.NewStream(client.Sync, client.Filter("")).Until(t, peerWait, "the correct event after the broken ones", func(r gjson.Result) error {
+		return client.HasEvent(client.Timeline(r, roomID), good.ID, "the timeline")
 	})
 
 	if got := alice.GetEvent(t, roomID, hashed.ID); got.StatusCode != 200 {
