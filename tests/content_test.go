@@ -54,9 +54,9 @@ func TestEncryptedSticky(t *testing.T) {
 		bob := blueprints.NewUser(t, hs, "bob")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		s := alice.SendSticky(t, room, "m.room.encrypted", encryptedContent(1), longSticky)
-		sendTexts(t, alice, room, 3)
+		alice.SendTexts(t, room, 3)
 		ev := alice.GetEvent(t, room, s)
-		must.JSONEqual(t, ev.JSON, stickyPath(alice), longSticky, "the encrypted event's sticky object")
+		must.JSONEqual(t, ev.JSON, stickyPath(alice), longSticky.Milliseconds(), "the encrypted event's sticky object")
 
 		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		e := must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sender's sticky section")
@@ -120,10 +120,10 @@ func TestSlidingListsScope(t *testing.T) {
 	unmatched := alice.CreateRoom(t, client.PublicRoom(""))
 	sOutside := alice.SendSticky(t, outsideWindow, stickyType, map[string]any{"room": "outside"}, longSticky)
 	sUnmatched := alice.SendSticky(t, unmatched, stickyType, map[string]any{"room": "unmatched"}, longSticky)
-	sendTexts(t, alice, outsideWindow, 2)
-	sendTexts(t, alice, unmatched, 2)
+	alice.SendTexts(t, outsideWindow, 2)
+	alice.SendTexts(t, unmatched, 2)
 	sIn := alice.SendSticky(t, inWindow, stickyType, map[string]any{"room": "in"}, longSticky)
-	sendTexts(t, alice, inWindow, 2) // the most recent room: the one inside the 1-room window
+	alice.SendTexts(t, inWindow, 2) // the most recent room: the one inside the 1-room window
 
 	s := alice.NewStream(client.Sliding, client.TimelineLimit(1))
 	s.Lists = map[string]any{"encrypted": map[string]any{

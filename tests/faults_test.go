@@ -3,7 +3,6 @@ package tests
 import (
 	"fmt"
 	"maps"
-	"strings"
 	"testing"
 	"time"
 
@@ -47,7 +46,7 @@ const (
 	fedExpiryMargin = 1500 * time.Millisecond
 	// fedShortSticky is the lifetime of events meant to expire during a test: long enough to be
 	// sent and federated before a fault starts, short enough to keep the test quick.
-	fedShortSticky = 3000
+	fedShortSticky = 3 * time.Second
 )
 
 // requireArrived fails the test unless every event reached the stream's client within the
@@ -202,7 +201,7 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	b.S(1).Begin(t, deploy.Partition)
 	sent := time.Now()
 	expiring := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"short": true}, fedShortSticky)
-	time.Sleep(time.Until(sent.Add(fedShortSticky*time.Millisecond + fedExpiryMargin))) // lets the event expire during the outage
+	time.Sleep(time.Until(sent.Add(fedShortSticky + fedExpiryMargin))) // lets the event expire during the outage
 	b.S(1).End(t, deploy.Partition)
 	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
@@ -267,14 +266,9 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 // deactivateErase deactivates the user's account with erase, answering the password stage.
 func deactivateErase(t *testing.T, c *client.Client) {
 	t.Helper()
-	localpart := strings.TrimPrefix(strings.SplitN(c.UserID, ":", 2)[0], "@")
 	res := c.Do(t, client.Request{Method: "POST", Path: client.V3("account", "deactivate"), Body: map[string]any{
 		"erase": true,
-		"auth": map[string]any{
-			"type":       "m.login.password",
-			"identifier": map[string]any{"type": "m.id.user", "user": c.UserID},
-			"password":   "pw-" + localpart,
-		},
+		"auth":  c.PasswordAuth(),
 	}})
 	must.Status(t, res, 200, "deactivating "+c.UserID+" with erase")
 }
@@ -293,8 +287,8 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	wb := bob.NewStream(client.Sync, client.Offline())
 	wb.Next(t, 0)
 	const (
-		sLife      = 15000          // S: long enough to outlive the whole outage
-		sPrimeLife = fedShortSticky // S': expires while hs2 is away
+		sLife      = 15 * time.Second // S: long enough to outlive the whole outage
+		sPrimeLife = fedShortSticky   // S': expires while hs2 is away
 		// remainingTolerance: how far a client's expiry (delivery time + remaining time)
 		// may lie after the event's real end: the sync round trip on a loaded machine,
 		// with the test and the servers on the same host clock.
@@ -310,7 +304,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	b.S(1).Begin(t, deploy.Partition)
 	sentPrime := time.Now()
 	sPrime := alice.SendSticky(t, b.Room, fedStickyType, with("S'"), sPrimeLife)
-	time.Sleep(time.Until(sentPrime.Add(sPrimeLife*time.Millisecond + fedExpiryMargin))) // lets S' expire while hs2 is away (hs1 retries meanwhile)
+	time.Sleep(time.Until(sentPrime.Add(sPrimeLife + fedExpiryMargin))) // lets S' expire while hs2 is away (hs1 retries meanwhile)
 	b.S(1).End(t, deploy.Partition)
 	stop := blueprints.Provoker(t, "after hs2 returns", [2]*client.Client{bob, alice})
 	defer stop()
@@ -335,7 +329,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	// S ends at its origin_server_ts + duration (hs1 received it first, so that is its start).
 	ev := alice.GetEvent(t, b.Room, s)
 	must.Status(t, ev, 200, "GET /event of S on hs1")
-	end := time.UnixMilli(ev.JSON.Get("origin_server_ts").Int() + sLife)
+	end := time.UnixMilli(ev.JSON.Get("origin_server_ts").Int() + sLife.Milliseconds())
 	for _, w := range []*client.Stream{wb, fresh} {
 		for _, d := range w.StickyOf(s) {
 			if d.Remaining < 0 {

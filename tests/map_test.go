@@ -33,21 +33,13 @@ func observersFor(t *testing.T, users []*client.Client, servers []*deploy.Server
 	for i, u := range users {
 		second := u.Login(t)
 		obs = append(obs,
-			newObserver(t, fmt.Sprintf("%s dev1@%s", localpart(u), servers[i].Name), u, "sync", room, rule),
-			newObserver(t, fmt.Sprintf("%s dev2@%s", localpart(u), servers[i].Name), second, "sliding", room, rule))
+			newObserver(t, fmt.Sprintf("%s dev1@%s", client.Localpart(u.UserID), servers[i].Name), u, "sync", room, rule),
+			newObserver(t, fmt.Sprintf("%s dev2@%s", client.Localpart(u.UserID), servers[i].Name), second, "sliding", room, rule))
 	}
 	for _, o := range obs {
 		o.poll(t, 0)
 	}
 	return obs
-}
-
-func localpart(c *client.Client) string {
-	s := strings.TrimPrefix(c.UserID, "@")
-	if i := strings.IndexByte(s, ':'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }
 
 // Clients on every server, fed only by their own server, compute the same map after

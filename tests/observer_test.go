@@ -85,7 +85,7 @@ func (w *writer) write(t *testing.T, c *client.Client, server, room, key, value 
 	if value != "" {
 		content["value"] = value
 	}
-	id := c.SendSticky(t, room, mapType, content, duration.Milliseconds())
+	id := c.SendSticky(t, room, mapType, content, duration)
 	ev := c.GetEvent(t, room, id)
 	if ev.StatusCode != 200 {
 		t.Fatalf("reading back the write %s: %s", id, ev)

@@ -16,14 +16,6 @@ import (
 // peerStickyType is the event type of the sticky events in these tests.
 const peerStickyType = "org.example.sticky"
 
-// sendPlain sends n ordinary messages.
-func sendPlain(t *testing.T, c *client.Client, roomID string, n int) {
-	t.Helper()
-	for i := 0; i < n; i++ {
-		c.SendText(t, roomID, fmt.Sprintf("plain %d", i))
-	}
-}
-
 // stickyTTL is the lifetime of sticky events that must stay sticky for a whole test.
 const stickyTTL = 10 * time.Minute
 
@@ -47,17 +39,17 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 	roomID := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, roomID, hs1.Name)
 
-	expired := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "expired"}, peerExpiredLife.Milliseconds())
+	expired := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "expired"}, peerExpiredLife)
 	expiredEnd := time.Now().Add(peerExpiredLife) // its origin_server_ts is before now
-	redacted := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "redacted"}, stickyTTL.Milliseconds())
+	redacted := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "redacted"}, stickyTTL)
 	alice.Redact(t, roomID, redacted)
 	own := []string{
-		alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "a1"}, stickyTTL.Milliseconds()),
-		alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "a2"}, stickyTTL.Milliseconds()),
+		alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "a1"}, stickyTTL),
+		alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "a2"}, stickyTTL),
 	}
 	others := []string{
-		bob.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "b1"}, stickyTTL.Milliseconds()),
-		bob.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "b2"}, stickyTTL.Milliseconds()),
+		bob.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "b1"}, stickyTTL),
+		bob.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "b2"}, stickyTTL),
 	}
 	waitDelivered(t, alice, "bob's sticky events on hs1", others...)
 	time.Sleep(time.Until(expiredEnd.Add(peerExpiryGrace))) // the expired event must be so before the join
@@ -161,10 +153,10 @@ func TestPeerNewcomerGetsOldStickyEvents(t *testing.T) {
 	hs1 := d.Server("hs1")
 	alice := blueprints.NewUser(t, hs1, "alice")
 	roomID := alice.CreateRoom(t, client.PublicRoom(""))
-	old := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "old"}, stickyTTL.Milliseconds())
-	sendPlain(t, alice, roomID, 60)
-	recent := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "recent"}, stickyTTL.Milliseconds())
-	sendPlain(t, alice, roomID, 3)
+	old := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "old"}, stickyTTL)
+	alice.SendTexts(t, roomID, 60)
+	recent := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "recent"}, stickyTTL)
+	alice.SendTexts(t, roomID, 3)
 
 	p := federation.New(t, d)
 	p.Join(t, hs1, roomID, p.UserID("newcomer"))
@@ -314,7 +306,7 @@ func TestPeerEncryptedStickyEvents(t *testing.T) {
 	})
 	t.Run("server-to-peer", func(t *testing.T) {
 		spec.Covers(t, "ENC-1")
-		id := f.Alice.SendSticky(t, f.Room.ID, "m.room.encrypted", ciphertext("alice"), stickyTTL.Milliseconds())
+		id := f.Alice.SendSticky(t, f.Room.ID, "m.room.encrypted", ciphertext("alice"), stickyTTL)
 		r := f.Peer.WaitEvent(t, peerWait, id, "alice's encrypted sticky event at the peer")
 		got := r.Event.Parsed.Get(wire.Path("", f.Peer.Names.EventKey, "duration_ms"))
 		if got.Int() != stickyTTL.Milliseconds() {

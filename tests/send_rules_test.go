@@ -60,7 +60,7 @@ func TestSendIdempotent(t *testing.T) {
 	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	txn := client.TxnID()
-	req := alice.SendRequest(room, stickyType, txn, map[string]any{"once": true}, strconv.Itoa(longSticky))
+	req := alice.SendRequest(room, stickyType, txn, map[string]any{"once": true}, strconv.FormatInt(longSticky.Milliseconds(), 10))
 	first := alice.MustDo(t, req).JSON.Get("event_id").Str
 	second := alice.MustDo(t, req).JSON.Get("event_id").Str
 	if first != second {
@@ -156,7 +156,7 @@ func TestSendStickyNotJoined(t *testing.T) {
 					alice.Ban(t, room, mallory.UserID)
 				}
 			}
-			res := mallory.Do(t, mallory.SendRequest(room, stickyType, client.TxnID(), map[string]any{"intruder": true}, strconv.Itoa(longSticky)))
+			res := mallory.Do(t, mallory.SendRequest(room, stickyType, client.TxnID(), map[string]any{"intruder": true}, strconv.FormatInt(longSticky.Milliseconds(), 10)))
 			must.MatrixError(t, res, 403, "", "a sticky send by a user who is "+how)
 			msgs := alice.Messages(t, room, 50)
 			for _, e := range msgs.JSON.Get("chunk").Array() {
@@ -182,7 +182,7 @@ func TestStickyParamOnStateEndpoint(t *testing.T) {
 	hs := blueprints.OneServer(t)
 	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
-	q := url.Values{alice.Names.DurationParam: {strconv.Itoa(longSticky)}}
+	q := url.Values{alice.Names.DurationParam: {strconv.FormatInt(longSticky.Milliseconds(), 10)}}
 	res := alice.Do(t, client.Request{Method: "PUT", Path: client.V3("rooms", room, "state", "org.example.state", "k"), Query: q, Body: map[string]any{"v": 1}})
 	if res.StatusCode != 200 {
 		must.MatrixError(t, res, res.StatusCode, "", "a refused PUT /state with the sticky parameter")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"testing"
+	"time"
 
 	"stickler/blueprints"
 	"stickler/helpers/client"
@@ -14,7 +15,7 @@ import (
 
 // Durations used where the value does not matter, only that the event stays sticky for the
 // whole test.
-const longSticky = 600000 // 10 minutes
+const longSticky = 10 * time.Minute
 
 // stickyPath is the gjson path of the top-level duration in a client event.
 func stickyPath(c *client.Client) string { return wire.Path("", c.Names.EventKey, "duration_ms") }
@@ -29,8 +30,8 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 	bob := blueprints.NewUser(t, hs2, "bob")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, room, hs1.Name)
-	const duration = 123456
-	ev := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, duration)
+	const duration = 123456 // ms
+	ev := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, duration*time.Millisecond)
 
 	res := alice.GetEvent(t, room, ev)
 	must.Status(t, res, 200, "GET /event of the sticky event")

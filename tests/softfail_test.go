@@ -28,7 +28,7 @@ import (
 // client has the witness: hs1 processes a server's events in order and needs the witness's
 // predecessors first, so by then it holds the sticky events (soft-failed events are hidden
 // from clients, so they cannot be awaited directly). It returns the sticky events in order.
-func softFailed(t *testing.T, b *blueprints.Federation, watcher *client.Stream, revoke func(), seen func() error, durations ...int64) []string {
+func softFailed(t *testing.T, b *blueprints.Federation, watcher *client.Stream, revoke func(), seen func() error, durations ...time.Duration) []string {
 	t.Helper()
 	sender := b.Users[1]
 	witness := blueprints.NewUser(t, b.S(1), "witness")
@@ -38,7 +38,7 @@ func softFailed(t *testing.T, b *blueprints.Federation, watcher *client.Stream, 
 	revoke()
 	var evs []string
 	for i, d := range durations {
-		evs = append(evs, sender.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": i, "duration": d}, d))
+		evs = append(evs, sender.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": i, "duration": d.Milliseconds()}, d))
 	}
 	w := witness.SendText(t, b.Room, "witness, sent after the sticky events")
 	b.S(1).End(t, deploy.Partition)
@@ -86,13 +86,13 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	// the heal, later than that), so its end is read from the event itself, on hs2 that holds it.
 	res := charlie.GetEvent(t, b.Room, short)
 	must.Status(t, res, 200, "GET /event on hs2 of the short-lived sticky event its user sent")
-	shortEnd := time.UnixMilli(res.JSON.Get("origin_server_ts").Int() + fedShortSticky)
+	shortEnd := time.UnixMilli(res.JSON.Get("origin_server_ts").Int() + fedShortSticky.Milliseconds())
 	time.Sleep(time.Until(shortEnd.Add(fedExpiryMargin))) // lets the short one expire before the re-join
 	rejoinedAt := time.Now()
 	charlie.JoinRoom(t, b.Room, b.S(0).Name)
 	blueprints.WaitMembership(t, alice, b.Room, charlie.UserID, "join", fedWait)
 	t.Logf("%s (short-lived) ended at %s; the re-join was sent at %s", short, shortEnd.Format("15:04:05.000"), rejoinedAt.Format("15:04:05.000"))
-	t.Logf("%s re-joined; %s still has %v to live", charlie.UserID, long, time.Duration(longSticky)*time.Millisecond)
+	t.Logf("%s re-joined; %s still has %v to live", charlie.UserID, long, longSticky)
 
 	t.Run("reevaluated-after-rejoin", func(t *testing.T) {
 		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event

@@ -19,16 +19,6 @@ import (
 // stickyType is the event type the single-server tests send as sticky.
 const stickyType = "org.example.sticky"
 
-// sendTexts sends n ordinary messages and returns their IDs.
-func sendTexts(t *testing.T, c *client.Client, room string, n int) []string {
-	t.Helper()
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = c.SendText(t, room, fmt.Sprintf("filler %d", i))
-	}
-	return ids
-}
-
 // A sticky event outside the timeline window is delivered in the sticky section, on initial
 // syncs and on gappy incremental syncs.
 func TestStickyOutsideTimeline(t *testing.T) {
@@ -40,7 +30,7 @@ func TestStickyOutsideTimeline(t *testing.T) {
 		f.Next(t, 0)
 		// Everything is sent before the next sync, so that sync is gappy (limited timeline).
 		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
-		fill := sendTexts(t, alice, room, 5)
+		fill := alice.SendTexts(t, room, 5)
 		r := f.Until(t, client.DefaultWait, "the last filler in the timeline", func(r gjson.Result) error {
 			return client.HasEvent(f.Timeline(r, room), fill[4], "the timeline")
 		})
@@ -88,7 +78,7 @@ func TestRemainingTimeAccurate(t *testing.T) {
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		const lifetime = 8 * time.Second // leaves a loaded machine time to set up before half-way
-		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
+		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime)
 		// The server's clock starts the lifetime: origin_server_ts (same host, same clock).
 		sentAt := time.UnixMilli(alice.GetEvent(t, room, s).JSON.Get("origin_server_ts").Int())
 		alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
@@ -143,7 +133,7 @@ func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	const lifetime = 8 * time.Second // five reads must fit in it on a loaded machine
-	s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
+	s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime)
 	field := "unsigned." + alice.Names.RemainingField
 	// Where the event is served, and whether that place shows the field while it is sticky: an
 	// absence after expiry only means something where the field was there before.
@@ -196,7 +186,7 @@ func TestExpiredNotDelivered(t *testing.T) {
 		f := alice.NewStream(kind, client.TimelineLimit(1))
 		f.Next(t, 0)
 		const lifetime = 1500 * time.Millisecond
-		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
+		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime)
 		// Control: a long-lived sticky event in the same gap must be there, so the absence of
 		// the expired one is not just an empty section.
 		control := alice.SendSticky(t, room, stickyType, map[string]any{"n": "control"}, longSticky)
@@ -225,7 +215,7 @@ func TestDeliveredOnce(t *testing.T) {
 		var sticky []string
 		for i := 0; i < 5; i++ {
 			sticky = append(sticky, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
-			sendTexts(t, alice, room, i%3) // varies the gap: sometimes in the timeline, sometimes not
+			alice.SendTexts(t, room, i%3) // varies the gap: sometimes in the timeline, sometimes not
 			f.Next(t, 0)
 		}
 		// Keep syncing past more activity: nothing may come again.
@@ -292,7 +282,7 @@ func TestJoinerReceivesEarlierSticky(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			sticky = append(sticky, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
 		}
-		sendTexts(t, alice, room, 60) // beyond any timeline window
+		alice.SendTexts(t, room, 60) // beyond any timeline window
 		f := bob.NewStream(kind, client.TimelineLimit(5))
 		f.Next(t, 0) // bob syncs before joining: the events must come in incremental syncs
 		bob.JoinRoom(t, room)
@@ -486,7 +476,7 @@ func sendWithRetry(c *client.Client, room string, i int) (string, string) {
 	deadline := time.Now().Add(time.Minute)
 	txn := client.TxnID()
 	for {
-		res, err := c.Try(c.SendRequest(room, stickyType, txn, map[string]any{"i": i}, fmt.Sprint(longSticky)))
+		res, err := c.Try(c.SendRequest(room, stickyType, txn, map[string]any{"i": i}, fmt.Sprint(longSticky.Milliseconds())))
 		if err != nil {
 			return "", fmt.Sprintf("sending sticky event %d: %v", i, err)
 		}

@@ -21,8 +21,8 @@ func historyRoom(t *testing.T, lifetime time.Duration, fillers int) (alice, bob 
 	bob = blueprints.NewUser(t, hs, "bob")
 	room = alice.CreateRoom(t, client.PublicRoom("joined"))
 	ordinary = alice.SendMessage(t, room, stickyType, map[string]any{"kind": "ordinary"})
-	sticky = alice.SendSticky(t, room, stickyType, map[string]any{"kind": "sticky"}, lifetime.Milliseconds())
-	sendTexts(t, alice, room, fillers)
+	sticky = alice.SendSticky(t, room, stickyType, map[string]any{"kind": "sticky"}, lifetime)
+	alice.SendTexts(t, room, fillers)
 	bob.JoinRoom(t, room)
 	return
 }
@@ -31,7 +31,7 @@ func historyRoom(t *testing.T, lifetime time.Duration, fillers int) (alice, bob 
 // ordinary events stay hidden from him.
 func TestHistoryVisibilityJoiner(t *testing.T) {
 	overBoth(t, []string{"HISVIS-1"}, []string{"HISVIS-1"}, func(t *testing.T, kind client.Feed) {
-		_, bob, room, ordinary, sticky := historyRoom(t, longSticky*time.Millisecond, 60)
+		_, bob, room, ordinary, sticky := historyRoom(t, longSticky, 60)
 		// A feed that starts after the join: this test is about visibility, not about
 		// incremental delivery to joiners (SYNC-8 checks that).
 		f := bob.NewStream(kind, client.TimelineLimit(100))
@@ -51,7 +51,7 @@ func TestHistoryVisibilityJoiner(t *testing.T) {
 // sticky.
 func TestHistoryVisibilityEndpoints(t *testing.T) {
 	t.Parallel()
-	_, bob, room, _, sticky := historyRoom(t, longSticky*time.Millisecond, 60)
+	_, bob, room, _, sticky := historyRoom(t, longSticky, 60)
 	t.Run("event", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
 		res := bob.GetEvent(t, room, sticky)

@@ -42,7 +42,7 @@ type Response struct {
 
 // String shows the request and the answer, for failure messages.
 func (r *Response) String() string {
-	return fmt.Sprintf("%s %s -> %d %s", r.Method, r.URL, r.StatusCode, truncate(string(r.Body), 2000))
+	return fmt.Sprintf("%s %s -> %d %s", r.Method, r.URL, r.StatusCode, Truncate(string(r.Body), 2000))
 }
 
 var txnCounter atomic.Int64
@@ -143,7 +143,7 @@ func (c *Client) do(req Request) (*Response, error) {
 		hc = newHTTPClient()
 	}
 	if c.Debug {
-		fmt.Fprintf(os.Stderr, "stickler debug: %s %s %s\n", req.Method, u, truncate(string(raw), 1000))
+		fmt.Fprintf(os.Stderr, "stickler debug: %s %s %s\n", req.Method, u, Truncate(string(raw), 1000))
 	}
 	hres, err := hc.Do(hr)
 	if err != nil {
@@ -155,12 +155,13 @@ func (c *Client) do(req Request) (*Response, error) {
 		return nil, fmt.Errorf("reading answer: %w", err)
 	}
 	if c.Debug {
-		fmt.Fprintf(os.Stderr, "stickler debug: <- %d %s\n", hres.StatusCode, truncate(string(data), 2000))
+		fmt.Fprintf(os.Stderr, "stickler debug: <- %d %s\n", hres.StatusCode, Truncate(string(data), 2000))
 	}
 	return &Response{Method: req.Method, URL: u, StatusCode: hres.StatusCode, Body: data, JSON: gjson.ParseBytes(data)}, nil
 }
 
-func truncate(s string, n int) string {
+// Truncate shortens s to n bytes for a failure message, saying how much was cut.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -4,9 +4,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // SharedSecret is the registration secret of the image contract.
@@ -42,24 +45,27 @@ func Register(t testing.TB, baseURL, localpart string, debug bool) *Client {
 // Login makes another device for the same user.
 func (c *Client) Login(t testing.TB) *Client {
 	t.Helper()
-	res := c.MustDo(t, Request{Method: "POST", Path: V3("login"), Body: map[string]any{
-		"type":       "m.login.password",
-		"identifier": map[string]any{"type": "m.id.user", "user": c.UserID},
-		"password":   "pw-" + localpartOf(c.UserID),
-	}})
+	res := c.MustDo(t, Request{Method: "POST", Path: V3("login"), Body: c.PasswordAuth()})
 	d := *c
 	d.AccessToken = res.JSON.Get("access_token").Str
 	d.DeviceID = res.JSON.Get("device_id").Str
 	return &d
 }
 
-func localpartOf(userID string) string {
-	for i := 1; i < len(userID); i++ {
-		if userID[i] == ':' {
-			return userID[1:i]
-		}
+// PasswordAuth is the password login (or user-interactive auth stage) of the client's user,
+// whose password Register chose.
+func (c *Client) PasswordAuth() map[string]any {
+	return map[string]any{
+		"type":       "m.login.password",
+		"identifier": map[string]any{"type": "m.id.user", "user": c.UserID},
+		"password":   "pw-" + Localpart(c.UserID),
 	}
-	return userID
+}
+
+// Localpart returns the part of a user ID between '@' and the first ':'.
+func Localpart(userID string) string {
+	local, _, _ := strings.Cut(strings.TrimPrefix(userID, "@"), ":")
+	return local
 }
 
 // ServerName returns the domain of the client's user ID.
@@ -161,10 +167,21 @@ func (c *Client) SendText(t testing.TB, roomID, body string) string {
 	return c.SendMessage(t, roomID, "m.room.message", map[string]any{"msgtype": "m.text", "body": body})
 }
 
-// SendSticky sends a sticky event with the given duration and returns its ID.
-func (c *Client) SendSticky(t testing.TB, roomID, eventType string, content any, durationMS int64) string {
+// SendTexts sends n ordinary messages ("filler 0", "filler 1", ...) and returns their IDs.
+func (c *Client) SendTexts(t testing.TB, roomID string, n int) []string {
 	t.Helper()
-	return c.eventID(t, c.MustDo(t, c.SendRequest(roomID, eventType, TxnID(), content, strconv.FormatInt(durationMS, 10))))
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = c.SendText(t, roomID, fmt.Sprintf("filler %d", i))
+	}
+	return ids
+}
+
+// SendSticky sends a sticky event with the given duration (sent in whole milliseconds) and
+// returns its ID.
+func (c *Client) SendSticky(t testing.TB, roomID, eventType string, content any, duration time.Duration) string {
+	t.Helper()
+	return c.eventID(t, c.MustDo(t, c.SendRequest(roomID, eventType, TxnID(), content, strconv.FormatInt(duration.Milliseconds(), 10))))
 }
 
 // SendState sends a state event and returns its ID.

@@ -323,7 +323,7 @@ func (s *Stream) Until(t testing.TB, within time.Duration, what string, check fu
 	Wait(t, within, fmt.Sprintf("%s over %s as %s", what, s.Feed, s.c.UserID), 0, func(left time.Duration) error {
 		last = s.Next(t, min(left, time.Second))
 		if err := check(last); err != nil {
-			return fmt.Errorf("%w (last response: %s)", err, truncate(last.Raw, 1500))
+			return fmt.Errorf("%w (last response: %s)", err, Truncate(last.Raw, 1500))
 		}
 		return nil
 	})

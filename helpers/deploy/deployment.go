@@ -404,6 +404,7 @@ func (d *Deployment) PrintLogs(t testing.TB, since time.Time) {
 // and STICKLER_REPORT_DIR keeps every server's whole log in DIR/logs.
 const printedLogLines = 150
 
+// tail keeps the last n lines of a log, saying how many it cut.
 func tail(logs string, n int) string {
 	ls := strings.SplitAfter(logs, "\n")
 	if len(ls) <= n {
@@ -442,11 +443,7 @@ func (d *Deployment) tailLogs(ctx context.Context, lines int) string {
 			fmt.Fprintf(&b, "\n--- %s printed nothing ---", s.Name)
 			continue
 		}
-		ls := strings.Split(strings.TrimRight(logs, "\n"), "\n")
-		if len(ls) > lines {
-			ls = ls[len(ls)-lines:]
-		}
-		fmt.Fprintf(&b, "\n--- last %d log lines of %s ---\n%s", len(ls), s.Name, strings.Join(ls, "\n"))
+		fmt.Fprintf(&b, "\n--- end of the log of %s ---\n%s", s.Name, strings.TrimRight(tail(logs, lines), "\n"))
 	}
 	return b.String()
 }
