@@ -16,11 +16,11 @@ import (
 
 // A redacted sticky event loses the sticky key and its stickiness.
 func TestRedactedStickyNotSticky(t *testing.T) {
-	overBoth(t, []string{"REDACT-1"}, []string{"REDACT-1"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"REDACT-1"}, []string{"REDACT-1"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
-		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
+		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
 		alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
 		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section before the redaction (control)")
@@ -48,15 +48,15 @@ func encryptedContent(i int) map[string]any {
 
 // An encrypted event sent with a duration is sticky in every way.
 func TestEncryptedSticky(t *testing.T) {
-	overBoth(t, []string{"ENC-1"}, []string{"ENC-1"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"ENC-1"}, []string{"ENC-1"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		bob := blueprints.NewUser(t, hs, "bob")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
-		s := alice.SendSticky(t, room, "m.room.encrypted", encryptedContent(1), longSticky)
+		s := alice.SendSticky(t, room, "m.room.encrypted", encryptedContent(1), blueprints.LongSticky)
 		alice.SendTexts(t, room, 3)
 		ev := alice.GetEvent(t, room, s)
-		must.JSONEqual(t, ev.JSON, stickyPath(alice), longSticky.Milliseconds(), "the encrypted event's sticky object")
+		must.JSONEqual(t, ev.JSON, alice.StickyDurationPath(), blueprints.LongSticky.Milliseconds(), "the encrypted event's sticky object")
 
 		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		e := must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sender's sticky section")
@@ -92,7 +92,7 @@ func TestLoadManySenders(t *testing.T) {
 	}
 	const n = 200
 	start := time.Now()
-	ids := sendStickyBatch(t, senders, room, n)
+	ids := client.SendStickyBatch(t, senders, room, blueprints.StickyType, blueprints.LongSticky, n)
 	t.Logf("sent %d sticky events from %d senders in %v", n, len(senders), time.Since(start).Round(time.Millisecond))
 	for _, f := range feeds {
 		f.Await(t, 90*time.Second, ids...)
@@ -118,11 +118,11 @@ func TestSlidingListsScope(t *testing.T) {
 	inWindow := alice.CreateRoom(t, encrypted)
 	outsideWindow := alice.CreateRoom(t, encrypted)
 	unmatched := alice.CreateRoom(t, client.PublicRoom(""))
-	sOutside := alice.SendSticky(t, outsideWindow, stickyType, map[string]any{"room": "outside"}, longSticky)
-	sUnmatched := alice.SendSticky(t, unmatched, stickyType, map[string]any{"room": "unmatched"}, longSticky)
+	sOutside := alice.SendSticky(t, outsideWindow, blueprints.StickyType, map[string]any{"room": "outside"}, blueprints.LongSticky)
+	sUnmatched := alice.SendSticky(t, unmatched, blueprints.StickyType, map[string]any{"room": "unmatched"}, blueprints.LongSticky)
 	alice.SendTexts(t, outsideWindow, 2)
 	alice.SendTexts(t, unmatched, 2)
-	sIn := alice.SendSticky(t, inWindow, stickyType, map[string]any{"room": "in"}, longSticky)
+	sIn := alice.SendSticky(t, inWindow, blueprints.StickyType, map[string]any{"room": "in"}, blueprints.LongSticky)
 	alice.SendTexts(t, inWindow, 2) // the most recent room: the one inside the 1-room window
 
 	s := alice.NewStream(client.Sliding, client.TimelineLimit(1))
@@ -134,7 +134,7 @@ func TestSlidingListsScope(t *testing.T) {
 	s.Await(t, client.DefaultWait, sIn, sOutside)
 	// One more exchange, so a late delivery of the unmatched room's event is seen too.
 	last := s.Next(t, 0)
-	if len(s.Of(sUnmatched)) > 0 || mentions(last, sUnmatched) {
+	if len(s.Of(sUnmatched)) > 0 || client.Mentions(last, sUnmatched) {
 		t.Fatalf("the sticky event of a room no list matches (unencrypted room, list filter is_encrypted) was delivered")
 	}
 }
@@ -149,7 +149,7 @@ func TestSlidingLimitOne(t *testing.T) {
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	var ids []string
 	for i := 0; i < 3; i++ {
-		ids = append(ids, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
+		ids = append(ids, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
 	}
 	alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
 	f := alice.NewStream(client.Sliding, client.TimelineLimit(1), client.ExtLimit(1))
@@ -165,5 +165,5 @@ func TestSlidingLimitOne(t *testing.T) {
 	if err := f.OnceEach(ids...); err != nil {
 		t.Errorf("Sliding Sync pages of limit 1: %v", err)
 	}
-	checkOldestFirst(t, ids, pages)
+	must.OldestFirst(t, ids, pages)
 }

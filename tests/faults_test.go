@@ -2,7 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"maps"
 	"testing"
 	"time"
 
@@ -17,11 +16,6 @@ import (
 // of its own (isolatedFederation): no other test can be hurt by its partition, pause or crash.
 
 const (
-	// fedHealWait bounds delivery after a fault ends when the test provokes the sender (see
-	// provoker): the image's longest backoff is 5 s (destination_max_retry_interval), a request
-	// stuck on a dead connection gives up after 10 s (client_timeout), plus margin for a loaded
-	// two-core machine.
-	fedHealWait = 40 * time.Second
 	// fedNoProvokeWait bounds delivery after a partition heals when nobody provokes the sender.
 	// A sender that honours the image's retry settings tries again at most 5 s after its last
 	// failure. Synapse, though, only retries a backed-off peer when it has a new event for it
@@ -40,26 +34,7 @@ const (
 	// then 3 long retries 4-5 s apart (x0.8-1.4 jitter) fail at once on DNS: the transaction
 	// failed 25 s after the send. 35 s covers the worst jitter (10 + 5.6 + 7 + 7) with margin.
 	fedLongOutage = 35 * time.Second
-	// fedExpiryMargin is added when waiting for a short-lived event to expire: the test process
-	// and the servers read the same host clock, and 1.5 s covers a slow request on a loaded
-	// machine between reading the clock and the server acting.
-	fedExpiryMargin = 1500 * time.Millisecond
-	// fedShortSticky is the lifetime of events meant to expire during a test: long enough to be
-	// sent and federated before a fault starts, short enough to keep the test quick.
-	fedShortSticky = 3 * time.Second
 )
-
-// requireArrived fails the test unless every event reached the stream's client within the
-// time given; what names the events for the failure message.
-func requireArrived(t *testing.T, w *client.Stream, within time.Duration, what map[string]string, ids ...string) {
-	t.Helper()
-	maps.Copy(w.Labels, what)
-	start := time.Now()
-	if err := w.TryAwait(t, within, ids...); err != nil {
-		t.Fatalf("expected every unexpired sticky event to reach %s within %v of recovery: %v", w.Client().UserID, within, err)
-	}
-	t.Logf("all %d event(s) reached %s %v after recovery", len(ids), w.Client().UserID, time.Since(start).Round(time.Millisecond))
-}
 
 // Each kind of outage of hs2, with sticky events sent on hs1 while it lasts, and one or two
 // from hs2 (during a partition, when hs2's clients can still send; just before a pause and
@@ -90,7 +65,7 @@ func TestFedStickySurvivesFault(t *testing.T) {
 			var fromHS1, fromHS2 []string
 			send := func(c *client.Client, side string, n int, ids *[]string) {
 				for i := 1; i <= n; i++ {
-					id := c.SendSticky(t, b.Room, fedStickyType, map[string]any{"side": side, "n": i}, longSticky)
+					id := c.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"side": side, "n": i}, blueprints.LongSticky)
 					what[id] = fmt.Sprintf("%s's #%d (sent %s the %s)", side, i, tc.hs2, tc.kind)
 					*ids = append(*ids, id)
 				}
@@ -110,8 +85,8 @@ func TestFedStickySurvivesFault(t *testing.T) {
 			}
 			stop := blueprints.Provoker(t, "after the "+string(tc.kind)+" ends", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
 			defer stop()
-			requireArrived(t, wb, fedHealWait, what, fromHS1...)
-			requireArrived(t, wa, fedHealWait, what, fromHS2...)
+			wb.Label(what).Await(t, blueprints.HealWait, fromHS1...)
+			wa.Label(what).Await(t, blueprints.HealWait, fromHS2...)
 		})
 	}
 }
@@ -131,12 +106,12 @@ func TestFedStickySurvivesPartitionUnprovoked(t *testing.T) {
 	wb.Next(t, 0)
 
 	b.S(1).Begin(t, deploy.Partition)
-	a1 := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": 1}, longSticky)
-	a2 := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": 2}, longSticky)
+	a1 := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
+	a2 := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"n": 2}, blueprints.LongSticky)
 	time.Sleep(fedLongOutage) // lets the outage last beyond the sender's in-flight retries
 	b.S(1).End(t, deploy.Partition)
 	t.Logf("not provoking: waiting up to %v for hs1 to retry by itself", fedNoProvokeWait)
-	requireArrived(t, wb, fedNoProvokeWait, map[string]string{a1: "hs1's first", a2: "hs1's second"}, a1, a2)
+	wb.Label(map[string]string{a1: "hs1's first", a2: "hs1's second"}).Await(t, fedNoProvokeWait, a1, a2)
 }
 
 // A large queue never drops a sticky event: during a partition hs1 sends one sticky event and
@@ -154,7 +129,7 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	wb.Next(t, 0)
 
 	b.S(1).Begin(t, deploy.Partition)
-	sticky := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"behind": "the backlog"}, longSticky)
+	sticky := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"behind": "the backlog"}, blueprints.LongSticky)
 	const backlog = 250
 	var last string
 	start := time.Now()
@@ -171,9 +146,9 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	defer stop()
 	// Control first: the newest event shows that federation resumed, so a missing sticky
 	// event is dropped, not merely late.
-	requireArrived(t, wb, fedHealWait, map[string]string{last: "the last ordinary event (control)"}, last)
+	wb.Label(map[string]string{last: "the last ordinary event (control)"}).Await(t, blueprints.HealWait, last)
 	// The sticky event may come a little after the newest one.
-	requireArrived(t, wb, fedWait, map[string]string{sticky: fmt.Sprintf("the sticky event sent before %d ordinary events", backlog)}, sticky)
+	wb.Label(map[string]string{sticky: fmt.Sprintf("the sticky event sent before %d ordinary events", backlog)}).Await(t, client.DefaultWait, sticky)
 }
 
 // An outage longer than a sticky event's lifetime: the event must never reach a sticky
@@ -200,13 +175,13 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 
 	b.S(1).Begin(t, deploy.Partition)
 	sent := time.Now()
-	expiring := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"short": true}, fedShortSticky)
-	time.Sleep(time.Until(sent.Add(fedShortSticky + fedExpiryMargin))) // lets the event expire during the outage
+	expiring := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"short": true}, blueprints.ShortSticky)
+	time.Sleep(time.Until(sent.Add(blueprints.ShortSticky + blueprints.ExpiryGrace))) // lets the event expire during the outage
 	b.S(1).End(t, deploy.Partition)
 	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
 	control := alice.SendText(t, b.Room, "after the heal")
-	requireArrived(t, wb, fedHealWait, map[string]string{control: "the ordinary event sent after the heal (control)"}, control)
+	wb.Label(map[string]string{control: "the ordinary event sent after the heal (control)"}).Await(t, blueprints.HealWait, control)
 	// hs2 may fetch the expired event as a predecessor of the control: give it that time.
 	wb.Watch(t, 2*time.Second)
 	fresh := bob.NewStream(client.Sync, client.Offline())
@@ -235,13 +210,13 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	alice, bob := b.Users[0], b.Users[1]
 	eve := blueprints.NewUser(t, b.S(0), "eve")
 	eve.JoinRoom(t, b.Room)
-	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "join", fedWait)
+	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "join", client.DefaultWait)
 	wb := bob.NewStream(client.Sync, client.Offline())
 	wb.Next(t, 0)
 
 	b.S(1).Begin(t, deploy.Partition)
 	sent := time.Now()
-	erased := eve.SendSticky(t, b.Room, fedStickyType, map[string]any{"secret": "eve's"}, longSticky)
+	erased := eve.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"secret": "eve's"}, blueprints.LongSticky)
 	deactivateErase(t, eve)
 	// Catch-up, not the retry of the transaction that already held the event before the
 	// erasure, is what FED-7 is about: outlast the in-flight retries.
@@ -250,7 +225,7 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
 	// Control: hs2 learns that eve left (deactivation leaves every room), so catch-up ran.
-	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "leave", fedHealWait)
+	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "leave", blueprints.HealWait)
 	wb.Watch(t, 2*time.Second)
 	if ds := wb.StickyOf(erased); len(ds) > 0 {
 		t.Fatalf("expected the sticky event %s of the erased user not to be delivered as sticky on hs2; got: %s", erased, wb.Describe(erased))
@@ -287,24 +262,24 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	wb := bob.NewStream(client.Sync, client.Offline())
 	wb.Next(t, 0)
 	const (
-		sLife      = 15 * time.Second // S: long enough to outlive the whole outage
-		sPrimeLife = fedShortSticky   // S': expires while hs2 is away
+		sLife      = 15 * time.Second       // S: long enough to outlive the whole outage
+		sPrimeLife = blueprints.ShortSticky // S': expires while hs2 is away
 		// remainingTolerance: how far a client's expiry (delivery time + remaining time)
 		// may lie after the event's real end: the sync round trip on a loaded machine,
 		// with the test and the servers on the same host clock.
 		remainingTolerance = 1500 * time.Millisecond
 	)
 	with := func(v string) map[string]any { return map[string]any{bob.Names.StickyKey: "seed-key", "value": v} }
-	s := alice.SendSticky(t, b.Room, fedStickyType, with("S"), sLife)
-	requireArrived(t, wb, fedWait, map[string]string{s: "S"}, s)
+	s := alice.SendSticky(t, b.Room, blueprints.StickyType, with("S"), sLife)
+	wb.Label(map[string]string{s: "S"}).Await(t, client.DefaultWait, s)
 	if len(wb.StickyOf(s)) == 0 {
 		t.Fatalf("expected S to reach hs2's client as sticky before the outage; got %s", wb.Describe(s))
 	}
 
 	b.S(1).Begin(t, deploy.Partition)
 	sentPrime := time.Now()
-	sPrime := alice.SendSticky(t, b.Room, fedStickyType, with("S'"), sPrimeLife)
-	time.Sleep(time.Until(sentPrime.Add(sPrimeLife + fedExpiryMargin))) // lets S' expire while hs2 is away (hs1 retries meanwhile)
+	sPrime := alice.SendSticky(t, b.Room, blueprints.StickyType, with("S'"), sPrimeLife)
+	time.Sleep(time.Until(sentPrime.Add(sPrimeLife + blueprints.ExpiryGrace))) // lets S' expire while hs2 is away (hs1 retries meanwhile)
 	b.S(1).End(t, deploy.Partition)
 	stop := blueprints.Provoker(t, "after hs2 returns", [2]*client.Client{bob, alice})
 	defer stop()
@@ -312,13 +287,13 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	// does, "no client of hs2 is handed S' as sticky" holds only trivially: the test still
 	// checks that S ends on time for hs2's clients (MAP-3's second half) and then reports the
 	// hazard as not exercised (skipped, with what was seen) rather than passing.
-	arrived := wb.TryAwait(t, fedHealWait, sPrime) == nil
+	arrived := wb.TryAwait(t, blueprints.HealWait, sPrime) == nil
 	fresh := bob.Login(t).NewStream(client.Sync, client.Offline())
 	fresh.Next(t, 0)
 	arrived = arrived || len(fresh.Of(sPrime)) > 0
 	t.Logf("S' (%s) on hs2: arrived=%v; old client: %s; new device: %s", sPrime, arrived, wb.Describe(sPrime), fresh.Describe(sPrime))
 	if !arrived {
-		t.Logf("S' never reached hs2's clients within %v of the heal; checking only that S ends on time for them", fedHealWait)
+		t.Logf("S' never reached hs2's clients within %v of the heal; checking only that S ends on time for them", blueprints.HealWait)
 	}
 	for _, w := range []*client.Stream{wb, fresh} {
 		if ds := w.StickyOf(sPrime); len(ds) > 0 {
@@ -354,6 +329,6 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	t.Logf("S ended for hs2's clients by %s as its remaining time said (checked on the old client, a new device, and a device made after the end)", end.Add(remainingTolerance).Format("15:04:05.000"))
 	if !arrived && len(late.Of(sPrime)) == 0 {
 		t.Skipf("inconclusive: S' (%s) never reached hs2 within %v of the heal (saw on the old client: %s; on a new device: %s; on a device made after S's end: %s), so \"no client of hs2 is handed S' as sticky\" held only trivially and the seed's hazard was not exercised; S did expire on time for hs2's clients",
-			sPrime, fedHealWait, wb.Describe(sPrime), fresh.Describe(sPrime), late.Describe(sPrime))
+			sPrime, blueprints.HealWait, wb.Describe(sPrime), fresh.Describe(sPrime), late.Describe(sPrime))
 	}
 }

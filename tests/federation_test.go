@@ -18,12 +18,6 @@ import (
 // Federation without faults: these tests share the process-wide deployments (see
 // blueprint_test.go) and never cut a server off.
 
-// fedStickyType is the event type of the sticky events these tests send.
-const fedStickyType = "org.example.sticky"
-
-// fedWait bounds the delivery of an event between two healthy servers.
-const fedWait = client.DefaultWait
-
 // A sticky event sent on hs1 reaches hs2's client with nothing else happening in the room.
 // A failure means the server did not push its own sticky event to a joined server (or the
 // receiver did not deliver it).
@@ -34,10 +28,10 @@ func TestFedStickyPushedToJoinedServer(t *testing.T) {
 	alice, bob := b.Users[0], b.Users[1]
 	w := bob.NewStream(client.Sync, client.Offline())
 	w.Next(t, 0)
-	ev := alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"body": "pushed"}, longSticky)
-	if err := w.TryAwait(t, fedWait, ev); err != nil {
+	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": "pushed"}, blueprints.LongSticky)
+	if err := w.TryAwait(t, client.DefaultWait, ev); err != nil {
 		t.Fatalf("expected hs1's sticky event %s to reach %s on hs2 within %v without further activity; %v",
-			ev, bob.UserID, fedWait, err)
+			ev, bob.UserID, client.DefaultWait, err)
 	}
 }
 
@@ -52,10 +46,10 @@ func TestFedStickyOrder(t *testing.T) {
 	w.Next(t, 0)
 	var sent []string
 	for i := range 8 {
-		sent = append(sent, alice.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": i}, longSticky))
+		sent = append(sent, alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
 	}
-	if err := w.TryAwait(t, fedWait, sent...); err != nil {
-		spec.Choice(t, "FED-6", fmt.Sprintf("order not judged: not every sticky event reached hs2 within %v: %v", fedWait, err))
+	if err := w.TryAwait(t, client.DefaultWait, sent...); err != nil {
+		spec.Choice(t, "FED-6", fmt.Sprintf("order not judged: not every sticky event reached hs2 within %v: %v", client.DefaultWait, err))
 		return
 	}
 	var order []string
@@ -92,10 +86,10 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	alice, bob, carol := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob"), blueprints.NewUser(t, hs3, "carol")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, room, hs1.Name)
-	blueprints.WaitMembership(t, alice, room, bob.UserID, "join", fedWait)
+	blueprints.WaitMembership(t, alice, room, bob.UserID, "join", client.DefaultWait)
 
-	oldA := alice.SendSticky(t, room, fedStickyType, map[string]any{"age": "old", "from": "hs1"}, longSticky)
-	oldB := bob.SendSticky(t, room, fedStickyType, map[string]any{"age": "old", "from": "hs2"}, longSticky)
+	oldA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs1"}, blueprints.LongSticky)
+	oldB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs2"}, blueprints.LongSticky)
 	// More than 50 later events (the usual window of recent events), from both servers.
 	const later = 60
 	var last [2]string
@@ -103,23 +97,23 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 		u := []*client.Client{alice, bob}[i%2]
 		last[i%2] = u.SendText(t, room, fmt.Sprintf("filler %d", i))
 	}
-	newA := alice.SendSticky(t, room, fedStickyType, map[string]any{"age": "new", "from": "hs1"}, longSticky)
-	newB := bob.SendSticky(t, room, fedStickyType, map[string]any{"age": "new", "from": "hs2"}, longSticky)
+	newA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs1"}, blueprints.LongSticky)
+	newB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs2"}, blueprints.LongSticky)
 	// Both old servers hold everything before the newcomer joins, so no transaction between
 	// them can still be on its way to hs3 afterwards.
 	for _, p := range []struct {
 		c  *client.Client
 		id string
 	}{{alice, newB}, {alice, last[1]}, {bob, newA}, {bob, last[0]}} {
-		waitForEvent(t, p.c, room, p.id, fedWait)
+		waitForEvent(t, p.c, room, p.id, client.DefaultWait)
 	}
 
 	carol.JoinRoom(t, room, hs1.Name)
 	w := carol.NewStream(client.Sync, client.Offline())
 	maps.Copy(w.Labels, map[string]string{oldA: "hs1's old sticky event", oldB: "hs2's old sticky event", newA: "hs1's recent sticky event", newB: "hs2's recent sticky event"})
-	if err := w.TryAwait(t, fedWait, oldA, oldB, newA, newB); err != nil {
+	if err := w.TryAwait(t, client.DefaultWait, oldA, oldB, newA, newB); err != nil {
 		t.Fatalf("expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room within %v (no event was sent after the join): %v",
-			carol.UserID, fedWait, err)
+			carol.UserID, client.DefaultWait, err)
 	}
 }
 
@@ -151,7 +145,7 @@ func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 	blueprints.RequireSticky(t, hs2)
 	alice, bob := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob")
 	room := alice.CreateRoom(t, client.PublicRoom("joined"))
-	sticky := alice.SendSticky(t, room, fedStickyType, map[string]any{"body": "before hs2 joined"}, longSticky)
+	sticky := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"body": "before hs2 joined"}, blueprints.LongSticky)
 	bob.JoinRoom(t, room, hs1.Name)
 
 	// Each subtest checks one endpoint; the first one also waits for delivery, the others
@@ -159,9 +153,9 @@ func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 	w := bob.NewStream(client.Sync, client.Offline())
 	t.Run("sync", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
-		if err := w.TryAwait(t, fedWait, sticky); err != nil {
+		if err := w.TryAwait(t, client.DefaultWait, sticky); err != nil {
 			t.Fatalf("expected %s (joined hs2 after the sticky event %s was sent, history_visibility joined) to receive it via /sync within %v; %v",
-				bob.UserID, sticky, fedWait, err)
+				bob.UserID, sticky, client.DefaultWait, err)
 		}
 	})
 	// Does hs2 hold the event at all? Delivered through /sync says yes. Otherwise GET /context

@@ -13,14 +13,8 @@ import (
 	"stickler/helpers/wire"
 )
 
-// peerStickyType is the event type of the sticky events in these tests.
-const peerStickyType = "org.example.sticky"
-
-// stickyTTL is the lifetime of sticky events that must stay sticky for a whole test.
-const stickyTTL = 10 * time.Minute
-
 // peerExpiredLife is the lifetime of the sticky event that must have expired before the
-// newcomer joins: short, because the test sleeps through it (plus peerExpiryGrace) before the
+// newcomer joins: short, because the test sleeps through it (plus blueprints.ExpiryGrace) before the
 // join; the join comes after a sync wait for hs2's events as well, so it is long expired then.
 const peerExpiredLife = time.Second
 
@@ -39,20 +33,22 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 	roomID := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, roomID, hs1.Name)
 
-	expired := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "expired"}, peerExpiredLife)
+	expired := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "expired"}, peerExpiredLife)
 	expiredEnd := time.Now().Add(peerExpiredLife) // its origin_server_ts is before now
-	redacted := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "redacted"}, stickyTTL)
+	redacted := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "redacted"}, blueprints.LongSticky)
 	alice.Redact(t, roomID, redacted)
 	own := []string{
-		alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "a1"}, stickyTTL),
-		alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "a2"}, stickyTTL),
+		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a1"}, blueprints.LongSticky),
+		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a2"}, blueprints.LongSticky),
 	}
 	others := []string{
-		bob.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "b1"}, stickyTTL),
-		bob.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "b2"}, stickyTTL),
+		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b1"}, blueprints.LongSticky),
+		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b2"}, blueprints.LongSticky),
 	}
-	waitDelivered(t, alice, "bob's sticky events on hs1", others...)
-	time.Sleep(time.Until(expiredEnd.Add(peerExpiryGrace))) // the expired event must be so before the join
+	onHS1 := alice.NewStream(client.Sync, client.Filter(""))
+	onHS1.Labels[others[0]], onHS1.Labels[others[1]] = "bob's first sticky event", "bob's second sticky event"
+	onHS1.Await(t, client.DefaultWait, others...)
+	time.Sleep(time.Until(expiredEnd.Add(blueprints.ExpiryGrace))) // the expired event must be so before the join
 
 	d := blueprints.Shared(t, 2)
 	p := federation.New(t, d)
@@ -66,11 +62,11 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 		}
 		return got
 	}
-	p.TryWaitPDUs(peerWait, func(rs []*federation.Received) bool {
+	p.TryWaitPDUs(client.DefaultWait, func(rs []*federation.Received) bool {
 		got := fromHS1(rs)
 		return got[own[0]] != nil && got[own[1]] != nil
 	})
-	time.Sleep(peerSettle) // keep listening: what must not be sent would come now
+	time.Sleep(blueprints.PeerSettle) // keep listening: what must not be sent would come now
 	all := p.PDUs()
 	got := fromHS1(all)
 	received := func() string {
@@ -106,7 +102,7 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 		}
 		if len(missing) > 0 {
 			t.Fatalf("hs1 did not push its own unexpired sticky event(s) %v to the newcomer within %v (+%v listening); %s",
-				missing, peerWait, peerSettle, received())
+				missing, client.DefaultWait, blueprints.PeerSettle, received())
 		}
 	})
 	t.Run("others-not-forwarded", func(t *testing.T) {
@@ -153,14 +149,14 @@ func TestPeerNewcomerGetsOldStickyEvents(t *testing.T) {
 	hs1 := d.Server("hs1")
 	alice := blueprints.NewUser(t, hs1, "alice")
 	roomID := alice.CreateRoom(t, client.PublicRoom(""))
-	old := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "old"}, stickyTTL)
+	old := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "old"}, blueprints.LongSticky)
 	alice.SendTexts(t, roomID, 60)
-	recent := alice.SendSticky(t, roomID, peerStickyType, map[string]any{"n": "recent"}, stickyTTL)
+	recent := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "recent"}, blueprints.LongSticky)
 	alice.SendTexts(t, roomID, 3)
 
 	p := federation.New(t, d)
 	p.Join(t, hs1, roomID, p.UserID("newcomer"))
-	p.WaitPDUs(t, peerWait, "both unexpired sticky events of hs1 (one 60+ events back) pushed to the newcomer", func(rs []*federation.Received) bool {
+	p.WaitPDUs(t, client.DefaultWait, "both unexpired sticky events of hs1 (one 60+ events back) pushed to the newcomer", func(rs []*federation.Received) bool {
 		return federation.FindPDU(rs, old) != nil && federation.FindPDU(rs, recent) != nil
 	})
 }
@@ -181,9 +177,9 @@ func TestPeerStickyWithUnknownPrevEvents(t *testing.T) {
 				f.Room.Craft(t, federation.Message(f.User, "m.room.message", map[string]any{"msgtype": "m.text", "body": fmt.Sprintf("unsent %d", i)}))
 			}
 			sent := time.Now()
-			e := f.SendPeer(t, peerStickyType, map[string]any{"n": "after a gap"}, f.Peer.StickyFor(stickyTTL), 0)
-			waitDelivered(t, f.Alice, fmt.Sprintf("the sticky event after %d unknown events at alice", gap), e.ID)
-			requireStickyFor(t, f.Alice, f.Room.ID, e.ID, stickyTTL, sent, "sticky event with unknown prev_events")
+			e := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": "after a gap"}, f.Peer.StickyFor(blueprints.LongSticky), 0)
+			f.WaitDelivered(t, fmt.Sprintf("the sticky event after %d unknown events at alice", gap), e.ID)
+			f.RequireStickyFor(t, e.ID, blueprints.LongSticky, sent, "sticky event with unknown prev_events")
 		})
 	}
 }
@@ -204,10 +200,10 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 	paulJoin := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(paul), Sender: paul,
 		Content: map[string]any{"membership": "join"}})
 	f.Peer.Send(t, f.HS, paulJoin).MustAccept(t, paulJoin)
-	waitDelivered(t, f.Alice, "the peer's second user's join at alice", paulJoin.ID)
+	f.WaitDelivered(t, "the peer's second user's join at alice", paulJoin.ID)
 	beforeKick := f.Room.Latest()
 	f.Alice.Kick(t, f.Room.ID, f.User)
-	f.Peer.WaitPDUs(t, peerWait, "the kick of the peer's user", func(rs []*federation.Received) bool {
+	f.Peer.WaitPDUs(t, client.DefaultWait, "the kick of the peer's user", func(rs []*federation.Received) bool {
 		for _, r := range rs {
 			if sk, _ := r.Event.StateKey(); r.Event.Type() == "m.room.member" && sk == f.User &&
 				r.Event.Parsed.Get("content.membership").Str == "leave" {
@@ -219,11 +215,11 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 	// Built on the pre-kick DAG, authorised by the peer user's join; kept off the peer's DAG
 	// so later events do not name it as a prev_event (that would make it an accepted ancestor).
 	sent := time.Now()
-	e := f.Room.Craft(t, federation.Proto{Type: peerStickyType, Sender: f.User, PrevEvents: beforeKick, Detached: true,
-		Content: map[string]any{"n": "concurrent with the kick"}, Extra: f.Peer.StickyFor(stickyTTL)})
+	e := f.Room.Craft(t, federation.Proto{Type: blueprints.StickyType, Sender: f.User, PrevEvents: beforeKick, Detached: true,
+		Content: map[string]any{"n": "concurrent with the kick"}, Extra: f.Peer.StickyFor(blueprints.LongSticky)})
 	marker := f.Room.Craft(t, federation.Message(paul, "m.room.message", map[string]any{"msgtype": "m.text", "body": "marker"}))
 	f.Peer.Send(t, f.HS, e, marker).MustAccept(t, e, marker)
-	waitDelivered(t, f.Alice, "the marker sent after the concurrent sticky event", marker.ID)
+	f.WaitDelivered(t, "the marker sent after the concurrent sticky event", marker.ID)
 
 	t.Run("not-delivered-while-failing", func(t *testing.T) {
 		spec.Covers(t, "SOFTFAIL-1")
@@ -234,7 +230,7 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 		if ev := client.Find(f.Alice.Sticky(r, f.Room.ID), e.ID); ev.Exists() {
 			t.Fatalf("the soft-failed sticky event %s was delivered to alice in the sticky section while its sender is not joined: %s", e.ID, ev.Raw)
 		}
-		if ev, _, _ := stickyNow(t, f.Alice, f.Room.ID, e.ID); ev.Exists() {
+		if ev, _, _, _ := f.StickyNow(t, e.ID); ev.Exists() {
 			t.Fatalf("the soft-failed sticky event %s is in the sticky section: %s", e.ID, ev.Raw)
 		}
 		// Evidence for the report: a soft-failed event is stored (GET /event may serve it), a
@@ -247,9 +243,9 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 		rejoin := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(f.User), Sender: f.User,
 			Content: map[string]any{"membership": "join"}})
 		f.Peer.Send(t, f.HS, rejoin).MustAccept(t, rejoin)
-		waitDelivered(t, f.Alice, "the peer user's rejoin at alice", rejoin.ID)
-		waitDelivered(t, f.Alice, "the re-evaluated sticky event after the rejoin", e.ID)
-		requireStickyFor(t, f.Alice, f.Room.ID, e.ID, stickyTTL, sent, "re-evaluated soft-failed sticky event")
+		f.WaitDelivered(t, "the peer user's rejoin at alice", rejoin.ID)
+		f.WaitDelivered(t, "the re-evaluated sticky event after the rejoin", e.ID)
+		f.RequireStickyFor(t, e.ID, blueprints.LongSticky, sent, "re-evaluated soft-failed sticky event")
 	})
 }
 
@@ -266,16 +262,16 @@ func TestPeerStickyStateEvent(t *testing.T) {
 	f := blueprints.NewPeerRoom(t, 1, body)
 	sent := time.Now()
 	e := f.Room.Craft(t, federation.Proto{Type: "org.example.sticky_state", StateKey: federation.Str(f.User), Sender: f.User,
-		Content: map[string]any{"n": "state"}, Extra: f.Peer.StickyFor(stickyTTL)})
+		Content: map[string]any{"n": "state"}, Extra: f.Peer.StickyFor(blueprints.LongSticky)})
 	f.Peer.Send(t, f.HS, e).MustAccept(t, e)
-	waitDelivered(t, f.Alice, "the sticky state event at alice", e.ID)
-	ev, rem, hasRem := stickyNow(t, f.Alice, f.Room.ID, e.ID)
+	f.WaitDelivered(t, "the sticky state event at alice", e.ID)
+	ev, rem, hasRem, _ := f.StickyNow(t, e.ID)
 	r := f.Alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
 	inState := client.Contains(r.Get(wire.Path("rooms.join", f.Room.ID, "state", "events")).Array(), e.ID)
 	current := f.Alice.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", f.Room.ID, "state", "org.example.sticky_state", f.User)})
 	spec.Choice(t, "TIME-1", fmt.Sprintf("remote sticky state event: in sticky section=%v (remaining %d, field present=%v), in initial-sync state=%v, current state GET=%d",
 		ev.Exists(), rem, hasRem, inState, current.StatusCode))
-	requireStickyFor(t, f.Alice, f.Room.ID, e.ID, stickyTTL, sent, "remote sticky state event")
+	f.RequireStickyFor(t, e.ID, blueprints.LongSticky, sent, "remote sticky state event")
 }
 
 // Encrypted sticky events over federation, both ways: the peer's m.room.encrypted event with
@@ -295,22 +291,22 @@ func TestPeerEncryptedStickyEvents(t *testing.T) {
 	}
 	t.Run("peer-to-server", func(t *testing.T) {
 		spec.Covers(t, "ENC-1")
-		const life = peerShortLife
+		const life = blueprints.PeerShortLife
 		sent := time.Now() // the event's origin_server_ts and its receipt are after this...
 		e := f.SendPeer(t, "m.room.encrypted", ciphertext("peer"), f.Peer.StickyFor(life), 0)
 		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-		waitDelivered(t, f.Alice, "the peer's encrypted sticky event at alice", e.ID)
-		requireStickyFor(t, f.Alice, f.Room.ID, e.ID, life, sent, "encrypted sticky event from the peer")
-		time.Sleep(time.Until(accepted.Add(life + peerExpiryGrace))) // let the lifetime pass
-		requireNotSticky(t, f.Alice, f.Room.ID, e.ID, "encrypted sticky event after its duration")
+		f.WaitDelivered(t, "the peer's encrypted sticky event at alice", e.ID)
+		f.RequireStickyFor(t, e.ID, life, sent, "encrypted sticky event from the peer")
+		time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime pass
+		f.RequireNotSticky(t, e.ID, "encrypted sticky event after its duration")
 	})
 	t.Run("server-to-peer", func(t *testing.T) {
 		spec.Covers(t, "ENC-1")
-		id := f.Alice.SendSticky(t, f.Room.ID, "m.room.encrypted", ciphertext("alice"), stickyTTL)
-		r := f.Peer.WaitEvent(t, peerWait, id, "alice's encrypted sticky event at the peer")
+		id := f.Alice.SendSticky(t, f.Room.ID, "m.room.encrypted", ciphertext("alice"), blueprints.LongSticky)
+		r := f.Peer.WaitEvent(t, client.DefaultWait, id, "alice's encrypted sticky event at the peer")
 		got := r.Event.Parsed.Get(wire.Path("", f.Peer.Names.EventKey, "duration_ms"))
-		if got.Int() != stickyTTL.Milliseconds() {
-			t.Fatalf("alice's encrypted sticky event reached the peer without its sticky object (expected duration_ms %d): %s", stickyTTL.Milliseconds(), r.Event.JSON)
+		if got.Int() != blueprints.LongSticky.Milliseconds() {
+			t.Fatalf("alice's encrypted sticky event reached the peer without its sticky object (expected duration_ms %d): %s", blueprints.LongSticky.Milliseconds(), r.Event.JSON)
 		}
 	})
 }

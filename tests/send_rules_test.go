@@ -15,19 +15,17 @@ import (
 	"stickler/helpers/spec"
 )
 
-const oneHour = 3600000 // the proposal's cap on stickiness, in ms
-
 // Durations above the one-hour cap are either refused or accepted; if accepted, the server
 // never treats the event as sticky for more than an hour.
 func TestSendAboveCap(t *testing.T) {
 	hs := blueprints.OneServer(t)
-	for _, d := range []int64{oneHour + 1, 99999999} {
+	for _, d := range []int64{blueprints.MaxSticky.Milliseconds() + 1, 99999999} {
 		t.Run(strconv.FormatInt(d, 10), func(t *testing.T) {
 			spec.Covers(t, "SEND-3")
 			t.Parallel()
 			alice := blueprints.NewUser(t, hs, "alice")
 			room := alice.CreateRoom(t, client.PublicRoom(""))
-			res := alice.Do(t, alice.SendRequest(room, stickyType, client.TxnID(), map[string]any{"d": d}, strconv.FormatInt(d, 10)))
+			res := alice.Do(t, alice.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"d": d}, strconv.FormatInt(d, 10)))
 			if res.StatusCode == 400 {
 				must.MatrixError(t, res, 400, "", "refusing a duration above the cap")
 				spec.Choice(t, "SEND-3", fmt.Sprintf("%d refused with 400 %s", d, res.JSON.Get("errcode").Str))
@@ -43,8 +41,8 @@ func TestSendAboveCap(t *testing.T) {
 			if !ok {
 				t.Fatalf("expected a remaining-time field on the delivered sticky event, got %s", e.Raw)
 			}
-			if rem > oneHour {
-				t.Fatalf("duration %d accepted: remaining time %d ms exceeds the one-hour cap %d", d, rem, oneHour)
+			if rem > blueprints.MaxSticky.Milliseconds() {
+				t.Fatalf("duration %d accepted: remaining time %d ms exceeds the one-hour cap %d", d, rem, blueprints.MaxSticky.Milliseconds())
 			}
 			stored, _ := alice.StickyDuration(e)
 			spec.Choice(t, "SEND-3", fmt.Sprintf("%d accepted; event carries duration_ms %s, remaining %d ms (capped)", d, stored.Raw, rem))
@@ -60,7 +58,7 @@ func TestSendIdempotent(t *testing.T) {
 	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	txn := client.TxnID()
-	req := alice.SendRequest(room, stickyType, txn, map[string]any{"once": true}, strconv.FormatInt(longSticky.Milliseconds(), 10))
+	req := alice.SendRequest(room, blueprints.StickyType, txn, map[string]any{"once": true}, strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10))
 	first := alice.MustDo(t, req).JSON.Get("event_id").Str
 	second := alice.MustDo(t, req).JSON.Get("event_id").Str
 	if first != second {
@@ -97,7 +95,7 @@ func TestDelayedStickyFromSendTime(t *testing.T) {
 	// end measured from the actual send (+delay+lifetime): 2.5 s from either.
 	const delay, lifetime = 5 * time.Second, 6 * time.Second
 	const checkOffset = lifetime + delay/2
-	req := alice.SendRequest(room, stickyType, client.TxnID(), map[string]any{"delayed": true}, strconv.FormatInt(lifetime.Milliseconds(), 10))
+	req := alice.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"delayed": true}, strconv.FormatInt(lifetime.Milliseconds(), 10))
 	req.Query.Set("org.matrix.msc4140.delay", strconv.FormatInt(delay.Milliseconds(), 10))
 	scheduledAt := time.Now()
 	res := alice.MustDo(t, req)
@@ -156,7 +154,7 @@ func TestSendStickyNotJoined(t *testing.T) {
 					alice.Ban(t, room, mallory.UserID)
 				}
 			}
-			res := mallory.Do(t, mallory.SendRequest(room, stickyType, client.TxnID(), map[string]any{"intruder": true}, strconv.FormatInt(longSticky.Milliseconds(), 10)))
+			res := mallory.Do(t, mallory.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"intruder": true}, strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10)))
 			must.MatrixError(t, res, 403, "", "a sticky send by a user who is "+how)
 			msgs := alice.Messages(t, room, 50)
 			for _, e := range msgs.JSON.Get("chunk").Array() {
@@ -182,7 +180,7 @@ func TestStickyParamOnStateEndpoint(t *testing.T) {
 	hs := blueprints.OneServer(t)
 	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
-	q := url.Values{alice.Names.DurationParam: {strconv.FormatInt(longSticky.Milliseconds(), 10)}}
+	q := url.Values{alice.Names.DurationParam: {strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10)}}
 	res := alice.Do(t, client.Request{Method: "PUT", Path: client.V3("rooms", room, "state", "org.example.state", "k"), Query: q, Body: map[string]any{"v": 1}})
 	if res.StatusCode != 200 {
 		must.MatrixError(t, res, res.StatusCode, "", "a refused PUT /state with the sticky parameter")

@@ -13,13 +13,6 @@ import (
 	"stickler/helpers/wire"
 )
 
-// Durations used where the value does not matter, only that the event stays sticky for the
-// whole test.
-const longSticky = 10 * time.Minute
-
-// stickyPath is the gjson path of the top-level duration in a client event.
-func stickyPath(c *client.Client) string { return wire.Path("", c.Names.EventKey, "duration_ms") }
-
 // PUT /send with the duration parameter makes an event whose top-level sticky object carries
 // that duration, and every endpoint that serves the event shows it, on both servers.
 func TestSendStickyVisibleEverywhere(t *testing.T) {
@@ -35,30 +28,30 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 
 	res := alice.GetEvent(t, room, ev)
 	must.Status(t, res, 200, "GET /event of the sticky event")
-	must.JSONEqual(t, res.JSON, stickyPath(alice), duration, "GET /event on the sender's server")
+	must.JSONEqual(t, res.JSON, alice.StickyDurationPath(), duration, "GET /event on the sender's server")
 
 	sync := alice.NewStream(client.Sync, client.Filter("")).Next(t, 0)
 	e := must.Has(t, client.Timeline(sync, room), ev, "the sender's initial /sync timeline")
-	must.JSONEqual(t, e, stickyPath(alice), duration, "the /sync timeline")
+	must.JSONEqual(t, e, alice.StickyDurationPath(), duration, "the /sync timeline")
 
 	msgs := alice.Messages(t, room, 10)
 	must.Status(t, msgs, 200, "GET /messages")
 	e = must.Has(t, msgs.JSON.Get("chunk").Array(), ev, "/messages")
-	must.JSONEqual(t, e, stickyPath(alice), duration, "/messages")
+	must.JSONEqual(t, e, alice.StickyDurationPath(), duration, "/messages")
 
 	ctx := alice.Context(t, room, ev, 2)
 	must.Status(t, ctx, 200, "GET /context")
-	must.JSONEqual(t, ctx.JSON.Get("event"), stickyPath(alice), duration, "/context")
+	must.JSONEqual(t, ctx.JSON.Get("event"), alice.StickyDurationPath(), duration, "/context")
 
 	// The other server gets the event with the same sticky object.
 	onHS2 := bob.NewStream(client.Sync, client.Filter(""))
 	onHS2.Labels[ev] = "alice's sticky event"
 	onHS2.Await(t, client.DefaultWait, ev)
 	delivered := onHS2.Of(ev)[0].Event
-	must.JSONEqual(t, delivered, stickyPath(bob), duration, "the receiving server's /sync")
+	must.JSONEqual(t, delivered, bob.StickyDurationPath(), duration, "the receiving server's /sync")
 	remote := bob.GetEvent(t, room, ev)
 	must.Status(t, remote, 200, "GET /event on the receiving server")
-	must.JSONEqual(t, remote.JSON, stickyPath(bob), duration, "GET /event on the receiving server")
+	must.JSONEqual(t, remote.JSON, bob.StickyDurationPath(), duration, "GET /event on the receiving server")
 }
 
 // Valid durations are the integers 0..3600000; anything else is refused with 400 and a Matrix
@@ -75,7 +68,7 @@ func TestSendDurationValidation(t *testing.T) {
 		res := alice.Do(t, alice.SendRequest(room, "org.example.sticky", client.TxnID(), map[string]any{"d": d}, ds))
 		must.Status(t, res, 200, "sending with valid duration "+ds)
 		ev := alice.GetEvent(t, room, res.JSON.Get("event_id").Str)
-		must.JSONEqual(t, ev.JSON, stickyPath(alice), d, "the event sent with duration "+ds)
+		must.JSONEqual(t, ev.JSON, alice.StickyDurationPath(), d, "the event sent with duration "+ds)
 	}
 
 	invalid := []string{"-1", "1.5", "abc", ""} // negative, fractional, non-numeric, empty
@@ -112,7 +105,7 @@ func TestSendWithoutDurationIsNotSticky(t *testing.T) {
 	plain := alice.SendMessage(t, room, "org.example.sticky", map[string]any{"body": "plain"})
 	// Control: a sticky event sent the same way does reach the sticky section, so the absence
 	// of the plain one means something.
-	sticky := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, longSticky)
+	sticky := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, blueprints.LongSticky)
 	alice.SendText(t, room, "pushes both out of a one-event timeline")
 
 	ev := alice.GetEvent(t, room, plain)

@@ -33,19 +33,19 @@ func softFailed(t *testing.T, b *blueprints.Federation, watcher *client.Stream, 
 	sender := b.Users[1]
 	witness := blueprints.NewUser(t, b.S(1), "witness")
 	witness.JoinRoom(t, b.Room, b.S(0).Name)
-	blueprints.WaitMembership(t, b.Users[0], b.Room, witness.UserID, "join", fedWait)
+	blueprints.WaitMembership(t, b.Users[0], b.Room, witness.UserID, "join", client.DefaultWait)
 	b.S(1).Begin(t, deploy.Partition)
 	revoke()
 	var evs []string
 	for i, d := range durations {
-		evs = append(evs, sender.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": i, "duration": d.Milliseconds()}, d))
+		evs = append(evs, sender.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"n": i, "duration": d.Milliseconds()}, d))
 	}
 	w := witness.SendText(t, b.Room, "witness, sent after the sticky events")
 	b.S(1).End(t, deploy.Partition)
 	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{b.Users[0], sender}, [2]*client.Client{sender, b.Users[0]})
 	t.Cleanup(stop)
-	client.Wait(t, fedHealWait, "hs2 to learn of the change made on hs1 during the partition", 200*time.Millisecond, func(time.Duration) error { return seen() })
-	requireArrived(t, watcher, fedHealWait, map[string]string{w: "the witness event sent on hs2 after the sticky events"}, w)
+	client.Wait(t, blueprints.HealWait, "hs2 to learn of the change made on hs1 during the partition", 200*time.Millisecond, func(time.Duration) error { return seen() })
+	watcher.Label(map[string]string{w: "the witness event sent on hs2 after the sticky events"}).Await(t, blueprints.HealWait, w)
 	return evs
 }
 
@@ -63,7 +63,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	evs := softFailed(t, b, wa,
 		func() { alice.Kick(t, b.Room, charlie.UserID) },
 		func() error { return blueprints.MembershipIs(t, charlie, b.Room, charlie.UserID, "leave") },
-		longSticky, fedShortSticky)
+		blueprints.LongSticky, blueprints.ShortSticky)
 	long, short := evs[0], evs[1]
 
 	t.Run("soft-failed-not-delivered", func(t *testing.T) {
@@ -86,21 +86,21 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	// the heal, later than that), so its end is read from the event itself, on hs2 that holds it.
 	res := charlie.GetEvent(t, b.Room, short)
 	must.Status(t, res, 200, "GET /event on hs2 of the short-lived sticky event its user sent")
-	shortEnd := time.UnixMilli(res.JSON.Get("origin_server_ts").Int() + fedShortSticky.Milliseconds())
-	time.Sleep(time.Until(shortEnd.Add(fedExpiryMargin))) // lets the short one expire before the re-join
+	shortEnd := time.UnixMilli(res.JSON.Get("origin_server_ts").Int() + blueprints.ShortSticky.Milliseconds())
+	time.Sleep(time.Until(shortEnd.Add(blueprints.ExpiryGrace))) // lets the short one expire before the re-join
 	rejoinedAt := time.Now()
 	charlie.JoinRoom(t, b.Room, b.S(0).Name)
-	blueprints.WaitMembership(t, alice, b.Room, charlie.UserID, "join", fedWait)
+	blueprints.WaitMembership(t, alice, b.Room, charlie.UserID, "join", client.DefaultWait)
 	t.Logf("%s (short-lived) ended at %s; the re-join was sent at %s", short, shortEnd.Format("15:04:05.000"), rejoinedAt.Format("15:04:05.000"))
-	t.Logf("%s re-joined; %s still has %v to live", charlie.UserID, long, longSticky)
+	t.Logf("%s re-joined; %s still has %v to live", charlie.UserID, long, blueprints.LongSticky)
 
 	t.Run("reevaluated-after-rejoin", func(t *testing.T) {
 		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
 		// when the sender's membership made it pass again.
 		spec.Covers(t, "SOFTFAIL-2")
-		if err := wa.TryAwait(t, fedWait, long); err != nil {
+		if err := wa.TryAwait(t, client.DefaultWait, long); err != nil {
 			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of %s re-joining (it is unexpired): %v",
-				long, alice.UserID, fedWait, charlie.UserID, err)
+				long, alice.UserID, client.DefaultWait, charlie.UserID, err)
 		}
 		if len(wa.StickyOf(long)) == 0 {
 			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", long, wa.Describe(long))
@@ -142,7 +142,7 @@ func TestSoftFailPowerRestored(t *testing.T) {
 	alice, charlie := b.Users[0], b.Users[1]
 	const needed = 50
 	setPower(t, alice, b.Room, charlie.UserID, needed, needed)
-	client.Wait(t, fedWait, fmt.Sprintf("%s's server to see them at power %d", charlie.UserID, needed), 200*time.Millisecond, func(time.Duration) error {
+	client.Wait(t, client.DefaultWait, fmt.Sprintf("%s's server to see them at power %d", charlie.UserID, needed), 200*time.Millisecond, func(time.Duration) error {
 		return powerIs(t, charlie, b.Room, charlie.UserID, int64(needed))
 	})
 	wa := alice.NewStream(client.Sync, client.Offline())
@@ -150,7 +150,7 @@ func TestSoftFailPowerRestored(t *testing.T) {
 	evs := softFailed(t, b, wa,
 		func() { setPower(t, alice, b.Room, charlie.UserID, 0, needed) },
 		func() error { return powerIs(t, charlie, b.Room, charlie.UserID, 0) },
-		longSticky)
+		blueprints.LongSticky)
 	ev := evs[0]
 
 	t.Run("soft-failed-not-delivered", func(t *testing.T) {
@@ -168,9 +168,9 @@ func TestSoftFailPowerRestored(t *testing.T) {
 		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
 		// when the sender's power was restored.
 		spec.Covers(t, "SOFTFAIL-2")
-		if err := wa.TryAwait(t, fedWait, ev); err != nil {
+		if err := wa.TryAwait(t, client.DefaultWait, ev); err != nil {
 			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of restoring %s's power (it is unexpired): %v",
-				ev, alice.UserID, fedWait, charlie.UserID, err)
+				ev, alice.UserID, client.DefaultWait, charlie.UserID, err)
 		}
 		if len(wa.StickyOf(ev)) == 0 {
 			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", ev, wa.Describe(ev))
@@ -178,7 +178,7 @@ func TestSoftFailPowerRestored(t *testing.T) {
 	})
 }
 
-// setPower sets userID's power level and the level needed to send fedStickyType.
+// setPower sets userID's power level and the level needed to send blueprints.StickyType.
 func setPower(t *testing.T, admin *client.Client, room, userID string, level, needed int) {
 	t.Helper()
 	res := admin.MustDo(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.power_levels", "")})
@@ -196,7 +196,7 @@ func setPower(t *testing.T, admin *client.Client, room, userID string, level, ne
 	if events == nil {
 		events = map[string]any{}
 	}
-	events[fedStickyType] = needed
+	events[blueprints.StickyType] = needed
 	pl["events"] = events
 	admin.SendState(t, room, "m.room.power_levels", "", pl)
 }

@@ -3,7 +3,6 @@ package tests
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,20 +15,17 @@ import (
 	"stickler/helpers/wire"
 )
 
-// stickyType is the event type the single-server tests send as sticky.
-const stickyType = "org.example.sticky"
-
 // A sticky event outside the timeline window is delivered in the sticky section, on initial
 // syncs and on gappy incremental syncs.
 func TestStickyOutsideTimeline(t *testing.T) {
-	overBoth(t, []string{"SYNC-1"}, []string{"SSS-1"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"SYNC-1"}, []string{"SSS-1"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		f := alice.NewStream(kind, client.TimelineLimit(2))
 		f.Next(t, 0)
 		// Everything is sent before the next sync, so that sync is gappy (limited timeline).
-		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
+		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
 		fill := alice.SendTexts(t, room, 5)
 		r := f.Until(t, client.DefaultWait, "the last filler in the timeline", func(r gjson.Result) error {
 			return client.HasEvent(f.Timeline(r, room), fill[4], "the timeline")
@@ -44,13 +40,13 @@ func TestStickyOutsideTimeline(t *testing.T) {
 
 // A sticky event in the timeline of a response is not repeated in its sticky section.
 func TestStickyInTimelineNotRepeated(t *testing.T) {
-	overBoth(t, []string{"SYNC-2"}, []string{"SSS-2"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"SYNC-2"}, []string{"SSS-2"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		f := alice.NewStream(kind, client.TimelineLimit(10))
 		f.Next(t, 0)
-		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
+		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
 		r := f.Until(t, client.DefaultWait, "the sticky event in the timeline", func(r gjson.Result) error {
 			return client.HasEvent(f.Timeline(r, room), s, "the timeline")
 		})
@@ -73,12 +69,12 @@ const (
 // The remaining-time field says how long the server will keep the event sticky, capped at an
 // hour, and the event leaves the sticky section when it says.
 func TestRemainingTimeAccurate(t *testing.T) {
-	overBoth(t, []string{"SYNC-3"}, []string{"SYNC-3"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"SYNC-3"}, []string{"SYNC-3"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		const lifetime = 8 * time.Second // leaves a loaded machine time to set up before half-way
-		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime)
+		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, lifetime)
 		// The server's clock starts the lifetime: origin_server_ts (same host, same clock).
 		sentAt := time.UnixMilli(alice.GetEvent(t, room, s).JSON.Get("origin_server_ts").Int())
 		alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
@@ -133,7 +129,7 @@ func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 	alice := blueprints.NewUser(t, hs, "alice")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	const lifetime = 8 * time.Second // five reads must fit in it on a loaded machine
-	s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime)
+	s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, lifetime)
 	field := "unsigned." + alice.Names.RemainingField
 	// Where the event is served, and whether that place shows the field while it is sticky: an
 	// absence after expiry only means something where the field was there before.
@@ -179,17 +175,17 @@ func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 
 // Expired sticky events are not sent in the sticky section any more.
 func TestExpiredNotDelivered(t *testing.T) {
-	overBoth(t, []string{"SYNC-9"}, []string{"SYNC-9"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"SYNC-9"}, []string{"SYNC-9"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		f := alice.NewStream(kind, client.TimelineLimit(1))
 		f.Next(t, 0)
 		const lifetime = 1500 * time.Millisecond
-		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime)
+		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, lifetime)
 		// Control: a long-lived sticky event in the same gap must be there, so the absence of
 		// the expired one is not just an empty section.
-		control := alice.SendSticky(t, room, stickyType, map[string]any{"n": "control"}, longSticky)
+		control := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "control"}, blueprints.LongSticky)
 		alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
 		time.Sleep(lifetime + time.Second) // lets the event expire before the client syncs again
 		last := alice.SendText(t, room, "marks the end")
@@ -206,7 +202,7 @@ func TestExpiredNotDelivered(t *testing.T) {
 
 // Each sticky event reaches a client once over consecutive incremental syncs.
 func TestDeliveredOnce(t *testing.T) {
-	overBoth(t, []string{"SYNC-5"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"SYNC-5"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
@@ -214,7 +210,7 @@ func TestDeliveredOnce(t *testing.T) {
 		f.Next(t, 0)
 		var sticky []string
 		for i := 0; i < 5; i++ {
-			sticky = append(sticky, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
+			sticky = append(sticky, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
 			alice.SendTexts(t, room, i%3) // varies the gap: sometimes in the timeline, sometimes not
 			f.Next(t, 0)
 		}
@@ -242,7 +238,7 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 		filter string // {{SENDER}} is replaced with a user the sticky event is not from
 		upload bool
 	}{
-		{"inline-not-types", `{"room":{"timeline":{"not_types":["` + stickyType + `"],"limit":10}}}`, false},
+		{"inline-not-types", `{"room":{"timeline":{"not_types":["` + blueprints.StickyType + `"],"limit":10}}}`, false},
 		{"uploaded-senders", `{"room":{"timeline":{"senders":["{{SENDER}}"],"limit":10}}}`, true},
 		{"uploaded-limit", `{"room":{"timeline":{"limit":1}}}`, true},
 		{"inline-state-and-limit", `{"room":{"state":{"not_types":["*"]},"timeline":{"limit":1}}}`, false},
@@ -253,7 +249,7 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 			t.Parallel()
 			alice := blueprints.NewUser(t, hs, "alice")
 			room := alice.CreateRoom(t, client.PublicRoom(""))
-			s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
+			s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
 			alice.SendText(t, room, "after")
 			filter := strings.ReplaceAll(tc.filter, "{{SENDER}}", "@nobody:"+alice.ServerName())
 			if tc.upload {
@@ -273,14 +269,14 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 // After a join, the joiner's syncs include every unexpired sticky event of the room, also
 // those sent long before the join and far outside any timeline window.
 func TestJoinerReceivesEarlierSticky(t *testing.T) {
-	overBoth(t, []string{"SYNC-8"}, []string{"SSS-4"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"SYNC-8"}, []string{"SSS-4"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		bob := blueprints.NewUser(t, hs, "bob")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		var sticky []string
 		for i := 0; i < 3; i++ {
-			sticky = append(sticky, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
+			sticky = append(sticky, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
 		}
 		alice.SendTexts(t, room, 60) // beyond any timeline window
 		f := bob.NewStream(kind, client.TimelineLimit(5))
@@ -307,7 +303,7 @@ func TestOnlyMembersReceiveSticky(t *testing.T) {
 			f := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`))
 			if how != "never-joined" {
 				bob.JoinRoom(t, room)
-				before := alice.SendSticky(t, room, stickyType, map[string]any{"n": "before"}, longSticky)
+				before := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "before"}, blueprints.LongSticky)
 				f.Labels[before] = "the sticky event sent while bob is joined (control)"
 				f.Await(t, client.DefaultWait, before)
 				if how == "left" {
@@ -324,13 +320,13 @@ func TestOnlyMembersReceiveSticky(t *testing.T) {
 			} else {
 				f.Next(t, 0)
 			}
-			after := alice.SendSticky(t, room, stickyType, map[string]any{"n": "after"}, longSticky)
-			canary := alice.SendSticky(t, canaryRoom, stickyType, map[string]any{"n": "canary"}, longSticky)
+			after := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "after"}, blueprints.LongSticky)
+			canary := alice.SendSticky(t, canaryRoom, blueprints.StickyType, map[string]any{"n": "canary"}, blueprints.LongSticky)
 			// Anywhere in a response counts (rooms.join, rooms.leave, any section).
 			leak := ""
 			f.Labels[canary] = "the canary in the other room"
 			f.Until(t, client.DefaultWait, "the canary in the other room", func(r gjson.Result) error {
-				if leak == "" && mentions(r, after) {
+				if leak == "" && client.Mentions(r, after) {
 					leak = r.Raw
 				}
 				return f.Delivered(canary)
@@ -339,21 +335,16 @@ func TestOnlyMembersReceiveSticky(t *testing.T) {
 				t.Fatalf("bob (%s) received sticky event %s of a room he is not joined to, in: %.2000s", how, after, leak)
 			}
 			r := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
-			if mentions(r, after) {
+			if client.Mentions(r, after) {
 				t.Fatalf("bob's initial sync (%s) holds sticky event %s of a room he is not joined to: %.2000s", how, after, r.Raw)
 			}
 		})
 	}
 }
 
-// mentions says whether a response holds the event ID anywhere.
-func mentions(r gjson.Result, eventID string) bool {
-	return strings.Contains(r.Raw, `"`+eventID+`"`)
-}
-
 // Sticky events from ignored users are not delivered.
 func TestIgnoredSenderNotDelivered(t *testing.T) {
-	overBoth(t, []string{"SYNC-11"}, []string{"SYNC-11"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"SYNC-11"}, []string{"SYNC-11"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		bob := blueprints.NewUser(t, hs, "bob")
@@ -364,9 +355,9 @@ func TestIgnoredSenderNotDelivered(t *testing.T) {
 		bob.SetAccountData(t, "m.ignored_user_list", map[string]any{"ignored_users": map[string]any{alice.UserID: map[string]any{}}})
 		f := bob.NewStream(kind, client.TimelineLimit(1))
 		f.Next(t, 0)
-		ignored := alice.SendSticky(t, room, stickyType, map[string]any{"from": "ignored"}, longSticky)
+		ignored := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"from": "ignored"}, blueprints.LongSticky)
 		alice.SendText(t, room, "filler")
-		canary := carol.SendSticky(t, room, stickyType, map[string]any{"from": "carol"}, longSticky)
+		canary := carol.SendSticky(t, room, blueprints.StickyType, map[string]any{"from": "carol"}, blueprints.LongSticky)
 		f.Labels[canary] = "carol's sticky event (the canary)"
 		f.Await(t, client.DefaultWait, canary)
 		if tl, st := f.Count(ignored); tl+st > 0 {
@@ -379,12 +370,12 @@ func TestIgnoredSenderNotDelivered(t *testing.T) {
 
 // A capped sticky section delivers the rest in following syncs: every event arrives, none twice.
 func TestManyStickyAllDelivered(t *testing.T) {
-	overBoth(t, []string{"SYNC-7"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"SYNC-7"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
 		hs := blueprints.OneServer(t)
 		alice := blueprints.NewUser(t, hs, "alice")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		const n = 150 // above the suggested (and Synapse's) cap of 100
-		ids := sendStickyBatch(t, []*client.Client{alice}, room, n)
+		ids := client.SendStickyBatch(t, []*client.Client{alice}, room, blueprints.StickyType, blueprints.LongSticky, n)
 		// No filler after them: the newest sticky events fill the first response's timeline,
 		// so a server that later pages them out of its sticky backlog repeats them.
 		f := alice.NewStream(kind, client.TimelineLimit(5))
@@ -406,87 +397,9 @@ func TestManyStickyAllDelivered(t *testing.T) {
 			if maxPerResponse > extLimit {
 				t.Errorf("the extension returned %d events in one response, above the requested limit %d", maxPerResponse, extLimit)
 			}
-			checkOldestFirst(t, ids, pages)
+			must.OldestFirst(t, ids, pages)
 		}
 		spec.Choice(t, map[bool]string{true: "SSS-3", false: "SYNC-7"}[kind == "sliding"],
 			fmt.Sprintf("%d sticky events over %d response(s), at most %d per response", n, responses, maxPerResponse))
 	})
-}
-
-// checkOldestFirst fails unless each page holds the oldest events not yet delivered: every
-// event of a page was sent before every event of a later page (MSC4480's pagination; the order
-// inside one page is free).
-func checkOldestFirst(t *testing.T, sent []string, pages [][]string) {
-	t.Helper()
-	pos := map[string]int{}
-	for i, id := range sent {
-		pos[id] = i
-	}
-	newestSoFar, page := -1, 0
-	for k, p := range pages {
-		oldest, newest := len(sent), -1
-		for _, id := range p {
-			if i, ok := pos[id]; ok {
-				oldest, newest = min(oldest, i), max(newest, i)
-			}
-		}
-		if newest < 0 {
-			continue
-		}
-		if oldest < newestSoFar {
-			t.Errorf("pagination is not oldest-first: page %d holds event #%d of the send order, older than #%d delivered in page %d", k, oldest, newestSoFar, page)
-			return
-		}
-		newestSoFar, page = newest, k
-	}
-}
-
-// sendStickyBatch sends n sticky events spread over the senders, a few at a time, and returns
-// their IDs in send order per sender (a 429 is honoured: the server may slow senders down).
-func sendStickyBatch(t *testing.T, senders []*client.Client, room string, n int) []string {
-	t.Helper()
-	ids := make([]string, n)
-	var wg sync.WaitGroup
-	errs := make(chan string, n)
-	per := (n + len(senders) - 1) / len(senders)
-	for si, c := range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := si * per; i < min(n, (si+1)*per); i++ {
-				id, err := sendWithRetry(c, room, i)
-				if err != "" {
-					errs <- err
-					return
-				}
-				ids[i] = id
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Fatal(e)
-	}
-	return ids
-}
-
-// sendWithRetry sends one sticky event, waiting out 429s for up to a minute.
-func sendWithRetry(c *client.Client, room string, i int) (string, string) {
-	deadline := time.Now().Add(time.Minute)
-	txn := client.TxnID()
-	for {
-		res, err := c.Try(c.SendRequest(room, stickyType, txn, map[string]any{"i": i}, fmt.Sprint(longSticky.Milliseconds())))
-		if err != nil {
-			return "", fmt.Sprintf("sending sticky event %d: %v", i, err)
-		}
-		if res.StatusCode == 200 {
-			return res.JSON.Get("event_id").Str, ""
-		}
-		if res.StatusCode != 429 || time.Now().After(deadline) {
-			return "", fmt.Sprintf("sending sticky event %d: expected 200 (or 429 then 200), got %s", i, res)
-		}
-		wait := time.Duration(res.JSON.Get("retry_after_ms").Int()) * time.Millisecond
-		time.Sleep(min(max(wait, 100*time.Millisecond), 5*time.Second)) // the server asked us to wait
-	}
 }

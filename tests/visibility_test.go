@@ -20,8 +20,8 @@ func historyRoom(t *testing.T, lifetime time.Duration, fillers int) (alice, bob 
 	alice = blueprints.NewUser(t, hs, "alice")
 	bob = blueprints.NewUser(t, hs, "bob")
 	room = alice.CreateRoom(t, client.PublicRoom("joined"))
-	ordinary = alice.SendMessage(t, room, stickyType, map[string]any{"kind": "ordinary"})
-	sticky = alice.SendSticky(t, room, stickyType, map[string]any{"kind": "sticky"}, lifetime)
+	ordinary = alice.SendMessage(t, room, blueprints.StickyType, map[string]any{"kind": "ordinary"})
+	sticky = alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"kind": "sticky"}, lifetime)
 	alice.SendTexts(t, room, fillers)
 	bob.JoinRoom(t, room)
 	return
@@ -30,8 +30,8 @@ func historyRoom(t *testing.T, lifetime time.Duration, fillers int) (alice, bob 
 // A joiner of a "joined"-visibility room receives the earlier sticky events while earlier
 // ordinary events stay hidden from him.
 func TestHistoryVisibilityJoiner(t *testing.T) {
-	overBoth(t, []string{"HISVIS-1"}, []string{"HISVIS-1"}, func(t *testing.T, kind client.Feed) {
-		_, bob, room, ordinary, sticky := historyRoom(t, longSticky, 60)
+	blueprints.OverBothFeeds(t, []string{"HISVIS-1"}, []string{"HISVIS-1"}, func(t *testing.T, kind client.Feed) {
+		_, bob, room, ordinary, sticky := historyRoom(t, blueprints.LongSticky, 60)
 		// A feed that starts after the join: this test is about visibility, not about
 		// incremental delivery to joiners (SYNC-8 checks that).
 		f := bob.NewStream(kind, client.TimelineLimit(100))
@@ -51,7 +51,7 @@ func TestHistoryVisibilityJoiner(t *testing.T) {
 // sticky.
 func TestHistoryVisibilityEndpoints(t *testing.T) {
 	t.Parallel()
-	_, bob, room, _, sticky := historyRoom(t, longSticky, 60)
+	_, bob, room, _, sticky := historyRoom(t, blueprints.LongSticky, 60)
 	t.Run("event", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
 		res := bob.GetEvent(t, room, sticky)
@@ -98,7 +98,7 @@ func TestHistoryVisibilityAfterExpiry(t *testing.T) {
 		t.Fatalf("after expiry the pre-join event must be hidden by 'joined' history visibility again, but bob can GET it: %s", res)
 	}
 	r := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":100}}}`)).Next(t, 0)
-	if mentions(r, sticky) {
+	if client.Mentions(r, sticky) {
 		t.Fatalf("after expiry bob's initial sync still holds the pre-join event %s: %.2000s", sticky, r.Raw)
 	}
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"strconv"
 	"strings"
@@ -330,11 +331,19 @@ func (s *Stream) Until(t testing.TB, within time.Duration, what string, check fu
 	return last
 }
 
+// Label names events for the stream's failure messages and returns the stream.
+func (s *Stream) Label(names map[string]string) *Stream {
+	maps.Copy(s.Labels, names)
+	return s
+}
+
 // Await syncs until every event has come, failing the test after within with the missing
-// ones and what came.
+// ones and what came, and logs how long it took.
 func (s *Stream) Await(t testing.TB, within time.Duration, ids ...string) {
 	t.Helper()
+	start := time.Now()
 	Wait(t, within, fmt.Sprintf("%d event(s) over %s as %s", len(ids), s.Feed, s.c.UserID), 0, s.awaiting(t, ids))
+	t.Logf("all %d event(s) reached %s over %s in %v", len(ids), s.c.UserID, s.Feed, time.Since(start).Round(time.Millisecond))
 }
 
 // TryAwait is Await that returns the reason instead of failing the test.

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -26,8 +27,16 @@ func (c *Client) Remaining(event gjson.Result) (int64, bool) {
 
 // StickyDuration returns the event's top-level sticky duration_ms and whether it is present.
 func (c *Client) StickyDuration(event gjson.Result) (gjson.Result, bool) {
-	r := event.Get(wire.Path("", c.Names.EventKey, "duration_ms"))
+	r := event.Get(c.StickyDurationPath())
 	return r, r.Exists()
+}
+
+// StickyDurationPath is the gjson path of an event's top-level sticky duration_ms.
+func (c *Client) StickyDurationPath() string { return wire.Path("", c.Names.EventKey, "duration_ms") }
+
+// Mentions says whether a response holds the event ID anywhere.
+func Mentions(r gjson.Result, eventID string) bool {
+	return strings.Contains(r.Raw, `"`+eventID+`"`)
 }
 
 // StickySection returns the sticky events of a joined room in a /sync response.

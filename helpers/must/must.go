@@ -82,3 +82,31 @@ func rawOrMissing(r gjson.Result) string {
 	}
 	return r.Raw
 }
+
+// OldestFirst fails unless each page holds the oldest events not yet delivered: every
+// event of a page was sent before every event of a later page (MSC4480's pagination; the order
+// inside one page is free).
+func OldestFirst(t testing.TB, sent []string, pages [][]string) {
+	t.Helper()
+	pos := map[string]int{}
+	for i, id := range sent {
+		pos[id] = i
+	}
+	newestSoFar, page := -1, 0
+	for k, p := range pages {
+		oldest, newest := len(sent), -1
+		for _, id := range p {
+			if i, ok := pos[id]; ok {
+				oldest, newest = min(oldest, i), max(newest, i)
+			}
+		}
+		if newest < 0 {
+			continue
+		}
+		if oldest < newestSoFar {
+			t.Errorf("pagination is not oldest-first: page %d holds event #%d of the send order, older than #%d delivered in page %d", k, oldest, newestSoFar, page)
+			return
+		}
+		newestSoFar, page = newest, k
+	}
+}
