@@ -3,8 +3,11 @@ package tests
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
 	"stickler/helpers/client"
@@ -12,6 +15,191 @@ import (
 	"stickler/helpers/spec"
 	"stickler/helpers/wire"
 )
+
+// SEND: sending sticky events through the client-server API.
+
+// Durations above the one-hour cap are either refused or accepted; if accepted, the server
+// never treats the event as sticky for more than an hour.
+func TestSendAboveCap(t *testing.T) {
+	hs := blueprints.OneServer(t)
+	for _, d := range []int64{blueprints.MaxSticky.Milliseconds() + 1, 99999999} {
+		t.Run(strconv.FormatInt(d, 10), func(t *testing.T) {
+			spec.Covers(t, "SEND-3")
+			t.Parallel()
+			alice := blueprints.NewUser(t, hs, "alice")
+			room := alice.CreateRoom(t, client.PublicRoom(""))
+			res := alice.Do(t, alice.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"d": d}, strconv.FormatInt(d, 10)))
+			if res.StatusCode == 400 {
+				must.MatrixError(t, res, 400, "", "refusing a duration above the cap")
+				spec.Choice(t, "SEND-3", fmt.Sprintf("%d refused with 400 %s", d, res.JSON.Get("errcode").Str))
+				return
+			}
+			must.Status(t, res, 200, "sending a duration above the cap (accepted or 400 are both allowed)")
+			spec.Covers(t, "TIME-2") // accepted: the cap must hold
+			ev := res.JSON.Get("event_id").Str
+			alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+			e := must.Has(t, alice.Sticky(r, room), ev, "the sticky section")
+			rem, ok := alice.Remaining(e)
+			if !ok {
+				t.Fatalf("expected a remaining-time field on the delivered sticky event, got %s", e.Raw)
+			}
+			if rem > blueprints.MaxSticky.Milliseconds() {
+				t.Fatalf("duration %d accepted: remaining time %d ms exceeds the one-hour cap %d", d, rem, blueprints.MaxSticky.Milliseconds())
+			}
+			stored, _ := alice.StickyDuration(e)
+			spec.Choice(t, "SEND-3", fmt.Sprintf("%d accepted; event carries duration_ms %s, remaining %d ms (capped)", d, stored.Raw, rem))
+		})
+	}
+}
+
+// Repeating a transaction ID returns the same event and makes no second sticky event.
+func TestSendIdempotent(t *testing.T) {
+	spec.Covers(t, "SEND-5")
+	t.Parallel()
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
+	room := alice.CreateRoom(t, client.PublicRoom(""))
+	txn := client.TxnID()
+	req := alice.SendRequest(room, blueprints.StickyType, txn, map[string]any{"once": true}, strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10))
+	first := alice.MustDo(t, req).JSON.Get("event_id").Str
+	second := alice.MustDo(t, req).JSON.Get("event_id").Str
+	if first != second {
+		t.Fatalf("the same txnId gave two event IDs: %s then %s", first, second)
+	}
+	// Counted in the room's history, so this checks creation, not sticky delivery (SYNC-*).
+	var made []string
+	for _, e := range alice.Messages(t, room, 50).JSON.Get("chunk").Array() {
+		if e.Get("content.once").Bool() {
+			made = append(made, e.Get("event_id").Str)
+		}
+	}
+	if len(made) != 1 {
+		t.Fatalf("expected exactly one event from the repeated txnId in /messages, found %d: %v", len(made), made)
+	}
+}
+
+// delayTolerance covers the delayed-event scheduler's lateness and request latency.
+const delayTolerance = 1500 * time.Millisecond
+
+// A delayed sticky event is sticky from when it is actually sent, not from when it was
+// scheduled.
+func TestDelayedStickyFromSendTime(t *testing.T) {
+	spec.Covers(t, "SEND-6")
+	t.Parallel()
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
+	versions := alice.MustDo(t, client.Request{Method: "GET", Path: []string{"_matrix", "client", "versions"}})
+	if !versions.JSON.Get(`unstable_features.org\.matrix\.msc4140`).Bool() {
+		t.Skipf("skipped: %s does not advertise org.matrix.msc4140 (delayed events) in /versions", hs.Name)
+	}
+	room := alice.CreateRoom(t, client.PublicRoom(""))
+	// The check lands half-way between the end measured from scheduling (+lifetime) and the
+	// end measured from the actual send (+delay+lifetime): 2.5 s from either.
+	const delay, lifetime = 5 * time.Second, 6 * time.Second
+	const checkOffset = lifetime + delay/2
+	req := alice.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"delayed": true}, strconv.FormatInt(lifetime.Milliseconds(), 10))
+	req.Query.Set("org.matrix.msc4140.delay", strconv.FormatInt(delay.Milliseconds(), 10))
+	scheduledAt := time.Now()
+	res := alice.MustDo(t, req)
+	if res.JSON.Get("delay_id").Str == "" {
+		t.Fatalf("expected a delay_id from a delayed send, got %s", res)
+	}
+	f := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":10}}}`))
+	var ev gjson.Result
+	f.Until(t, delay+client.DefaultWait, "the delayed sticky event to be sent", func(r gjson.Result) error {
+		for _, e := range append(client.Timeline(r, room), alice.Sticky(r, room)...) {
+			if e.Get("content.delayed").Bool() {
+				ev = e
+				return nil
+			}
+		}
+		return fmt.Errorf("no event with content.delayed in %v since scheduling", time.Since(scheduledAt).Round(time.Millisecond))
+	})
+	sentTS := time.UnixMilli(ev.Get("origin_server_ts").Int())
+	if sentTS.Before(scheduledAt.Add(delay - delayTolerance)) {
+		t.Fatalf("the delayed event's origin_server_ts is %v after scheduling, expected about %v", sentTS.Sub(scheduledAt), delay)
+	}
+	alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+	// Had stickiness started at scheduling, the event would have expired at +lifetime. Check it
+	// is still sticky well after that.
+	checkAt := scheduledAt.Add(checkOffset)
+	time.Sleep(time.Until(checkAt)) // lets real time pass beyond the end measured from scheduling
+	r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+	e := must.Has(t, alice.Sticky(r, room), ev.Get("event_id").Str,
+		fmt.Sprintf("the sticky section %v after scheduling (sticky until send + %v = about +%v)", time.Duration(checkOffset), lifetime, delay+lifetime))
+	rem, ok := alice.Remaining(e)
+	want := time.Until(sentTS.Add(lifetime))
+	if !ok || (time.Duration(rem)*time.Millisecond-want).Abs() > delayTolerance {
+		t.Fatalf("remaining time %d ms (present: %v), expected about %d ms (measured from the actual send)", rem, ok, want.Milliseconds())
+	}
+}
+
+// Sticky events are authorised like any event: a user who is not joined gets 403 and nothing
+// is created.
+func TestSendStickyNotJoined(t *testing.T) {
+	hs := blueprints.OneServer(t)
+	for _, how := range []string{"never-joined", "left", "kicked", "banned"} {
+		t.Run(how, func(t *testing.T) {
+			spec.Covers(t, "SEND-7")
+			t.Parallel()
+			alice := blueprints.NewUser(t, hs, "alice")
+			mallory := blueprints.NewUser(t, hs, "mallory")
+			room := alice.CreateRoom(t, client.PublicRoom(""))
+			if how != "never-joined" {
+				mallory.JoinRoom(t, room)
+				switch how {
+				case "left":
+					mallory.LeaveRoom(t, room)
+				case "kicked":
+					alice.Kick(t, room, mallory.UserID)
+				case "banned":
+					alice.Ban(t, room, mallory.UserID)
+				}
+			}
+			res := mallory.Do(t, mallory.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"intruder": true}, strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10)))
+			must.MatrixError(t, res, 403, "", "a sticky send by a user who is "+how)
+			msgs := alice.Messages(t, room, 50)
+			for _, e := range msgs.JSON.Get("chunk").Array() {
+				if e.Get("content.intruder").Exists() {
+					t.Fatalf("the refused sticky send created an event anyway: %s", e.Raw)
+				}
+			}
+			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+			for _, e := range alice.Sticky(r, room) {
+				if e.Get("content.intruder").Exists() {
+					t.Fatalf("the refused sticky send appears in the sticky section: %s", e.Raw)
+				}
+			}
+		})
+	}
+}
+
+// The latest revision no longer defines sticky state events through PUT /state; report what
+// the server does with the parameter there.
+func TestStickyParamOnStateEndpoint(t *testing.T) {
+	spec.Covers(t, "SEND-8")
+	t.Parallel()
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
+	room := alice.CreateRoom(t, client.PublicRoom(""))
+	q := url.Values{alice.Names.DurationParam: {strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10)}}
+	res := alice.Do(t, client.Request{Method: "PUT", Path: client.V3("rooms", room, "state", "org.example.state", "k"), Query: q, Body: map[string]any{"v": 1}})
+	if res.StatusCode != 200 {
+		must.MatrixError(t, res, res.StatusCode, "", "a refused PUT /state with the sticky parameter")
+		spec.Choice(t, "SEND-8", fmt.Sprintf("PUT /state with the parameter refused: %d %s", res.StatusCode, res.JSON.Get("errcode").Str))
+		return
+	}
+	ev := alice.GetEvent(t, room, res.JSON.Get("event_id").Str)
+	if d, ok := alice.StickyDuration(ev.JSON); ok {
+		alice.SendText(t, room, "pushes the state event out of a one-event timeline")
+		r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+		inSection := client.Contains(alice.Sticky(r, room), res.JSON.Get("event_id").Str)
+		spec.Choice(t, "SEND-8", fmt.Sprintf("parameter honoured: a sticky state event (duration_ms %s, in sticky section: %v)", d.Raw, inSection))
+		return
+	}
+	spec.Choice(t, "SEND-8", "parameter ignored: an ordinary state event")
+}
 
 // PUT /send with the duration parameter makes an event whose top-level sticky object carries
 // that duration, and every endpoint that serves the event shows it, on both servers.

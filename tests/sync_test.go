@@ -15,6 +15,9 @@ import (
 	"stickler/helpers/wire"
 )
 
+// SYNC: sticky events in /sync; the tests that hold for Sliding Sync too run over both feeds
+// (blueprints.OverBothFeeds) and cover the matching SSS requirement.
+
 // A sticky event outside the timeline window is delivered in the sticky section, on initial
 // syncs and on gappy incremental syncs.
 func TestStickyOutsideTimeline(t *testing.T) {

@@ -65,7 +65,7 @@ func (r *fedRoom) mustNotArrive(t *testing.T, i int, eventID string, what string
 
 // nudge makes the given users send into the room every second until stopped (see
 // blueprints.Nudger): how these tests bound the time to recovery; the conformance tests also
-// wait without it (see tests/faults_test.go).
+// wait without it (see tests/fed_faults_test.go).
 func (r *fedRoom) nudge(users ...int) (stop func()) {
 	var us []*client.Client
 	for _, i := range users {

@@ -10,7 +10,36 @@ import (
 	"stickler/helpers/client"
 	"stickler/helpers/federation"
 	"stickler/helpers/spec"
+	"stickler/helpers/wire"
 )
+
+// TIME: when a federated sticky event is sticky, checked with events the federation peer
+// crafts (truthful, future and past timestamps, over-long and invalid sticky objects).
+
+// A sticky state event from a remote server (the latest revision forbids creating them through
+// PUT /state but not over federation): it has a valid sticky object, so it is sticky by
+// TIME-1. The test reports how the server delivers it (state section, sticky section,
+// remaining time). A failure means the server ignores the sticky object of state events.
+func TestPeerStickyStateEvent(t *testing.T) {
+	spec.Covers(t, "TIME-1")
+	t.Parallel()
+	// Anyone may send this state type, so the peer's user (power 0) is authorised.
+	body := client.PublicRoom("")
+	body["power_level_content_override"] = map[string]any{"events": map[string]any{"org.example.sticky_state": 0}}
+	f := blueprints.NewPeerRoom(t, 1, body)
+	sent := time.Now()
+	e := f.Room.Craft(t, federation.Proto{Type: "org.example.sticky_state", StateKey: federation.Str(f.User), Sender: f.User,
+		Content: map[string]any{"n": "state"}, Extra: f.Peer.StickyFor(blueprints.LongSticky)})
+	f.Peer.Send(t, f.HS, e).MustAccept(t, e)
+	f.WaitDelivered(t, "the sticky state event at alice", e.ID)
+	ev, rem, hasRem, _ := f.StickyNow(t, e.ID)
+	r := f.Alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+	inState := client.Contains(r.Get(wire.Path("rooms.join", f.Room.ID, "state", "events")).Array(), e.ID)
+	current := f.Alice.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", f.Room.ID, "state", "org.example.sticky_state", f.User)})
+	spec.Choice(t, "TIME-1", fmt.Sprintf("remote sticky state event: in sticky section=%v (remaining %d, field present=%v), in initial-sync state=%v, current state GET=%d",
+		ev.Exists(), rem, hasRem, inState, current.StatusCode))
+	f.RequireStickyFor(t, e.ID, blueprints.LongSticky, sent, "remote sticky state event")
+}
 
 // A remote sticky event with a truthful timestamp is sticky from its arrival for its
 // duration, and no longer. A failure means the server computes the window of a federated

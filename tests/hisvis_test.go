@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -8,9 +9,85 @@ import (
 
 	"stickler/blueprints"
 	"stickler/helpers/client"
+	"stickler/helpers/deploy"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
 )
+
+// HISVIS: history visibility and sticky events.
+
+// History visibility does not hide sticky events from a server that joins later: in a room
+// with history_visibility "joined", a sticky event sent before hs2's first user joined is
+// served to that user on every endpoint while it is sticky. A failure of "sync" means the
+// newcomer server never delivered the event to its user; a failure of the other subtests means
+// hs2 holds the event and applied history visibility to it. When hs2 shows no sign of holding
+// the event at all, those subtests are skipped: an event that is not there cannot be hidden by
+// history visibility, and its absence is FED-2's failure (TestFedNewcomerGetsAllStickyEvents),
+// not four HISVIS-2 ones.
+func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
+	spec.Covers(t, "HISVIS-2")
+	t.Parallel()
+	d := deploy.Shared(t, 2)
+	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
+	blueprints.RequireSticky(t, hs1)
+	blueprints.RequireSticky(t, hs2)
+	alice, bob := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob")
+	room := alice.CreateRoom(t, client.PublicRoom("joined"))
+	sticky := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"body": "before hs2 joined"}, blueprints.LongSticky)
+	bob.JoinRoom(t, room, hs1.Name)
+
+	// Each subtest checks one endpoint; the first one also waits for delivery, the others
+	// ask at once afterwards.
+	w := bob.NewStream(client.Sync, client.Offline())
+	t.Run("sync", func(t *testing.T) {
+		spec.Covers(t, "HISVIS-2")
+		if err := w.TryAwait(t, client.DefaultWait, sticky); err != nil {
+			t.Fatalf("expected %s (joined hs2 after the sticky event %s was sent, history_visibility joined) to receive it via /sync within %v; %v",
+				bob.UserID, sticky, client.DefaultWait, err)
+		}
+	})
+	// Does hs2 hold the event at all? Delivered through /sync says yes. Otherwise GET /context
+	// tells "held but refused" (403, the server names a permission problem with an event it
+	// has) apart from 404, which the client-server API uses both for an unknown event and for
+	// one hidden from the user, so 404 alone is no sign of presence.
+	held, evidence := len(w.Of(sticky)) > 0, "delivered through /sync"
+	if !held {
+		res := bob.Context(t, room, sticky, 1)
+		held = res.StatusCode != 404
+		evidence = fmt.Sprintf("GET /context answered %s", res)
+	}
+	t.Logf("does hs2 hold the sticky event %s? %v (%s)", sticky, held, evidence)
+	skipUnlessHeld := func(t *testing.T) {
+		t.Helper()
+		if !held {
+			t.Skipf("inconclusive: hs2 shows no sign of holding the sticky event %s at all (never delivered through /sync; %s), and an event that is not there cannot be hidden by history visibility; its absence is FED-2's failure (TestFedNewcomerGetsAllStickyEvents)",
+				sticky, evidence)
+		}
+	}
+	t.Run("event", func(t *testing.T) {
+		spec.Covers(t, "HISVIS-2")
+		skipUnlessHeld(t)
+		res := bob.GetEvent(t, room, sticky)
+		must.Status(t, res, 200, "GET /event on hs2 of a sticky event sent before hs2 joined")
+		if _, ok := bob.StickyDuration(res.JSON); !ok {
+			t.Fatalf("GET /event on hs2: expected the sticky object on %s, got %s", sticky, res)
+		}
+	})
+	t.Run("context", func(t *testing.T) {
+		spec.Covers(t, "HISVIS-2")
+		skipUnlessHeld(t)
+		res := bob.Context(t, room, sticky, 2)
+		must.Status(t, res, 200, "GET /context on hs2 of a sticky event sent before hs2 joined")
+		must.JSONEqual(t, res.JSON, "event.event_id", sticky, "GET /context on hs2")
+	})
+	t.Run("messages", func(t *testing.T) {
+		spec.Covers(t, "HISVIS-2")
+		skipUnlessHeld(t)
+		res := bob.Messages(t, room, 50)
+		must.Status(t, res, 200, "GET /messages on hs2")
+		must.Has(t, res.JSON.Get("chunk").Array(), sticky, "GET /messages on hs2 (the sticky event was sent before hs2 joined)")
+	})
+}
 
 // historyRoom makes a room with history_visibility "joined" where alice sent an ordinary event
 // and a sticky event (with the given lifetime) followed by some fillers, then bob joined.
