@@ -89,3 +89,11 @@ func Advertises(versions gjson.Result, n wire.Names) bool {
 	}
 	return n.Set == "stable" && versions.Get(`unstable_features.org\.matrix\.msc4354\.stable`).Type == gjson.True
 }
+
+// UserInRoom is one server with a fresh user (named after its role) in a public room of its
+// own: the starting point of the single-server tests.
+func UserInRoom(t testing.TB, role string) (*client.Client, string) {
+	t.Helper()
+	u := NewUser(t, OneServer(t), role)
+	return u, u.CreateRoom(t, client.PublicRoom(""))
+}

@@ -16,9 +16,8 @@ import (
 func TestLoadManySenders(t *testing.T) {
 	spec.Covers(t, "LOAD-1")
 	t.Parallel()
+	owner, room := blueprints.UserInRoom(t, "owner")
 	hs := blueprints.OneServer(t)
-	owner := blueprints.NewUser(t, hs, "owner")
-	room := owner.CreateRoom(t, client.PublicRoom(""))
 	senders := []*client.Client{owner}
 	for i := 0; i < 3; i++ {
 		c := blueprints.NewUser(t, hs, "sender")

@@ -14,9 +14,7 @@ import (
 // A redacted sticky event loses the sticky key and its stickiness.
 func TestRedactedStickyNotSticky(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"REDACT-1"}, []string{"REDACT-1"}, func(t *testing.T, kind client.Feed) {
-		hs := blueprints.OneServer(t)
-		alice := blueprints.NewUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+		alice, room := blueprints.UserInRoom(t, "alice")
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
 		alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
 		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)

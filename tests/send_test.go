@@ -57,9 +57,7 @@ func TestSendAboveCap(t *testing.T) {
 func TestSendIdempotent(t *testing.T) {
 	spec.Covers(t, "SEND-5")
 	t.Parallel()
-	hs := blueprints.OneServer(t)
-	alice := blueprints.NewUser(t, hs, "alice")
-	room := alice.CreateRoom(t, client.PublicRoom(""))
+	alice, room := blueprints.UserInRoom(t, "alice")
 	txn := client.TxnID()
 	req := alice.SendRequest(room, blueprints.StickyType, txn, map[string]any{"once": true}, strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10))
 	first := alice.MustDo(t, req).JSON.Get("event_id").Str
@@ -180,9 +178,7 @@ func TestSendStickyNotJoined(t *testing.T) {
 func TestStickyParamOnStateEndpoint(t *testing.T) {
 	spec.Covers(t, "SEND-8")
 	t.Parallel()
-	hs := blueprints.OneServer(t)
-	alice := blueprints.NewUser(t, hs, "alice")
-	room := alice.CreateRoom(t, client.PublicRoom(""))
+	alice, room := blueprints.UserInRoom(t, "alice")
 	q := url.Values{alice.Names.DurationParam: {strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10)}}
 	res := alice.Do(t, client.Request{Method: "PUT", Path: client.V3("rooms", room, "state", "org.example.state", "k"), Query: q, Body: map[string]any{"v": 1}})
 	if res.StatusCode != 200 {
@@ -247,9 +243,7 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 func TestSendDurationValidation(t *testing.T) {
 	spec.Covers(t, "SEND-2")
 	t.Parallel()
-	hs := blueprints.OneServer(t)
-	alice := blueprints.NewUser(t, hs, "alice")
-	room := alice.CreateRoom(t, client.PublicRoom(""))
+	alice, room := blueprints.UserInRoom(t, "alice")
 
 	for _, d := range []int{0, 1, 3600000} {
 		ds := fmt.Sprint(d)
@@ -287,9 +281,7 @@ func TestSendDurationValidation(t *testing.T) {
 func TestSendWithoutDurationIsNotSticky(t *testing.T) {
 	spec.Covers(t, "SEND-4")
 	t.Parallel()
-	hs := blueprints.OneServer(t)
-	alice := blueprints.NewUser(t, hs, "alice")
-	room := alice.CreateRoom(t, client.PublicRoom(""))
+	alice, room := blueprints.UserInRoom(t, "alice")
 	plain := alice.SendMessage(t, room, "org.example.sticky", map[string]any{"body": "plain"})
 	// Control: a sticky event sent the same way does reach the sticky section, so the absence
 	// of the plain one means something.

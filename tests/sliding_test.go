@@ -51,9 +51,7 @@ func TestSlidingListsScope(t *testing.T) {
 func TestSlidingLimitOne(t *testing.T) {
 	spec.Covers(t, "SSS-3")
 	t.Parallel()
-	hs := blueprints.OneServer(t)
-	alice := blueprints.NewUser(t, hs, "alice")
-	room := alice.CreateRoom(t, client.PublicRoom(""))
+	alice, room := blueprints.UserInRoom(t, "alice")
 	var ids []string
 	for i := 0; i < 3; i++ {
 		ids = append(ids, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))

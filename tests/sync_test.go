@@ -22,9 +22,7 @@ import (
 // syncs and on gappy incremental syncs.
 func TestStickyOutsideTimeline(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-1"}, []string{"SSS-1"}, func(t *testing.T, kind client.Feed) {
-		hs := blueprints.OneServer(t)
-		alice := blueprints.NewUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+		alice, room := blueprints.UserInRoom(t, "alice")
 		f := alice.NewStream(kind, client.TimelineLimit(2))
 		f.Next(t, 0)
 		// Everything is sent before the next sync, so that sync is gappy (limited timeline).
@@ -44,9 +42,7 @@ func TestStickyOutsideTimeline(t *testing.T) {
 // A sticky event in the timeline of a response is not repeated in its sticky section.
 func TestStickyInTimelineNotRepeated(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-2"}, []string{"SSS-2"}, func(t *testing.T, kind client.Feed) {
-		hs := blueprints.OneServer(t)
-		alice := blueprints.NewUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+		alice, room := blueprints.UserInRoom(t, "alice")
 		f := alice.NewStream(kind, client.TimelineLimit(10))
 		f.Next(t, 0)
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
@@ -73,9 +69,7 @@ const (
 // hour, and the event leaves the sticky section when it says.
 func TestRemainingTimeAccurate(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-3"}, []string{"SYNC-3"}, func(t *testing.T, kind client.Feed) {
-		hs := blueprints.OneServer(t)
-		alice := blueprints.NewUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+		alice, room := blueprints.UserInRoom(t, "alice")
 		const lifetime = 8 * time.Second // leaves a loaded machine time to set up before half-way
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, lifetime)
 		// The server's clock starts the lifetime: origin_server_ts (same host, same clock).
@@ -128,9 +122,7 @@ func TestRemainingTimeAccurate(t *testing.T) {
 func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 	spec.Covers(t, "SYNC-4")
 	t.Parallel()
-	hs := blueprints.OneServer(t)
-	alice := blueprints.NewUser(t, hs, "alice")
-	room := alice.CreateRoom(t, client.PublicRoom(""))
+	alice, room := blueprints.UserInRoom(t, "alice")
 	const lifetime = 8 * time.Second // five reads must fit in it on a loaded machine
 	s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, lifetime)
 	field := "unsigned." + alice.Names.RemainingField
@@ -179,9 +171,7 @@ func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 // Expired sticky events are not sent in the sticky section any more.
 func TestExpiredNotDelivered(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-9"}, []string{"SYNC-9"}, func(t *testing.T, kind client.Feed) {
-		hs := blueprints.OneServer(t)
-		alice := blueprints.NewUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+		alice, room := blueprints.UserInRoom(t, "alice")
 		f := alice.NewStream(kind, client.TimelineLimit(1))
 		f.Next(t, 0)
 		const lifetime = 1500 * time.Millisecond
@@ -206,9 +196,7 @@ func TestExpiredNotDelivered(t *testing.T) {
 // Each sticky event reaches a client once over consecutive incremental syncs.
 func TestDeliveredOnce(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-5"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
-		hs := blueprints.OneServer(t)
-		alice := blueprints.NewUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+		alice, room := blueprints.UserInRoom(t, "alice")
 		f := alice.NewStream(kind, client.TimelineLimit(2))
 		f.Next(t, 0)
 		var sticky []string
@@ -374,9 +362,7 @@ func TestIgnoredSenderNotDelivered(t *testing.T) {
 // A capped sticky section delivers the rest in following syncs: every event arrives, none twice.
 func TestManyStickyAllDelivered(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-7"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
-		hs := blueprints.OneServer(t)
-		alice := blueprints.NewUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+		alice, room := blueprints.UserInRoom(t, "alice")
 		const n = 150 // above the suggested (and Synapse's) cap of 100
 		ids := client.SendStickyBatch(t, []*client.Client{alice}, room, blueprints.StickyType, blueprints.LongSticky, n)
 		// No filler after them: the newest sticky events fill the first response's timeline,
