@@ -35,18 +35,21 @@ func (b *Federation) S(i int) *deploy.Server { return b.D.Servers[i] }
 // public room).
 func SharedFederation(t testing.TB, n int, createBody map[string]any) *Federation {
 	t.Helper()
-	start := time.Now()
-	b := Federate(t, deploy.Shared(t, n), createBody)
-	t.Logf("blueprint: shared %d-server federation ready in %v", n, time.Since(start).Round(time.Millisecond))
-	return b
+	return timedFederation(t, "shared", n, deploy.Shared, createBody)
 }
 
 // IsolatedFederation is a room on n servers of the test's own, which it may cut off at will.
 func IsolatedFederation(t testing.TB, n int, createBody map[string]any) *Federation {
 	t.Helper()
+	return timedFederation(t, "isolated", n, deploy.Deploy, createBody)
+}
+
+// timedFederation makes the room on the deployment deployed gives and logs how long both took.
+func timedFederation(t testing.TB, kind string, n int, deployed func(testing.TB, int) *deploy.Deployment, createBody map[string]any) *Federation {
+	t.Helper()
 	start := time.Now()
-	b := Federate(t, deploy.Deploy(t, n), createBody)
-	t.Logf("blueprint: isolated %d-server federation ready in %v", n, time.Since(start).Round(time.Millisecond))
+	b := Federate(t, deployed(t, n), createBody)
+	t.Logf("blueprint: %s %d-server federation ready in %v", kind, n, time.Since(start).Round(time.Millisecond))
 	return b
 }
 
@@ -102,4 +105,14 @@ func MembershipIs(t testing.TB, c *client.Client, room, userID, membership strin
 		return nil
 	}
 	return fmt.Errorf("membership of %s is not %q; the server answers %s", userID, membership, res)
+}
+
+// Watch follows c's /sync from now on (its initial sync done), with presence offline so that
+// watching makes c's server send no presence to its peers: that traffic would be an inbound
+// request that provokes a backed-off sender (see Provoker).
+func Watch(t testing.TB, c *client.Client, opts ...client.StreamOption) *client.Stream {
+	t.Helper()
+	s := c.NewStream(client.Sync, append([]client.StreamOption{client.Offline()}, opts...)...)
+	s.Next(t, 0)
+	return s
 }

@@ -59,9 +59,7 @@ func TestFedStickySurvivesFault(t *testing.T) {
 			t.Parallel()
 			b := blueprints.IsolatedFederation(t, 2, nil)
 			alice, bob := b.Users[0], b.Users[1]
-			wa, wb := alice.NewStream(client.Sync, client.Offline()), bob.NewStream(client.Sync, client.Offline())
-			wa.Next(t, 0)
-			wb.Next(t, 0)
+			wa, wb := blueprints.Watch(t, alice), blueprints.Watch(t, bob)
 			what := map[string]string{}
 			var fromHS1, fromHS2 []string
 			send := func(c *client.Client, side string, n int, ids *[]string) {
@@ -103,8 +101,7 @@ func TestFedStickySurvivesPartitionUnprovoked(t *testing.T) {
 	t.Parallel()
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	wb := bob.NewStream(client.Sync, client.Offline())
-	wb.Next(t, 0)
+	wb := blueprints.Watch(t, bob)
 
 	b.S(1).Begin(t, deploy.Partition)
 	a1 := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
@@ -125,9 +122,7 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	t.Parallel()
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	wb := bob.NewStream(client.Sync, client.Offline())
-	wb.Filter = `{"room":{"timeline":{"limit":10}}}`
-	wb.Next(t, 0)
+	wb := blueprints.Watch(t, bob, client.TimelineLimit(10))
 
 	b.S(1).Begin(t, deploy.Partition)
 	sticky := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"behind": "the backlog"}, blueprints.LongSticky)
@@ -171,8 +166,7 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	t.Parallel()
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	wb := bob.NewStream(client.Sync, client.Offline())
-	wb.Next(t, 0)
+	wb := blueprints.Watch(t, bob)
 
 	b.S(1).Begin(t, deploy.Partition)
 	sent := time.Now()
@@ -185,8 +179,7 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	wb.Label(map[string]string{control: "the ordinary event sent after the heal (control)"}).Await(t, blueprints.HealWait, control)
 	// hs2 may fetch the expired event as a predecessor of the control: give it that time.
 	wb.Watch(t, 2*time.Second)
-	fresh := bob.NewStream(client.Sync, client.Offline())
-	fresh.Next(t, 0)
+	fresh := blueprints.Watch(t, bob)
 	for _, w := range []*client.Stream{wb, fresh} {
 		if ds := w.StickyOf(expiring); len(ds) > 0 {
 			t.Fatalf("expected the sticky event %s, which expired during the outage, never to be delivered as sticky on hs2; got: %s",
@@ -212,8 +205,7 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	eve := blueprints.NewUser(t, b.S(0), "eve")
 	eve.JoinRoom(t, b.Room)
 	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "join", client.DefaultWait)
-	wb := bob.NewStream(client.Sync, client.Offline())
-	wb.Next(t, 0)
+	wb := blueprints.Watch(t, bob)
 
 	b.S(1).Begin(t, deploy.Partition)
 	sent := time.Now()

@@ -27,8 +27,7 @@ func TestFedStickyPushedToJoinedServer(t *testing.T) {
 	t.Parallel()
 	b := blueprints.SharedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	w := bob.NewStream(client.Sync, client.Offline())
-	w.Next(t, 0)
+	w := blueprints.Watch(t, bob)
 	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": "pushed"}, blueprints.LongSticky)
 	if err := w.TryAwait(t, client.DefaultWait, ev); err != nil {
 		t.Fatalf("expected hs1's sticky event %s to reach %s on hs2 within %v without further activity; %v",
@@ -43,8 +42,7 @@ func TestFedStickyOrder(t *testing.T) {
 	t.Parallel()
 	b := blueprints.SharedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	w := bob.NewStream(client.Sync, client.Offline())
-	w.Next(t, 0)
+	w := blueprints.Watch(t, bob)
 	var sent []string
 	for i := range 8 {
 		sent = append(sent, alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))

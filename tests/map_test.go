@@ -37,8 +37,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	t.Parallel()
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	wb := bob.NewStream(client.Sync, client.Offline())
-	wb.Next(t, 0)
+	wb := blueprints.Watch(t, bob)
 	const (
 		sLife      = 15 * time.Second       // S: long enough to outlive the whole outage
 		sPrimeLife = blueprints.ShortSticky // S': expires while hs2 is away
@@ -66,8 +65,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	// checks that S ends on time for hs2's clients (MAP-3's second half) and then reports the
 	// hazard as not exercised (skipped, with what was seen) rather than passing.
 	arrived := wb.TryAwait(t, blueprints.HealWait, sPrime) == nil
-	fresh := bob.Login(t).NewStream(client.Sync, client.Offline())
-	fresh.Next(t, 0)
+	fresh := blueprints.Watch(t, bob.Login(t))
 	arrived = arrived || len(fresh.Of(sPrime)) > 0
 	t.Logf("S' (%s) on hs2: arrived=%v; old client: %s; new device: %s", sPrime, arrived, wb.Describe(sPrime), fresh.Describe(sPrime))
 	if !arrived {
@@ -96,8 +94,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	}
 	// After S's end, no client of hs2 is told S is still live.
 	time.Sleep(time.Until(end.Add(remainingTolerance))) // lets S expire
-	late := bob.Login(t).NewStream(client.Sync, client.Offline())
-	late.Next(t, 0)
+	late := blueprints.Watch(t, bob.Login(t))
 	if ds := late.StickyOf(s); len(ds) > 0 {
 		t.Fatalf("S ended at %s, yet at %s hs2 still hands a new client S as sticky: %s", end.Format("15:04:05.000"), time.Now().Format("15:04:05.000"), late.Describe(s))
 	}

@@ -58,8 +58,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	t.Parallel()
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, charlie := b.Users[0], b.Users[1]
-	wa := alice.NewStream(client.Sync, client.Offline())
-	wa.Next(t, 0)
+	wa := blueprints.Watch(t, alice)
 	evs := softFailed(t, b, wa,
 		func() { alice.Kick(t, b.Room, charlie.UserID) },
 		func() error { return blueprints.MembershipIs(t, charlie, b.Room, charlie.UserID, "leave") },
@@ -71,8 +70,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		// in hs1's current state.
 		spec.Covers(t, "SOFTFAIL-1")
 		wa.Watch(t, 2*time.Second)
-		fresh := alice.Login(t).NewStream(client.Sync, client.Offline())
-		fresh.Next(t, 0)
+		fresh := blueprints.Watch(t, alice.Login(t))
 		for _, w := range []*client.Stream{wa, fresh} {
 			for _, ev := range evs {
 				if len(w.Of(ev)) > 0 {
@@ -115,8 +113,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		// only because nothing is, which says nothing about expiry.
 		spec.Covers(t, "SOFTFAIL-3")
 		wa.Watch(t, 2*time.Second)
-		fresh := alice.Login(t).NewStream(client.Sync, client.Offline())
-		fresh.Next(t, 0)
+		fresh := blueprints.Watch(t, alice.Login(t))
 		for _, w := range []*client.Stream{wa, fresh} {
 			for _, d := range w.Of(short) {
 				if !d.At.Before(rejoinedAt) {
@@ -145,8 +142,7 @@ func TestSoftFailPowerRestored(t *testing.T) {
 	client.Wait(t, client.DefaultWait, fmt.Sprintf("%s's server to see them at power %d", charlie.UserID, needed), 200*time.Millisecond, func(time.Duration) error {
 		return powerIs(t, charlie, b.Room, charlie.UserID, int64(needed))
 	})
-	wa := alice.NewStream(client.Sync, client.Offline())
-	wa.Next(t, 0)
+	wa := blueprints.Watch(t, alice)
 	evs := softFailed(t, b, wa,
 		func() { setPower(t, alice, b.Room, charlie.UserID, 0, needed) },
 		func() error { return powerIs(t, charlie, b.Room, charlie.UserID, 0) },

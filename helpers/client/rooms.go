@@ -124,25 +124,31 @@ func (c *Client) LeaveRoom(t testing.TB, roomID string) {
 // Invite invites a user.
 func (c *Client) Invite(t testing.TB, roomID, userID string) {
 	t.Helper()
-	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, "invite"), Body: map[string]any{"user_id": userID}})
+	c.membership(t, roomID, "invite", userID)
 }
 
 // Kick kicks a user.
 func (c *Client) Kick(t testing.TB, roomID, userID string) {
 	t.Helper()
-	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, "kick"), Body: map[string]any{"user_id": userID}})
+	c.membership(t, roomID, "kick", userID)
 }
 
 // Ban bans a user.
 func (c *Client) Ban(t testing.TB, roomID, userID string) {
 	t.Helper()
-	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, "ban"), Body: map[string]any{"user_id": userID}})
+	c.membership(t, roomID, "ban", userID)
 }
 
 // Unban lifts a ban.
 func (c *Client) Unban(t testing.TB, roomID, userID string) {
 	t.Helper()
-	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, "unban"), Body: map[string]any{"user_id": userID}})
+	c.membership(t, roomID, "unban", userID)
+}
+
+// membership makes one of the membership calls that name another user.
+func (c *Client) membership(t testing.TB, roomID, action, userID string) {
+	t.Helper()
+	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, action), Body: map[string]any{"user_id": userID}})
 }
 
 // SendRequest is the request that PUT /send makes with an optional sticky duration. The

@@ -23,16 +23,9 @@ import (
 
 func TestMain(m *testing.M) { deploy.Main(m) }
 
-func needDocker(t *testing.T) {
-	t.Helper()
-	if _, err := deploy.Docker(); err != nil {
-		t.Skipf("skipped: these tests start containers and %v", err)
-	}
-}
-
 // Two servers really federate: a room made on hs1 is joined from hs2 and messages flow both ways.
 func TestTwoServersFederate(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	start := time.Now()
 	d := deploy.Deploy(t, 2)
 	t.Logf("two servers ready in %v", time.Since(start).Round(time.Millisecond))
@@ -132,16 +125,16 @@ func waitGone(t *testing.T, proc, path string) {
 }
 
 func TestCleanupOnFailure(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	waitGone(t, runChild(t, "fail", false), "failing test")
 }
 
 func TestCleanupOnPanic(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	waitGone(t, runChild(t, "panic", false), "panic")
 }
 
 func TestCleanupOnInterrupt(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	waitGone(t, runChild(t, "wait", true), "SIGINT")
 }

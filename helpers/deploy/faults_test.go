@@ -12,18 +12,13 @@ import (
 
 // Harness tests of the fault controls. Each proves both halves against real servers: while the
 // fault lasts an event from one server does not reach the other (watched over cutWindow), and
-// once it is lifted it does (within healWait).
+// once it is lifted it does (within blueprints.HealWait).
 
 const (
 	// cutWindow is how long we watch for an event that must not arrive during a fault. An
 	// event between two healthy servers of ours arrives in well under a second, so 5 s of
 	// silence is far beyond normal delivery, yet short enough to keep the tests quick.
 	cutWindow = 5 * time.Second
-	// healWait bounds delivery after a fault ends, with the peers nudged (see nudge): the
-	// image's longest federation backoff is 5 s (destination_max_retry_interval) and a request
-	// stuck on a dead connection times out after 10 s (client_timeout), plus room for a
-	// loaded two-core machine.
-	healWait = 40 * time.Second
 	// frozenProbe is how long a request to a paused server is given before we call it frozen:
 	// a healthy server answers /versions in milliseconds.
 	frozenProbe = 2 * time.Second
@@ -63,15 +58,19 @@ func (r *fedRoom) mustNotArrive(t *testing.T, i int, eventID string, what string
 	}
 }
 
-// nudge makes the given users send into the room every second until stopped (see
-// blueprints.Nudger): how these tests bound the time to recovery; the conformance tests also
-// wait without it (see tests/fed_faults_test.go).
-func (r *fedRoom) nudge(users ...int) (stop func()) {
+// lift ends a fault and makes the given users send into the room every second until the test
+// ends (see blueprints.Nudger): how these tests bound the time to recovery; the conformance
+// tests also wait without it (see tests/fed_faults_test.go).
+func (r *fedRoom) lift(t *testing.T, end func() error, nudgers ...int) {
+	t.Helper()
+	if err := end(); err != nil {
+		t.Fatal(err)
+	}
 	var us []*client.Client
-	for _, i := range users {
+	for _, i := range nudgers {
 		us = append(us, r.Users[i])
 	}
-	return blueprints.Nudger(r.ID, us...)
+	t.Cleanup(blueprints.Nudger(r.ID, us...))
 }
 
 // answers says whether the server answers /versions within frozenProbe.
@@ -87,7 +86,7 @@ func answers(s *deploy.Server) bool {
 
 // Partition cuts a server off from federation while its clients keep working; Heal restores it.
 func TestFaultPartitionHeal(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	t.Parallel()
 	d := deploy.Deploy(t, 2)
 	hs2 := d.Server("hs2")
@@ -105,18 +104,14 @@ func TestFaultPartitionHeal(t *testing.T) {
 	local := r.Users[1].CreateRoom(t, client.PublicRoom(""))
 	r.Users[1].SendText(t, local, "hs2's clients work while it is partitioned")
 
-	if err := hs2.Heal(); err != nil {
-		t.Fatal(err)
-	}
-	stop := r.nudge(0, 1)
-	defer stop()
-	r.mustArrive(t, 1, during, healWait, "hs1's message sent during the partition, after healing")
-	r.mustArrive(t, 0, back, healWait, "hs2's message sent during the partition, after healing")
+	r.lift(t, hs2.Heal, 0, 1)
+	r.mustArrive(t, 1, during, blueprints.HealWait, "hs1's message sent during the partition, after healing")
+	r.mustArrive(t, 0, back, blueprints.HealWait, "hs2's message sent during the partition, after healing")
 }
 
 // PartitionFrom cuts one pair of servers while both still federate with a third.
 func TestFaultPairwisePartition(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	t.Parallel()
 	d := deploy.Deploy(t, 3)
 	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
@@ -134,18 +129,14 @@ func TestFaultPairwisePartition(t *testing.T) {
 	r.mustNotArrive(t, 1, from1, "hs1's message at hs2 during the hs1-hs2 cut")
 	r.mustNotArrive(t, 0, from2, "hs2's message at hs1 during the hs1-hs2 cut")
 
-	if err := hs1.HealFrom(hs2); err != nil {
-		t.Fatal(err)
-	}
-	stop := r.nudge(0, 1)
-	defer stop()
-	r.mustArrive(t, 1, from1, healWait, "hs1's message at hs2 after HealFrom")
-	r.mustArrive(t, 0, from2, healWait, "hs2's message at hs1 after HealFrom")
+	r.lift(t, func() error { return hs1.HealFrom(hs2) }, 0, 1)
+	r.mustArrive(t, 1, from1, blueprints.HealWait, "hs1's message at hs2 after HealFrom")
+	r.mustArrive(t, 0, from2, blueprints.HealWait, "hs2's message at hs1 after HealFrom")
 }
 
 // Pause freezes a server (it answers nothing, so nothing reaches it); Unpause lets it catch up.
 func TestFaultPauseUnpause(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	t.Parallel()
 	d := deploy.Deploy(t, 2)
 	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
@@ -178,18 +169,14 @@ func TestFaultPauseUnpause(t *testing.T) {
 		t.Fatalf("hs1 stopped answering while only hs2 was paused")
 	}
 
-	if err := hs2.Unpause(); err != nil {
-		t.Fatal(err)
-	}
+	r.lift(t, hs2.Unpause, 0)
 	paused = false
-	stop := r.nudge(0)
-	defer stop()
-	r.mustArrive(t, 1, during, healWait, "the message sent during the pause, after unpausing")
+	r.mustArrive(t, 1, during, blueprints.HealWait, "the message sent during the pause, after unpausing")
 }
 
 // Crash kills a server; Start brings it back with the same name, address and data.
 func TestFaultCrashStart(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	t.Parallel()
 	d := deploy.Deploy(t, 2)
 	hs2 := d.Server("hs2")
@@ -208,9 +195,7 @@ func TestFaultCrashStart(t *testing.T) {
 	// Give hs1 the same window as the other faults to try (and fail) to deliver.
 	time.Sleep(cutWindow) // lets time pass: hs1 attempts delivery to a dead server
 
-	if err := hs2.Start(); err != nil {
-		t.Fatal(err)
-	}
+	r.lift(t, hs2.Start, 0)
 	if hs2.ClientURL != clientURL || hs2.FederationURL != fedURL || hs2.Name != "hs2" {
 		t.Fatalf("expected hs2 back at %s / %s, got %s at %s / %s", clientURL, fedURL, hs2.Name, hs2.ClientURL, hs2.FederationURL)
 	}
@@ -219,9 +204,7 @@ func TestFaultCrashStart(t *testing.T) {
 	if res.StatusCode != 200 || res.JSON.Get("content.body").Str != "stored on hs2 before the crash" {
 		t.Fatalf("expected hs2 to keep its data across the crash (GET /event of %s as %s), got %s", before, r.Users[1].UserID, res)
 	}
-	stop := r.nudge(0)
-	defer stop()
-	r.mustArrive(t, 1, during, healWait, "the message sent while hs2 was down, after restart")
+	r.mustArrive(t, 1, during, blueprints.HealWait, "the message sent while hs2 was down, after restart")
 	// And the restarted hs2 reaches hs1 under its old name.
-	r.mustArrive(t, 0, r.Users[1].SendText(t, r.ID, "after the restart"), healWait, "hs2's message after the restart")
+	r.mustArrive(t, 0, r.Users[1].SendText(t, r.ID, "after the restart"), blueprints.HealWait, "hs2's message after the restart")
 }

@@ -16,13 +16,6 @@ import (
 
 func TestMain(m *testing.M) { deploy.Main(m) }
 
-func needDocker(t *testing.T) {
-	t.Helper()
-	if _, err := deploy.Docker(); err != nil {
-		t.Skipf("skipped: these tests start containers and %v", err)
-	}
-}
-
 // peerWait bounds every wait for federation traffic between a container and the peer: long
 // enough for a loaded two-core machine, short enough to fail fast.
 const peerWait = 20 * time.Second
@@ -31,7 +24,7 @@ const peerWait = 20 * time.Second
 // the server accepts the peer's crafted event with its content intact (so hashes, signatures
 // and event IDs are right) and sends its own events to the peer.
 func TestPeerJoinsAndExchangesEvents(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	d := deploy.Shared(t, 1)
 	hs1 := d.Server("hs1")
 	for _, ver := range []string{"10", "11", "12"} {
@@ -70,7 +63,7 @@ func TestPeerJoinsAndExchangesEvents(t *testing.T) {
 // an event with a broken signature is refused outright; a correct event sent afterwards
 // arrives intact, which shows the server did process the transaction.
 func TestServerRejectsBrokenPeerEvents(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	d := deploy.Shared(t, 1)
 	hs1 := d.Server("hs1")
 	p := federation.New(t, d)
