@@ -112,6 +112,15 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 // other: federation on a loaded two-core machine plus the image's short retry backoff.
 const mapWait = 45 * time.Second
 
+// mapRoom is the federation blueprint's room on d with the MAP tests' clients: two observers
+// per user (latest rule) and a writer.
+func mapRoom(t *testing.T, d *deploy.Deployment) (room string, users []*client.Client, obs []*observer, w *writer) {
+	t.Helper()
+	b := blueprints.Federate(t, d, nil)
+	obs = observersFor(t, b.Users, d.Servers, b.Room, stickymap.RuleLatest)
+	return b.Room, b.Users, obs, newWriter(stickymap.RuleLatest, b.Users[0].Names)
+}
+
 // observersFor makes two observers per user: the user's device over /sync and a second
 // device over Sliding Sync, and takes their initial syncs.
 func observersFor(t *testing.T, users []*client.Client, servers []*deploy.Server, room string, rule stickymap.Rule) []*observer {
@@ -135,10 +144,7 @@ func TestMapConvergesAcrossServers(t *testing.T) {
 	spec.Covers(t, "MAP-1")
 	t.Parallel()
 	d := deploy.Shared(t, 3)
-	b := blueprints.Federate(t, d, nil)
-	room, users := b.Room, b.Users
-	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
-	w := newWriter(stickymap.RuleLatest, users[0].Names)
+	room, _, obs, w := mapRoom(t, d)
 	devices := []*client.Client{}
 	for _, o := range obs {
 		devices = append(devices, o.c)
@@ -163,10 +169,7 @@ func TestMapRemovalConverges(t *testing.T) {
 	spec.Covers(t, "MAP-5")
 	t.Parallel()
 	d := deploy.Shared(t, 3)
-	b := blueprints.Federate(t, d, nil)
-	room, users := b.Room, b.Users
-	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
-	w := newWriter(stickymap.RuleLatest, users[0].Names)
+	room, users, obs, w := mapRoom(t, d)
 	for i, u := range users {
 		w.write(t, u, d.Servers[i].Name, room, "k", "present", 300*time.Second)
 	}
@@ -219,10 +222,7 @@ func TestMapConvergesAfterFaults(t *testing.T) {
 // runFaultSchedule plays one generated schedule and checks convergence afterwards.
 func runFaultSchedule(t *testing.T, d *deploy.Deployment, seed int64) {
 	rng := rand.New(rand.NewSource(seed))
-	b := blueprints.Federate(t, d, nil)
-	room, users := b.Room, b.Users
-	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
-	w := newWriter(stickymap.RuleLatest, users[0].Names)
+	room, _, obs, w := mapRoom(t, d)
 	// A fault takes one server out for a few writes; at most one fault at a time.
 	type fault struct {
 		kind deploy.Fault

@@ -121,12 +121,6 @@ func (c *Client) LeaveRoom(t testing.TB, roomID string) {
 	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, "leave"), Body: map[string]any{}})
 }
 
-// Invite invites a user.
-func (c *Client) Invite(t testing.TB, roomID, userID string) {
-	t.Helper()
-	c.membership(t, roomID, "invite", userID)
-}
-
 // Kick kicks a user.
 func (c *Client) Kick(t testing.TB, roomID, userID string) {
 	t.Helper()
@@ -137,12 +131,6 @@ func (c *Client) Kick(t testing.TB, roomID, userID string) {
 func (c *Client) Ban(t testing.TB, roomID, userID string) {
 	t.Helper()
 	c.membership(t, roomID, "ban", userID)
-}
-
-// Unban lifts a ban.
-func (c *Client) Unban(t testing.TB, roomID, userID string) {
-	t.Helper()
-	c.membership(t, roomID, "unban", userID)
 }
 
 // membership makes one of the membership calls that name another user.
