@@ -37,13 +37,6 @@ func OneServer(t testing.TB) *deploy.Server {
 	return s
 }
 
-// TwoServers returns the shared two-server deployment's servers, both checked as OneServer.
-func TwoServers(t testing.TB) (*deploy.Server, *deploy.Server) {
-	t.Helper()
-	d := Shared(t, 2)
-	return d.Server("hs1"), d.Server("hs2")
-}
-
 // Shared returns the shared n-server deployment after checking that every server advertises
 // sticky events.
 func Shared(t testing.TB, n int) *deploy.Deployment {

@@ -28,10 +28,8 @@ func encryptedContent(i int) map[string]any {
 // An encrypted event sent with a duration is sticky in every way.
 func TestEncryptedSticky(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"ENC-1"}, []string{"ENC-1"}, func(t *testing.T, kind client.Feed) {
-		hs := blueprints.OneServer(t)
-		alice := blueprints.NewUser(t, hs, "alice")
-		bob := blueprints.NewUser(t, hs, "bob")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+		alice, room := blueprints.UserInRoom(t, "alice")
+		bob := blueprints.NewUser(t, blueprints.OneServer(t), "bob")
 		s := alice.SendSticky(t, room, "m.room.encrypted", encryptedContent(1), blueprints.LongSticky)
 		alice.SendTexts(t, room, 3)
 		ev := alice.GetEvent(t, room, s)

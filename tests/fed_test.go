@@ -141,11 +141,8 @@ const peerExpiredLife = time.Second
 func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 	spec.Covers(t, "FED-2", "FED-3", "FED-5", "REDACT-1")
 	t.Parallel()
-	hs1, hs2 := blueprints.TwoServers(t)
-	alice := blueprints.NewUser(t, hs1, "alice")
-	bob := blueprints.NewUser(t, hs2, "bob")
-	roomID := alice.CreateRoom(t, client.PublicRoom(""))
-	bob.JoinRoom(t, roomID, hs1.Name)
+	b := blueprints.SharedFederation(t, 2, nil)
+	hs1, alice, bob, roomID := b.S(0), b.Users[0], b.Users[1], b.Room
 
 	expired := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "expired"}, peerExpiredLife)
 	expiredEnd := time.Now().Add(peerExpiredLife) // its origin_server_ts is before now

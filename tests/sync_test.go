@@ -261,10 +261,8 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 // those sent long before the join and far outside any timeline window.
 func TestJoinerReceivesEarlierSticky(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-8"}, []string{"SSS-4"}, func(t *testing.T, kind client.Feed) {
-		hs := blueprints.OneServer(t)
-		alice := blueprints.NewUser(t, hs, "alice")
-		bob := blueprints.NewUser(t, hs, "bob")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+		alice, room := blueprints.UserInRoom(t, "alice")
+		bob := blueprints.NewUser(t, blueprints.OneServer(t), "bob")
 		var sticky []string
 		for i := 0; i < 3; i++ {
 			sticky = append(sticky, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))

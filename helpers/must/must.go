@@ -110,3 +110,13 @@ func OldestFirst(t testing.TB, sent []string, pages [][]string) {
 		newestSoFar, page = newest, k
 	}
 }
+
+// NoneWith fails if any of the events has a value at path (e.g. a marker in its content).
+func NoneWith(t testing.TB, events []gjson.Result, path, why string) {
+	t.Helper()
+	for _, e := range events {
+		if e.Get(path).Exists() {
+			t.Fatalf("%s: expected no event with %s, got %s", why, path, e.Raw)
+		}
+	}
+}
