@@ -40,6 +40,15 @@ func newMap(owner string, r Rule) (*Map, *fakeClock) {
 	return New(owner, Config{Rule: r, Clock: c.Now}), c
 }
 
+// wantExpiry checks that k holds id until the millisecond before end and nothing from end on.
+func wantExpiry(t *testing.T, m *Map, c *fakeClock, k Key, id string, end int64) {
+	t.Helper()
+	c.now = at(end - 1)
+	wantValue(t, m, k, id)
+	c.now = at(end)
+	wantValue(t, m, k, "")
+}
+
 func wantValue(t *testing.T, m *Map, k Key, want string) {
 	t.Helper()
 	e, ok := m.Get(k)
@@ -60,10 +69,7 @@ func TestExpiryByRemainingTimeAsReceived(t *testing.T) {
 	d := write("$a", kA, 0, 5000, 1000)
 	d.RemainingMS = 3500
 	m.Add(d)
-	c.now = at(4499)
-	wantValue(t, m, kA, "$a")
-	c.now = at(4500)
-	wantValue(t, m, kA, "")
+	wantExpiry(t, m, c, kA, "$a", 4500)
 	if !strings.Contains(m.Explain(kA), "expired at 12:00:04.500") {
 		t.Fatalf("explanation does not say when it expired:\n%s", m.Explain(kA))
 	}
@@ -166,10 +172,7 @@ func TestDuplicatesKeepEarliestExpiry(t *testing.T) {
 	for _, d := range []Delivery{gone, first, again, first} {
 		m.Add(d)
 	}
-	c.now = at(4499)
-	wantValue(t, m, kA, "$a")
-	c.now = at(4500)
-	wantValue(t, m, kA, "")
+	wantExpiry(t, m, c, kA, "$a", 4500)
 	if !strings.Contains(m.Explain(kA), "delivered 4 time(s)") {
 		t.Fatalf("explanation does not count deliveries:\n%s", m.Explain(kA))
 	}
