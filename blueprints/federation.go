@@ -112,7 +112,5 @@ func MembershipIs(t testing.TB, c *client.Client, room, userID, membership strin
 // request that provokes a backed-off sender (see Provoker).
 func Watch(t testing.TB, c *client.Client, opts ...client.StreamOption) *client.Stream {
 	t.Helper()
-	s := c.NewStream(client.Sync, append([]client.StreamOption{client.Offline()}, opts...)...)
-	s.Next(t, 0)
-	return s
+	return c.NewStream(client.Sync, append([]client.StreamOption{client.Offline()}, opts...)...).Start(t)
 }

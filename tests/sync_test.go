@@ -23,8 +23,7 @@ import (
 func TestStickyOutsideTimeline(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-1"}, []string{"SSS-1"}, func(t *testing.T, kind client.Feed) {
 		alice, room := blueprints.UserInRoom(t, "alice")
-		f := alice.NewStream(kind, client.TimelineLimit(2))
-		f.Next(t, 0)
+		f := alice.NewStream(kind, client.TimelineLimit(2)).Start(t)
 		// Everything is sent before the next sync, so that sync is gappy (limited timeline).
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
 		fill := alice.SendTexts(t, room, 5)
@@ -43,8 +42,7 @@ func TestStickyOutsideTimeline(t *testing.T) {
 func TestStickyInTimelineNotRepeated(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-2"}, []string{"SSS-2"}, func(t *testing.T, kind client.Feed) {
 		alice, room := blueprints.UserInRoom(t, "alice")
-		f := alice.NewStream(kind, client.TimelineLimit(10))
-		f.Next(t, 0)
+		f := alice.NewStream(kind, client.TimelineLimit(10)).Start(t)
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
 		r := f.Until(t, client.DefaultWait, "the sticky event in the timeline", func(r gjson.Result) error {
 			return client.HasEvent(f.Timeline(r, room), s, "the timeline")
@@ -172,8 +170,7 @@ func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 func TestExpiredNotDelivered(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-9"}, []string{"SYNC-9"}, func(t *testing.T, kind client.Feed) {
 		alice, room := blueprints.UserInRoom(t, "alice")
-		f := alice.NewStream(kind, client.TimelineLimit(1))
-		f.Next(t, 0)
+		f := alice.NewStream(kind, client.TimelineLimit(1)).Start(t)
 		const lifetime = 1500 * time.Millisecond
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, lifetime)
 		// Control: a long-lived sticky event in the same gap must be there, so the absence of
@@ -197,8 +194,7 @@ func TestExpiredNotDelivered(t *testing.T) {
 func TestDeliveredOnce(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-5"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
 		alice, room := blueprints.UserInRoom(t, "alice")
-		f := alice.NewStream(kind, client.TimelineLimit(2))
-		f.Next(t, 0)
+		f := alice.NewStream(kind, client.TimelineLimit(2)).Start(t)
 		var sticky []string
 		for i := 0; i < 5; i++ {
 			sticky = append(sticky, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
@@ -342,8 +338,7 @@ func TestIgnoredSenderNotDelivered(t *testing.T) {
 		bob.JoinRoom(t, room)
 		carol.JoinRoom(t, room)
 		bob.SetAccountData(t, "m.ignored_user_list", map[string]any{"ignored_users": map[string]any{alice.UserID: map[string]any{}}})
-		f := bob.NewStream(kind, client.TimelineLimit(1))
-		f.Next(t, 0)
+		f := bob.NewStream(kind, client.TimelineLimit(1)).Start(t)
 		ignored := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"from": "ignored"}, blueprints.LongSticky)
 		alice.SendText(t, room, "filler")
 		canary := carol.SendSticky(t, room, blueprints.StickyType, map[string]any{"from": "carol"}, blueprints.LongSticky)

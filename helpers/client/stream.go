@@ -102,6 +102,14 @@ func (c *Client) NewStream(feed Feed, opts ...StreamOption) *Stream {
 	return s
 }
 
+// Start makes the stream's initial sync and returns the stream, for tests that follow what
+// comes after it.
+func (s *Stream) Start(t testing.TB) *Stream {
+	t.Helper()
+	s.Next(t, 0)
+	return s
+}
+
 // Client is the client the stream follows.
 func (s *Stream) Client() *Client { return s.c }
 

@@ -54,8 +54,7 @@ func TestStreamLogsSyncDeliveries(t *testing.T) {
 		n.SyncSection + `":{"events":[{"event_id":"$b","type":"t","unsigned":{"` + n.RemainingField + `":5000}}]}}}}}`
 	second := `{"next_batch":"s2","rooms":{"join":{"!r":{"timeline":{"events":[{"event_id":"$b","type":"t"}]}}}}}`
 	c, f := fakeClient(t, first, second)
-	s := c.NewStream(Sync, Offline())
-	s.Next(t, 0)
+	s := c.NewStream(Sync, Offline()).Start(t)
 	s.Next(t, 0)
 	if len(s.Log) != 3 {
 		t.Fatalf("expected 3 deliveries logged, got %d: %+v", len(s.Log), s.Log)
@@ -83,8 +82,7 @@ func TestStreamLogsSlidingExtension(t *testing.T) {
 	body := `{"pos":"p1","rooms":{"!r":{"timeline":[{"event_id":"$a","type":"t"}]}},"extensions":{"` +
 		n.SlidingExtension + `":{"next_batch":"x1","rooms":{"!q":{"events":[{"event_id":"$b","type":"t"}]}}}}}`
 	c, _ := fakeClient(t, body)
-	s := c.NewStream(Sliding, ExtLimit(1))
-	s.Next(t, 0)
+	s := c.NewStream(Sliding, ExtLimit(1)).Start(t)
 	if d := s.Of("$b"); len(d) != 1 || d[0].Section != InExtension || d[0].Room != "!q" || !d[0].Sticky() {
 		t.Fatalf("expected $b once from the extension in !q, got %+v", d)
 	}

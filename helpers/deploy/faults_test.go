@@ -37,8 +37,7 @@ func newFedRoom(t *testing.T, d *deploy.Deployment) *fedRoom {
 	b := blueprints.JoinedRoom(t, d, nil)
 	r := &fedRoom{Federation: b, ID: b.Room}
 	for _, u := range r.Users {
-		s := u.NewStream(client.Sync)
-		s.Next(t, 0)
+		s := u.NewStream(client.Sync).Start(t)
 		r.Streams = append(r.Streams, s)
 	}
 	return r
