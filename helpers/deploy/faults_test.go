@@ -32,9 +32,13 @@ type fedRoom struct {
 	Streams []*client.Stream
 }
 
-func newFedRoom(t *testing.T, d *deploy.Deployment) *fedRoom {
+// newFedRoom starts n servers of the test's own (a parallel test that needs Docker) and makes
+// the room.
+func newFedRoom(t *testing.T, n int) *fedRoom {
 	t.Helper()
-	b := blueprints.JoinedRoom(t, d, nil)
+	deploy.RequireDocker(t)
+	t.Parallel()
+	b := blueprints.JoinedRoom(t, deploy.Deploy(t, n), nil)
 	r := &fedRoom{Federation: b, ID: b.Room}
 	for _, u := range r.Users {
 		s := u.NewStream(client.Sync).Start(t)
@@ -82,14 +86,20 @@ func (r *fedRoom) arriveAcross(t *testing.T, a, b int, fromA, fromB, cut string)
 // tests also wait without it (see tests/fed_faults_test.go).
 func (r *fedRoom) lift(t *testing.T, end func() error, nudgers ...int) {
 	t.Helper()
-	if err := end(); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, end())
 	var us []*client.Client
 	for _, i := range nudgers {
 		us = append(us, r.Users[i])
 	}
 	t.Cleanup(blueprints.Nudger(r.ID, us...))
+}
+
+// noErr fails the test on a fault control's error.
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // answers says whether the server answers /versions within frozenProbe.
@@ -105,16 +115,12 @@ func answers(s *deploy.Server) bool {
 
 // Partition cuts a server off from federation while its clients keep working; Heal restores it.
 func TestFaultPartitionHeal(t *testing.T) {
-	deploy.RequireDocker(t)
-	t.Parallel()
-	d := deploy.Deploy(t, 2)
+	r := newFedRoom(t, 2)
+	d := r.D
 	hs2 := d.Server("hs2")
-	r := newFedRoom(t, d)
 	r.mustArrive(t, 1, r.Users[0].SendText(t, r.ID, "before"), client.DefaultWait, "control: a message sent before the partition")
 
-	if err := hs2.Partition(); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, hs2.Partition())
 	during, back := r.sendAcross(t, 0, 1, "the partition")
 	// Clients of the cut-off server keep working: create a room, send, sync (done above).
 	local := r.Users[1].CreateRoom(t, client.PublicRoom(""))
@@ -126,15 +132,11 @@ func TestFaultPartitionHeal(t *testing.T) {
 
 // PartitionFrom cuts one pair of servers while both still federate with a third.
 func TestFaultPairwisePartition(t *testing.T) {
-	deploy.RequireDocker(t)
-	t.Parallel()
-	d := deploy.Deploy(t, 3)
+	r := newFedRoom(t, 3)
+	d := r.D
 	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
-	r := newFedRoom(t, d)
 
-	if err := hs1.PartitionFrom(hs2); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, hs1.PartitionFrom(hs2))
 	from1, from2 := r.sendAcross(t, 0, 1, "the hs1-hs2 cut")
 	// ... while both still reach hs3.
 	r.mustArrive(t, 2, from1, client.DefaultWait, "hs1's message at hs3 during the hs1-hs2 cut")
@@ -146,15 +148,11 @@ func TestFaultPairwisePartition(t *testing.T) {
 
 // Pause freezes a server (it answers nothing, so nothing reaches it); Unpause lets it catch up.
 func TestFaultPauseUnpause(t *testing.T) {
-	deploy.RequireDocker(t)
-	t.Parallel()
-	d := deploy.Deploy(t, 2)
+	r := newFedRoom(t, 2)
+	d := r.D
 	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
-	r := newFedRoom(t, d)
 
-	if err := hs2.Pause(); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, hs2.Pause())
 	paused := true
 	defer func() {
 		if paused {
@@ -186,18 +184,14 @@ func TestFaultPauseUnpause(t *testing.T) {
 
 // Crash kills a server; Start brings it back with the same name, address and data.
 func TestFaultCrashStart(t *testing.T) {
-	deploy.RequireDocker(t)
-	t.Parallel()
-	d := deploy.Deploy(t, 2)
+	r := newFedRoom(t, 2)
+	d := r.D
 	hs2 := d.Server("hs2")
-	r := newFedRoom(t, d)
 	before := r.Users[1].SendText(t, r.ID, "stored on hs2 before the crash")
 	r.mustArrive(t, 0, before, client.DefaultWait, "control: hs2's message before the crash")
 	clientURL, fedURL := hs2.ClientURL, hs2.FederationURL
 
-	if err := hs2.Crash(); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, hs2.Crash())
 	during := r.Users[0].SendText(t, r.ID, "sent while hs2 is down")
 	if answers(hs2) {
 		t.Fatalf("expected crashed hs2 not to answer, but it answered /versions")
