@@ -44,6 +44,13 @@ func IsolatedFederation(t testing.TB, n int, createBody map[string]any) *Federat
 	return timedFederation(t, "isolated", n, deploy.Deploy, createBody)
 }
 
+// IsolatedPair is IsolatedFederation of two servers, with hs1's user and hs2's user.
+func IsolatedPair(t testing.TB, createBody map[string]any) (b *Federation, onHS1, onHS2 *client.Client) {
+	t.Helper()
+	b = IsolatedFederation(t, 2, createBody)
+	return b, b.Users[0], b.Users[1]
+}
+
 // timedFederation makes the room on the deployment deployed gives and logs how long both took.
 func timedFederation(t testing.TB, kind string, n int, deployed func(testing.TB, int) *deploy.Deployment, createBody map[string]any) *Federation {
 	t.Helper()

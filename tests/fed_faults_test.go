@@ -57,8 +57,7 @@ func TestFedStickySurvivesFault(t *testing.T) {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			spec.Covers(t, "FED-4")
 			t.Parallel()
-			b := blueprints.IsolatedFederation(t, 2, nil)
-			alice, bob := b.Users[0], b.Users[1]
+			b, alice, bob := blueprints.IsolatedPair(t, nil)
 			wa, wb := blueprints.Watch(t, alice), blueprints.Watch(t, bob)
 			what := map[string]string{}
 			var fromHS1, fromHS2 []string
@@ -99,8 +98,7 @@ func TestFedStickySurvivesFault(t *testing.T) {
 func TestFedStickySurvivesPartitionUnprovoked(t *testing.T) {
 	spec.Covers(t, "FED-4")
 	t.Parallel()
-	b := blueprints.IsolatedFederation(t, 2, nil)
-	alice, bob := b.Users[0], b.Users[1]
+	b, alice, bob := blueprints.IsolatedPair(t, nil)
 	wb := blueprints.Watch(t, bob)
 
 	b.S(1).Begin(t, deploy.Partition)
@@ -120,8 +118,7 @@ func TestFedStickySurvivesPartitionUnprovoked(t *testing.T) {
 func TestFedStickySurvivesBacklog(t *testing.T) {
 	spec.Covers(t, "FED-4")
 	t.Parallel()
-	b := blueprints.IsolatedFederation(t, 2, nil)
-	alice, bob := b.Users[0], b.Users[1]
+	b, alice, bob := blueprints.IsolatedPair(t, nil)
 	wb := blueprints.Watch(t, bob, client.TimelineLimit(10))
 
 	b.S(1).Begin(t, deploy.Partition)
@@ -164,8 +161,7 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	spec.Covers(t, "FED-5")
 	t.Parallel()
-	b := blueprints.IsolatedFederation(t, 2, nil)
-	alice, bob := b.Users[0], b.Users[1]
+	b, alice, bob := blueprints.IsolatedPair(t, nil)
 	wb := blueprints.Watch(t, bob)
 
 	b.S(1).Begin(t, deploy.Partition)
@@ -200,8 +196,7 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	spec.Covers(t, "FED-7")
 	t.Parallel()
-	b := blueprints.IsolatedFederation(t, 2, nil)
-	alice, bob := b.Users[0], b.Users[1]
+	b, alice, bob := blueprints.IsolatedPair(t, nil)
 	eve := blueprints.NewUser(t, b.S(0), "eve")
 	eve.JoinRoom(t, b.Room)
 	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "join", client.DefaultWait)

@@ -35,8 +35,7 @@ import (
 func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	spec.Covers(t, "MAP-3")
 	t.Parallel()
-	b := blueprints.IsolatedFederation(t, 2, nil)
-	alice, bob := b.Users[0], b.Users[1]
+	b, alice, bob := blueprints.IsolatedPair(t, nil)
 	wb := blueprints.Watch(t, bob)
 	const (
 		sLife      = 15 * time.Second       // S: long enough to outlive the whole outage
