@@ -111,17 +111,13 @@ func runChild(t *testing.T, how string, interrupt bool) string {
 // waitGone polls until nothing labelled with proc is left.
 func waitGone(t *testing.T, proc, path string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		n := resourcesOf(t, proc)
-		if n == 0 {
-			return
+	what := fmt.Sprintf("the resources of process %s to be gone after a %s", proc, path)
+	client.Wait(t, 60*time.Second, what, 200*time.Millisecond, func(time.Duration) error {
+		if n := resourcesOf(t, proc); n > 0 {
+			return fmt.Errorf("%d labelled container(s)/network(s) are still present", n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after a %s, %d labelled container(s)/network(s) of process %s are still present", path, n, proc)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestCleanupOnFailure(t *testing.T) {
