@@ -10,7 +10,6 @@ import (
 
 	"stickler/blueprints"
 	"stickler/helpers/client"
-	"stickler/helpers/deploy"
 	"stickler/helpers/federation"
 	"stickler/helpers/spec"
 	"stickler/helpers/wire"
@@ -77,11 +76,8 @@ func TestFedStickyOrder(t *testing.T) {
 func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	spec.Covers(t, "FED-2")
 	t.Parallel()
-	d := deploy.Shared(t, 3)
+	d := blueprints.Shared(t, 3)
 	hs1, hs2, hs3 := d.Server("hs1"), d.Server("hs2"), d.Server("hs3")
-	for _, s := range d.Servers {
-		blueprints.RequireSticky(t, s)
-	}
 	alice, bob, carol := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob"), blueprints.NewUser(t, hs3, "carol")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, room, hs1.Name)

@@ -9,7 +9,6 @@ import (
 
 	"stickler/blueprints"
 	"stickler/helpers/client"
-	"stickler/helpers/deploy"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
 )
@@ -27,10 +26,8 @@ import (
 func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 	spec.Covers(t, "HISVIS-2")
 	t.Parallel()
-	d := deploy.Shared(t, 2)
+	d := blueprints.Shared(t, 2)
 	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
-	blueprints.RequireSticky(t, hs1)
-	blueprints.RequireSticky(t, hs2)
 	alice, bob := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob")
 	room := alice.CreateRoom(t, client.PublicRoom("joined"))
 	sticky := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"body": "before hs2 joined"}, blueprints.LongSticky)
