@@ -160,21 +160,18 @@ func (s *Stream) Next(t testing.TB, timeout time.Duration) gjson.Result {
 	return r
 }
 
+// record logs a response's deliveries: each room's sticky events first, then its timeline.
 func (s *Stream) record(r gjson.Result, at time.Time) {
 	s.Responses = append(s.Responses, r)
-	rooms, stickySection := r.Get("rooms.join"), InSticky
+	rooms, stickyRooms, section := r.Get("rooms.join"), r.Get("rooms.join"), InSticky
 	if s.Feed == Sliding {
-		rooms, stickySection = r.Get("rooms"), InExtension
-		r.Get(wire.Path("extensions", s.c.Names.SlidingExtension, "rooms")).ForEach(func(room, _ gjson.Result) bool {
-			s.add(room.Str, s.Sticky(r, room.Str), InExtension, at)
-			return true
-		})
-	} else {
-		rooms.ForEach(func(room, _ gjson.Result) bool {
-			s.add(room.Str, s.Sticky(r, room.Str), stickySection, at)
-			return true
-		})
+		rooms, section = r.Get("rooms"), InExtension
+		stickyRooms = r.Get(wire.Path("extensions", s.c.Names.SlidingExtension, "rooms"))
 	}
+	stickyRooms.ForEach(func(room, _ gjson.Result) bool {
+		s.add(room.Str, s.Sticky(r, room.Str), section, at)
+		return true
+	})
 	rooms.ForEach(func(room, _ gjson.Result) bool {
 		s.add(room.Str, s.Timeline(r, room.Str), InTimeline, at)
 		return true
