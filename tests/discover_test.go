@@ -22,7 +22,7 @@ func TestDiscover(t *testing.T) {
 	if why := wire.Support(res.JSON, wire.Names{Set: "unstable"}); why != "" {
 		spec.Fatalf(t, "not-advertised", "expected unstable_features[%q] == true in /versions; %s (unstable_features: %s)", wire.UnstableFlag, why, res.JSON.Get("unstable_features").Raw)
 	}
-	if why := wire.Support(res.JSON, wireNames(t)); why != "" {
-		t.Logf("with STICKLER_NAMES=%s: %s", wireNames(t).Set, why)
+	if why := wire.Support(res.JSON, client.NamesFromEnv(t)); why != "" {
+		t.Logf("with STICKLER_NAMES=%s: %s", client.NamesFromEnv(t).Set, why)
 	}
 }

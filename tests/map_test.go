@@ -4,31 +4,120 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/deploy"
+	"stickler/helpers/must"
 	"stickler/helpers/spec"
 	"stickler/helpers/stickymap"
 	"stickler/helpers/timeline"
+	"stickler/helpers/wire"
 )
+
+// MAP: the ephemeral map clients build from sticky events, across servers and faults.
+
+// The seed's hazard (MAP-3), end to end: S (long) from hs1 reaches hs2's client; hs2 is cut
+// off; hs1 overwrites the same key with S' (short) and retries while S' expires; hs2 returns.
+// No client of hs2 may be handed S' as sticky, and S must be expired for hs2's clients when its
+// remaining time said, not later. This test PROVOKES the sender after the heal so that S'
+// reaches hs2 while the test watches. A failure means a client of hs2 was left with a wrong
+// view of the map (an expired S' as live, or S beyond its end).
+func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
+	spec.Covers(t, "MAP-3")
+	t.Parallel()
+	b, alice, bob := blueprints.IsolatedPair(t, nil)
+	wb := blueprints.Watch(t, bob)
+	const (
+		sLife      = 15 * time.Second       // S: long enough to outlive the whole outage
+		sPrimeLife = blueprints.ShortSticky // S': expires while hs2 is away
+		// remainingTolerance: how far a client's expiry (delivery time + remaining time)
+		// may lie after the event's real end: the sync round trip on a loaded machine,
+		// with the test and the servers on the same host clock.
+		remainingTolerance = 1500 * time.Millisecond
+	)
+	with := func(v string) map[string]any { return map[string]any{bob.Names.StickyKey: "seed-key", "value": v} }
+	s := alice.SendSticky(t, b.Room, blueprints.StickyType, with("S"), sLife)
+	wb.Label(map[string]string{s: "S"}).Await(t, client.DefaultWait, s)
+	if len(wb.StickyOf(s)) == 0 {
+		t.Fatalf("expected S to reach hs2's client as sticky before the outage; got %s", wb.Describe(s))
+	}
+
+	b.S(1).Begin(t, deploy.Partition)
+	sentPrime := time.Now()
+	sPrime := alice.SendSticky(t, b.Room, blueprints.StickyType, with("S'"), sPrimeLife)
+	time.Sleep(time.Until(sentPrime.Add(sPrimeLife + blueprints.ExpiryGrace))) // lets S' expire while hs2 is away (hs1 retries meanwhile)
+	b.S(1).End(t, deploy.Partition)
+	stop := blueprints.Provoker(t, "after hs2 returns", [2]*client.Client{bob, alice})
+	defer stop()
+	// S' reaching hs2's client (as an ordinary event) shows that hs2 heard of it. If it never
+	// does, "no client of hs2 is handed S' as sticky" holds only trivially: the test still
+	// checks that S ends on time for hs2's clients (MAP-3's second half) and then reports the
+	// hazard as not exercised (skipped, with what was seen) rather than passing.
+	arrived := wb.TryAwait(t, blueprints.HealWait, sPrime) == nil
+	fresh := blueprints.Watch(t, bob.Login(t))
+	arrived = arrived || len(fresh.Of(sPrime)) > 0
+	t.Logf("S' (%s) on hs2: arrived=%v; old client: %s; new device: %s", sPrime, arrived, wb.Describe(sPrime), fresh.Describe(sPrime))
+	if !arrived {
+		t.Logf("S' never reached hs2's clients within %v of the heal; checking only that S ends on time for them", blueprints.HealWait)
+	}
+	for _, w := range []*client.Stream{wb, fresh} {
+		if ds := w.StickyOf(sPrime); len(ds) > 0 {
+			t.Fatalf("expected no client of hs2 to be handed the expired overwrite S' (%s) as sticky; got: %s", sPrime, w.Describe(sPrime))
+		}
+	}
+
+	// S ends at its origin_server_ts + duration (hs1 received it first, so that is its start).
+	ev := alice.GetEvent(t, b.Room, s)
+	must.Status(t, ev, 200, "GET /event of S on hs1")
+	end := time.UnixMilli(ev.JSON.Get("origin_server_ts").Int() + sLife.Milliseconds())
+	for _, w := range []*client.Stream{wb, fresh} {
+		for _, d := range w.StickyOf(s) {
+			if d.Remaining < 0 {
+				continue
+			}
+			if said := d.At.Add(time.Duration(d.Remaining) * time.Millisecond); said.After(end.Add(remainingTolerance)) {
+				t.Fatalf("S ends at %s, but hs2 told %s at %s it had %d ms left (until %s, beyond the %v tolerance)",
+					end.Format("15:04:05.000"), w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining, said.Format("15:04:05.000"), remainingTolerance)
+			}
+		}
+	}
+	// After S's end, no client of hs2 is told S is still live.
+	time.Sleep(time.Until(end.Add(remainingTolerance))) // lets S expire
+	late := blueprints.Watch(t, bob.Login(t))
+	if ds := late.StickyOf(s); len(ds) > 0 {
+		t.Fatalf("S ended at %s, yet at %s hs2 still hands a new client S as sticky: %s", end.Format("15:04:05.000"), time.Now().Format("15:04:05.000"), late.Describe(s))
+	}
+	if ds := late.StickyOf(sPrime); len(ds) > 0 {
+		t.Fatalf("after S's end hs2 hands a new client the expired S' as sticky: %s", late.Describe(sPrime))
+	}
+	t.Logf("S ended for hs2's clients by %s as its remaining time said (checked on the old client, a new device, and a device made after the end)", end.Add(remainingTolerance).Format("15:04:05.000"))
+	if !arrived && len(late.Of(sPrime)) == 0 {
+		t.Skipf("inconclusive: S' (%s) never reached hs2 within %v of the heal (saw on the old client: %s; on a new device: %s; on a device made after S's end: %s), so \"no client of hs2 is handed S' as sticky\" held only trivially and the seed's hazard was not exercised; S did expire on time for hs2's clients",
+			sPrime, blueprints.HealWait, wb.Describe(sPrime), fresh.Describe(sPrime), late.Describe(sPrime))
+	}
+}
 
 // mapWait bounds how long clients may take to converge once every server can reach every
 // other: federation on a loaded two-core machine plus the image's short retry backoff.
 const mapWait = 45 * time.Second
 
-// threeServerRoom sets up a room made on hs1 and joined from every other server, with one
-// user per server, once every server has seen every join (the federation blueprint).
-func threeServerRoom(t *testing.T, d *deploy.Deployment) (room string, users []*client.Client) {
+// mapRoom is the federation blueprint's room on d with the MAP tests' clients: two observers
+// per user (latest rule) and a writer.
+func mapRoom(t *testing.T, d *deploy.Deployment) (room string, users []*client.Client, obs []*observer, w *writer) {
 	t.Helper()
-	b := fedSetup(t, d, nil)
-	return b.Room, b.Users
+	b := blueprints.Federate(t, d, nil)
+	obs = observersFor(t, b.Users, d.Servers, b.Room, stickymap.RuleLatest)
+	return b.Room, b.Users, obs, newWriter(stickymap.RuleLatest, b.Users[0].Names)
 }
 
 // observersFor makes two observers per user: the user's device over /sync and a second
@@ -39,21 +128,13 @@ func observersFor(t *testing.T, users []*client.Client, servers []*deploy.Server
 	for i, u := range users {
 		second := u.Login(t)
 		obs = append(obs,
-			newObserver(t, fmt.Sprintf("%s dev1@%s", localpart(u), servers[i].Name), u, "sync", room, rule),
-			newObserver(t, fmt.Sprintf("%s dev2@%s", localpart(u), servers[i].Name), second, "sliding", room, rule))
+			newObserver(t, fmt.Sprintf("%s dev1@%s", client.Localpart(u.UserID), servers[i].Name), u, "sync", room, rule),
+			newObserver(t, fmt.Sprintf("%s dev2@%s", client.Localpart(u.UserID), servers[i].Name), second, "sliding", room, rule))
 	}
 	for _, o := range obs {
 		o.poll(t, 0)
 	}
 	return obs
-}
-
-func localpart(c *client.Client) string {
-	s := strings.TrimPrefix(c.UserID, "@")
-	if i := strings.IndexByte(s, ':'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }
 
 // Clients on every server, fed only by their own server, compute the same map after
@@ -62,9 +143,7 @@ func TestMapConvergesAcrossServers(t *testing.T) {
 	spec.Covers(t, "MAP-1")
 	t.Parallel()
 	d := deploy.Shared(t, 3)
-	room, users := threeServerRoom(t, d)
-	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
-	w := newWriter(stickymap.RuleLatest, users[0].Names)
+	room, _, obs, w := mapRoom(t, d)
 	devices := []*client.Client{}
 	for _, o := range obs {
 		devices = append(devices, o.c)
@@ -89,9 +168,7 @@ func TestMapRemovalConverges(t *testing.T) {
 	spec.Covers(t, "MAP-5")
 	t.Parallel()
 	d := deploy.Shared(t, 3)
-	room, users := threeServerRoom(t, d)
-	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
-	w := newWriter(stickymap.RuleLatest, users[0].Names)
+	room, users, obs, w := mapRoom(t, d)
 	for i, u := range users {
 		w.write(t, u, d.Servers[i].Name, room, "k", "present", 300*time.Second)
 	}
@@ -144,67 +221,32 @@ func TestMapConvergesAfterFaults(t *testing.T) {
 // runFaultSchedule plays one generated schedule and checks convergence afterwards.
 func runFaultSchedule(t *testing.T, d *deploy.Deployment, seed int64) {
 	rng := rand.New(rand.NewSource(seed))
-	room, users := threeServerRoom(t, d)
-	obs := observersFor(t, users, d.Servers, room, stickymap.RuleLatest)
-	w := newWriter(stickymap.RuleLatest, users[0].Names)
-	healAll := func() {
-		for _, s := range d.Servers {
-			_ = s.Heal()
-		}
-	}
-	t.Cleanup(healAll)
-
+	room, _, obs, w := mapRoom(t, d)
 	// A fault takes one server out for a few writes; at most one fault at a time.
 	type fault struct {
-		kind  timeline.FaultKind
-		srv   int
-		left  int // writes left before it ends
-		start time.Time
+		kind deploy.Fault
+		srv  int
+		left int // writes left before it ends
 	}
 	var cur *fault
-	down := func(i int) bool { return cur != nil && cur.srv == i && cur.kind != timeline.Partition }
+	down := func(i int) bool { return cur != nil && cur.srv == i && cur.kind != deploy.Partition }
 	end := func() {
-		s := d.Servers[cur.srv]
-		var err error
-		switch cur.kind {
-		case timeline.Partition:
-			err = s.Heal()
-		case timeline.Pause:
-			err = s.Unpause()
-		case timeline.Crash:
-			err = s.Start()
-		}
-		if err != nil {
-			t.Fatalf("ending the %s of %s: %v", cur.kind, s.Name, err)
-		}
-		timeline.Fault(t, s.Name, cur.kind, cur.start, time.Now())
-		t.Logf("step: %s of %s ends", cur.kind, s.Name)
+		d.Servers[cur.srv].End(t, cur.kind)
 		cur = nil
 	}
 	// Every schedule holds each kind of fault once, in a seed-chosen order, on seed-chosen
 	// servers, starting at seed-chosen steps (MAP-2 names all three).
-	kinds := []timeline.FaultKind{timeline.Partition, timeline.Pause, timeline.Crash}
+	kinds := slices.Clone(deploy.Faults)
 	rng.Shuffle(len(kinds), func(i, j int) { kinds[i], kinds[j] = kinds[j], kinds[i] })
-	played := map[timeline.FaultKind]bool{}
+	played := map[deploy.Fault]bool{}
 	const steps = 14
 	for step := 0; step < steps; step++ {
 		if cur == nil && len(kinds) > 0 && (rng.Intn(2) == 0 || steps-step <= 3*len(kinds)) {
-			cur = &fault{kind: kinds[0], srv: rng.Intn(3), left: 1 + rng.Intn(2), start: time.Now()}
+			cur = &fault{kind: kinds[0], srv: rng.Intn(3), left: 1 + rng.Intn(2)}
 			kinds = kinds[1:]
 			played[cur.kind] = true
 			s := d.Servers[cur.srv]
-			var err error
-			switch cur.kind {
-			case timeline.Partition:
-				err = s.Partition()
-			case timeline.Pause:
-				err = s.Pause()
-			case timeline.Crash:
-				err = s.Crash()
-			}
-			if err != nil {
-				t.Fatalf("starting a %s of %s: %v", cur.kind, s.Name, err)
-			}
+			s.Begin(t, cur.kind)
 			t.Logf("step %d: %s of %s for %d write(s)", step, cur.kind, s.Name, cur.left)
 			continue
 		}
@@ -257,7 +299,8 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec.Covers(t, "MAP-4")
-			room, users := threeServerRoom(t, d)
+			fed := blueprints.Federate(t, d, nil)
+			room, users := fed.Room, fed.Users
 			alice, bob, carol := users[0], users[1], users[2]
 			seed := stickymap.RuleSeed
 			// Each client twice: one map per tie-break rule.
@@ -272,11 +315,7 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 			originS := time.UnixMilli(gjsonOrigin(t, alice, room, s))
 			waitSeen(t, all, s)
 			hs3 := d.Server("hs3")
-			if err := hs3.Partition(); err != nil {
-				t.Fatal(err)
-			}
-			endCut := timeline.Begin(t, "hs3", timeline.Partition)
-			defer func() { _ = hs3.Heal(); endCut() }()
+			hs3.Begin(t, deploy.Partition)                     // lifted when the subtest ends
 			time.Sleep(time.Until(originS.Add(diagramOffset))) // the diagrams' gap between S and S'
 			s2 := w.write(t, alice, "hs1", room, "k", "S'", tc.sDur2)
 			originS2 := time.UnixMilli(gjsonOrigin(t, alice, room, s2))
@@ -376,13 +415,198 @@ func valueSet(obs ...*observer) string {
 // waitSeen polls the observers until each was delivered the event.
 func waitSeen(t *testing.T, obs []*observer, id string) {
 	t.Helper()
-	deadline := time.Now().Add(client.DefaultWait)
-	for _, o := range obs {
-		for !o.seen[id] {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s was not delivered %s within %v", o.name, id, client.DefaultWait)
+	client.Wait(t, client.DefaultWait, "every client to be delivered "+id, 0, func(time.Duration) error {
+		var missing []string
+		for _, o := range obs {
+			if !o.seen[id] {
+				o.poll(t, 500*time.Millisecond)
 			}
-			o.poll(t, 500*time.Millisecond)
+			if !o.seen[id] {
+				missing = append(missing, o.name)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("not yet delivered to %s", strings.Join(missing, ", "))
+		}
+		return nil
+	})
+}
+
+// The MAP tests' clients: observers build their maps from what their own server delivers;
+// the writer keeps the oracle, the map a client given every write at once would have.
+
+// mapType is the event type of ephemeral-map writes in the MAP tests.
+const mapType = "org.example.map"
+
+// observer is one client device building its ephemeral map only from what its own server
+// delivers, over /sync or Sliding Sync.
+type observer struct {
+	name string
+	c    *client.Client
+	feed *client.Stream
+	m    *stickymap.Map
+	room string
+	seen map[string]bool
+}
+
+func newObserver(t *testing.T, name string, c *client.Client, kind client.Feed, room string, rule stickymap.Rule) *observer {
+	t.Helper()
+	label := fmt.Sprintf("%s (%s)", name, kind)
+	o := &observer{name: label, c: c, feed: c.NewStream(kind, client.TimelineLimit(5)), room: room, seen: map[string]bool{},
+		m: stickymap.New(label, stickymap.Config{Rule: rule})}
+	return o
+}
+
+// poll performs one sync (long-polling up to timeout) and feeds what arrived into the map.
+func (o *observer) poll(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	r := o.feed.Next(t, timeout)
+	now := time.Now()
+	var err error
+	if o.feed.Feed == client.Sliding {
+		_, err = o.m.AddSlidingSync(r, now, o.c.Names)
+	} else {
+		_, err = o.m.AddSync(r, now, o.c.Names)
+	}
+	if err != nil {
+		t.Errorf("%s: reading a delivery into the map: %v", o.name, err)
+	}
+	for _, e := range append(o.feed.Timeline(r, o.room), o.feed.Sticky(r, o.room)...) {
+		id := e.Get("event_id").Str
+		if e.Get("type").Str != mapType || o.seen[id] {
+			continue
+		}
+		o.seen[id] = true
+		rem, ok := o.c.Remaining(e)
+		if !ok {
+			rem = timeline.NoRemaining
+		}
+		timeline.Seen(t, o.name, id, now, rem)
+	}
+}
+
+// writer sends map writes and feeds them into the oracle: the map a client would have that
+// was delivered every write at once.
+type writer struct {
+	mu     sync.Mutex
+	oracle *stickymap.Map
+	names  wire.Names
+	sent   []string
+}
+
+func newWriter(rule stickymap.Rule, names wire.Names) *writer {
+	return &writer{oracle: stickymap.New("oracle (every write, as sent)", stickymap.Config{Rule: rule}), names: names}
+}
+
+// write sets key to value (value "" writes a removal: content with only the sticky key).
+func (w *writer) write(t *testing.T, c *client.Client, server, room, key, value string, duration time.Duration) string {
+	t.Helper()
+	content := map[string]any{c.Names.StickyKey: key}
+	if value != "" {
+		content["value"] = value
+	}
+	id := c.SendSticky(t, room, mapType, content, duration)
+	ev := c.GetEvent(t, room, id)
+	if ev.StatusCode != 200 {
+		t.Fatalf("reading back the write %s: %s", id, ev)
+	}
+	origin := ev.JSON.Get("origin_server_ts").Int()
+	timeline.Sent(t, server, id, key, origin, duration.Milliseconds())
+	// The oracle receives it as sticky, with the remaining time the proposal's formula gives.
+	raw := ev.JSON.Raw
+	if _, ok := c.Remaining(ev.JSON); !ok {
+		rem := min(duration.Milliseconds(), blueprints.MaxSticky.Milliseconds()) - (time.Now().UnixMilli() - origin)
+		raw = setRemaining(raw, c.Names, rem)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.oracle.AddClientEvent(gjson.Parse(raw), room, time.Now(), c.Names); err != nil {
+		t.Fatalf("oracle: %v", err)
+	}
+	w.sent = append(w.sent, id)
+	return id
+}
+
+// setRemaining adds the remaining-time field to an event's unsigned object.
+func setRemaining(raw string, n wire.Names, rem int64) string {
+	ev := gjson.Parse(raw)
+	unsigned := ev.Get("unsigned").Raw
+	if unsigned == "" || unsigned == "{}" {
+		unsigned = "{}"
+	}
+	field := fmt.Sprintf("%q:%d", n.RemainingField, rem)
+	if unsigned == "{}" {
+		unsigned = "{" + field + "}"
+	} else {
+		unsigned = "{" + field + "," + strings.TrimPrefix(unsigned, "{")
+	}
+	if ev.Get("unsigned").Exists() {
+		return strings.Replace(raw, ev.Get("unsigned").Raw, unsigned, 1)
+	}
+	return strings.TrimSuffix(strings.TrimSpace(raw), "}") + `,"unsigned":` + unsigned + "}"
+}
+
+// winners is a map's state as key -> winning event ID ("" keys absent), for comparisons.
+func winners(s stickymap.State) map[string]string {
+	out := map[string]string{}
+	for k, e := range s {
+		out[k.String()] = e.EventID
+	}
+	return out
+}
+
+func sameWinners(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
 		}
 	}
+	return true
+}
+
+// waitConverged polls every observer until each map equals the oracle's, or fails after wait,
+// saying per client where its map differs and why, and marking the divergence for the report.
+func waitConverged(t *testing.T, obs []*observer, oracle *stickymap.Map, wait time.Duration, what string) {
+	t.Helper()
+	err := client.Poll(wait, 0, func(time.Duration) error {
+		for _, o := range obs {
+			o.poll(t, 200*time.Millisecond)
+		}
+		want := winners(oracle.State())
+		var off []string
+		for _, o := range obs {
+			if !sameWinners(winners(o.m.State()), want) {
+				off = append(off, o.name)
+			}
+		}
+		if len(off) > 0 {
+			return fmt.Errorf("the maps of %s differ from the writes that were made", strings.Join(off, ", "))
+		}
+		return nil
+	})
+	if err == nil {
+		for _, o := range obs {
+			timeline.MapState(t, o.name, o.m.Summary())
+		}
+		return
+	}
+	t.Errorf("after %v (%s): %v", wait, what, err)
+	now := time.Now()
+	for _, o := range obs {
+		diffs := stickymap.Diff(o.m, oracle, now)
+		if len(diffs) == 0 {
+			continue
+		}
+		var why []string
+		for _, d := range diffs {
+			why = append(why, d.String())
+		}
+		timeline.Diverged(t, o.name, strings.Join(why, "; "))
+		t.Errorf("%s: after %v (%s) its map differs from the writes that were made:\n  %s\n  map: %s",
+			o.name, wait, what, strings.Join(why, "\n  "), o.m.Summary())
+	}
+	t.FailNow()
 }

@@ -3,63 +3,228 @@ package tests
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
 	"stickler/helpers/wire"
 )
 
-// Durations used where the value does not matter, only that the event stays sticky for the
-// whole test.
-const longSticky = 600000 // 10 minutes
+// SEND: sending sticky events through the client-server API.
 
-// stickyPath is the gjson path of the top-level duration in a client event.
-func stickyPath(c *client.Client) string { return wire.Path("", c.Names.EventKey, "duration_ms") }
+// Durations above the one-hour cap are either refused or accepted; if accepted, the server
+// never treats the event as sticky for more than an hour.
+func TestSendAboveCap(t *testing.T) {
+	hs := blueprints.OneServer(t)
+	for _, d := range []int64{blueprints.MaxSticky.Milliseconds() + 1, 99999999} {
+		t.Run(strconv.FormatInt(d, 10), func(t *testing.T) {
+			spec.Covers(t, "SEND-3")
+			t.Parallel()
+			alice := blueprints.NewUser(t, hs, "alice")
+			room := alice.CreateRoom(t, client.PublicRoom(""))
+			res := alice.Do(t, alice.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"d": d}, strconv.FormatInt(d, 10)))
+			if res.StatusCode == 400 {
+				must.MatrixError(t, res, 400, "", "refusing a duration above the cap")
+				spec.Choice(t, "SEND-3", fmt.Sprintf("%d refused with 400 %s", d, res.JSON.Get("errcode").Str))
+				return
+			}
+			must.Status(t, res, 200, "sending a duration above the cap (accepted or 400 are both allowed)")
+			spec.Covers(t, "TIME-2") // accepted: the cap must hold
+			ev := res.JSON.Get("event_id").Str
+			alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+			e := must.Has(t, alice.Sticky(r, room), ev, "the sticky section")
+			rem, ok := alice.Remaining(e)
+			if !ok {
+				t.Fatalf("expected a remaining-time field on the delivered sticky event, got %s", e.Raw)
+			}
+			if rem > blueprints.MaxSticky.Milliseconds() {
+				t.Fatalf("duration %d accepted: remaining time %d ms exceeds the one-hour cap %d", d, rem, blueprints.MaxSticky.Milliseconds())
+			}
+			stored, _ := alice.StickyDuration(e)
+			spec.Choice(t, "SEND-3", fmt.Sprintf("%d accepted; event carries duration_ms %s, remaining %d ms (capped)", d, stored.Raw, rem))
+		})
+	}
+}
+
+// Repeating a transaction ID returns the same event and makes no second sticky event.
+func TestSendIdempotent(t *testing.T) {
+	spec.Covers(t, "SEND-5")
+	t.Parallel()
+	alice, room := blueprints.UserInRoom(t, "alice")
+	txn := client.TxnID()
+	req := alice.SendRequest(room, blueprints.StickyType, txn, map[string]any{"once": true}, strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10))
+	first := alice.MustDo(t, req).JSON.Get("event_id").Str
+	second := alice.MustDo(t, req).JSON.Get("event_id").Str
+	if first != second {
+		t.Fatalf("the same txnId gave two event IDs: %s then %s", first, second)
+	}
+	// Counted in the room's history, so this checks creation, not sticky delivery (SYNC-*).
+	var made []string
+	for _, e := range alice.Messages(t, room, 50).JSON.Get("chunk").Array() {
+		if e.Get("content.once").Bool() {
+			made = append(made, e.Get("event_id").Str)
+		}
+	}
+	if len(made) != 1 {
+		t.Fatalf("expected exactly one event from the repeated txnId in /messages, found %d: %v", len(made), made)
+	}
+}
+
+// delayTolerance covers the delayed-event scheduler's lateness and request latency.
+const delayTolerance = 1500 * time.Millisecond
+
+// A delayed sticky event is sticky from when it is actually sent, not from when it was
+// scheduled.
+func TestDelayedStickyFromSendTime(t *testing.T) {
+	spec.Covers(t, "SEND-6")
+	t.Parallel()
+	hs := blueprints.OneServer(t)
+	alice := blueprints.NewUser(t, hs, "alice")
+	versions := alice.MustDo(t, client.Request{Method: "GET", Path: []string{"_matrix", "client", "versions"}})
+	if !versions.JSON.Get(`unstable_features.org\.matrix\.msc4140`).Bool() {
+		t.Skipf("skipped: %s does not advertise org.matrix.msc4140 (delayed events) in /versions", hs.Name)
+	}
+	room := alice.CreateRoom(t, client.PublicRoom(""))
+	// The check lands half-way between the end measured from scheduling (+lifetime) and the
+	// end measured from the actual send (+delay+lifetime): 2.5 s from either.
+	const delay, lifetime = 5 * time.Second, 6 * time.Second
+	const checkOffset = lifetime + delay/2
+	req := alice.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"delayed": true}, strconv.FormatInt(lifetime.Milliseconds(), 10))
+	req.Query.Set("org.matrix.msc4140.delay", strconv.FormatInt(delay.Milliseconds(), 10))
+	scheduledAt := time.Now()
+	res := alice.MustDo(t, req)
+	if res.JSON.Get("delay_id").Str == "" {
+		t.Fatalf("expected a delay_id from a delayed send, got %s", res)
+	}
+	f := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":10}}}`))
+	var ev gjson.Result
+	f.Until(t, delay+client.DefaultWait, "the delayed sticky event to be sent", func(r gjson.Result) error {
+		for _, e := range append(client.Timeline(r, room), alice.Sticky(r, room)...) {
+			if e.Get("content.delayed").Bool() {
+				ev = e
+				return nil
+			}
+		}
+		return fmt.Errorf("no event with content.delayed in %v since scheduling", time.Since(scheduledAt).Round(time.Millisecond))
+	})
+	sentTS := time.UnixMilli(ev.Get("origin_server_ts").Int())
+	if sentTS.Before(scheduledAt.Add(delay - delayTolerance)) {
+		t.Fatalf("the delayed event's origin_server_ts is %v after scheduling, expected about %v", sentTS.Sub(scheduledAt), delay)
+	}
+	alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+	// Had stickiness started at scheduling, the event would have expired at +lifetime. Check it
+	// is still sticky well after that.
+	checkAt := scheduledAt.Add(checkOffset)
+	time.Sleep(time.Until(checkAt)) // lets real time pass beyond the end measured from scheduling
+	r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+	e := must.Has(t, alice.Sticky(r, room), ev.Get("event_id").Str,
+		fmt.Sprintf("the sticky section %v after scheduling (sticky until send + %v = about +%v)", time.Duration(checkOffset), lifetime, delay+lifetime))
+	rem, ok := alice.Remaining(e)
+	want := time.Until(sentTS.Add(lifetime))
+	if !ok || (time.Duration(rem)*time.Millisecond-want).Abs() > delayTolerance {
+		t.Fatalf("remaining time %d ms (present: %v), expected about %d ms (measured from the actual send)", rem, ok, want.Milliseconds())
+	}
+}
+
+// Sticky events are authorised like any event: a user who is not joined gets 403 and nothing
+// is created.
+func TestSendStickyNotJoined(t *testing.T) {
+	hs := blueprints.OneServer(t)
+	for _, how := range []string{"never-joined", "left", "kicked", "banned"} {
+		t.Run(how, func(t *testing.T) {
+			spec.Covers(t, "SEND-7")
+			t.Parallel()
+			alice := blueprints.NewUser(t, hs, "alice")
+			mallory := blueprints.NewUser(t, hs, "mallory")
+			room := alice.CreateRoom(t, client.PublicRoom(""))
+			if how != "never-joined" {
+				mallory.JoinRoom(t, room)
+				switch how {
+				case "left":
+					mallory.LeaveRoom(t, room)
+				case "kicked":
+					alice.Kick(t, room, mallory.UserID)
+				case "banned":
+					alice.Ban(t, room, mallory.UserID)
+				}
+			}
+			res := mallory.Do(t, mallory.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"intruder": true}, strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10)))
+			must.MatrixError(t, res, 403, "", "a sticky send by a user who is "+how)
+			msgs := alice.Messages(t, room, 50)
+			must.NoneWith(t, msgs.JSON.Get("chunk").Array(), "content.intruder", "the refused sticky send must create no event (/messages)")
+			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+			must.NoneWith(t, alice.Sticky(r, room), "content.intruder", "the refused sticky send must not appear in the sticky section")
+		})
+	}
+}
+
+// The latest revision no longer defines sticky state events through PUT /state; report what
+// the server does with the parameter there.
+func TestStickyParamOnStateEndpoint(t *testing.T) {
+	spec.Covers(t, "SEND-8")
+	t.Parallel()
+	alice, room := blueprints.UserInRoom(t, "alice")
+	q := url.Values{alice.Names.DurationParam: {strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10)}}
+	res := alice.Do(t, client.Request{Method: "PUT", Path: client.V3("rooms", room, "state", "org.example.state", "k"), Query: q, Body: map[string]any{"v": 1}})
+	if res.StatusCode != 200 {
+		must.MatrixError(t, res, res.StatusCode, "", "a refused PUT /state with the sticky parameter")
+		spec.Choice(t, "SEND-8", fmt.Sprintf("PUT /state with the parameter refused: %d %s", res.StatusCode, res.JSON.Get("errcode").Str))
+		return
+	}
+	ev := alice.GetEvent(t, room, res.JSON.Get("event_id").Str)
+	if d, ok := alice.StickyDuration(ev.JSON); ok {
+		alice.SendText(t, room, "pushes the state event out of a one-event timeline")
+		r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+		inSection := client.Contains(alice.Sticky(r, room), res.JSON.Get("event_id").Str)
+		spec.Choice(t, "SEND-8", fmt.Sprintf("parameter honoured: a sticky state event (duration_ms %s, in sticky section: %v)", d.Raw, inSection))
+		return
+	}
+	spec.Choice(t, "SEND-8", "parameter ignored: an ordinary state event")
+}
 
 // PUT /send with the duration parameter makes an event whose top-level sticky object carries
 // that duration, and every endpoint that serves the event shows it, on both servers.
 func TestSendStickyVisibleEverywhere(t *testing.T) {
 	spec.Covers(t, "SEND-1")
 	t.Parallel()
-	hs1, hs2 := twoServers(t)
-	alice := newUser(t, hs1, "alice")
-	bob := newUser(t, hs2, "bob")
-	room := alice.CreateRoom(t, client.PublicRoom(""))
-	bob.JoinRoom(t, room, hs1.Name)
-	const duration = 123456
-	ev := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, duration)
+	b := blueprints.SharedFederation(t, 2, nil)
+	alice, bob, room := b.Users[0], b.Users[1], b.Room
+	const duration = 123456 // ms
+	ev := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, duration*time.Millisecond)
 
 	res := alice.GetEvent(t, room, ev)
 	must.Status(t, res, 200, "GET /event of the sticky event")
-	must.JSONEqual(t, res.JSON, stickyPath(alice), duration, "GET /event on the sender's server")
+	must.JSONEqual(t, res.JSON, alice.StickyDurationPath(), duration, "GET /event on the sender's server")
 
-	sync := alice.NewSyncer("").Once(t, 0)
+	sync := alice.NewStream(client.Sync, client.Filter("")).Next(t, 0)
 	e := must.Has(t, client.Timeline(sync, room), ev, "the sender's initial /sync timeline")
-	must.JSONEqual(t, e, stickyPath(alice), duration, "the /sync timeline")
+	must.JSONEqual(t, e, alice.StickyDurationPath(), duration, "the /sync timeline")
 
 	msgs := alice.Messages(t, room, 10)
 	must.Status(t, msgs, 200, "GET /messages")
 	e = must.Has(t, msgs.JSON.Get("chunk").Array(), ev, "/messages")
-	must.JSONEqual(t, e, stickyPath(alice), duration, "/messages")
+	must.JSONEqual(t, e, alice.StickyDurationPath(), duration, "/messages")
 
 	ctx := alice.Context(t, room, ev, 2)
 	must.Status(t, ctx, 200, "GET /context")
-	must.JSONEqual(t, ctx.JSON.Get("event"), stickyPath(alice), duration, "/context")
+	must.JSONEqual(t, ctx.JSON.Get("event"), alice.StickyDurationPath(), duration, "/context")
 
 	// The other server gets the event with the same sticky object.
-	var delivered gjson.Result
-	bob.NewSyncer("").Until(t, client.DefaultWait, "alice's sticky event on hs2", func(r gjson.Result) bool {
-		delivered = client.Find(append(client.Timeline(r, room), bob.Sticky(r, room)...), ev)
-		return delivered.Exists()
-	})
-	must.JSONEqual(t, delivered, stickyPath(bob), duration, "the receiving server's /sync")
+	onHS2 := bob.NewStream(client.Sync, client.Filter(""))
+	onHS2.Labels[ev] = "alice's sticky event"
+	onHS2.Await(t, client.DefaultWait, ev)
+	delivered := onHS2.Of(ev)[0].Event
+	must.JSONEqual(t, delivered, bob.StickyDurationPath(), duration, "the receiving server's /sync")
 	remote := bob.GetEvent(t, room, ev)
 	must.Status(t, remote, 200, "GET /event on the receiving server")
-	must.JSONEqual(t, remote.JSON, stickyPath(bob), duration, "GET /event on the receiving server")
+	must.JSONEqual(t, remote.JSON, bob.StickyDurationPath(), duration, "GET /event on the receiving server")
 }
 
 // Valid durations are the integers 0..3600000; anything else is refused with 400 and a Matrix
@@ -67,16 +232,14 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 func TestSendDurationValidation(t *testing.T) {
 	spec.Covers(t, "SEND-2")
 	t.Parallel()
-	hs := oneServer(t)
-	alice := newUser(t, hs, "alice")
-	room := alice.CreateRoom(t, client.PublicRoom(""))
+	alice, room := blueprints.UserInRoom(t, "alice")
 
 	for _, d := range []int{0, 1, 3600000} {
 		ds := fmt.Sprint(d)
 		res := alice.Do(t, alice.SendRequest(room, "org.example.sticky", client.TxnID(), map[string]any{"d": d}, ds))
 		must.Status(t, res, 200, "sending with valid duration "+ds)
 		ev := alice.GetEvent(t, room, res.JSON.Get("event_id").Str)
-		must.JSONEqual(t, ev.JSON, stickyPath(alice), d, "the event sent with duration "+ds)
+		must.JSONEqual(t, ev.JSON, alice.StickyDurationPath(), d, "the event sent with duration "+ds)
 	}
 
 	invalid := []string{"-1", "1.5", "abc", ""} // negative, fractional, non-numeric, empty
@@ -96,31 +259,25 @@ func TestSendDurationValidation(t *testing.T) {
 		must.JSONEqual(t, ev.JSON, "content.retry", i, fmt.Sprintf("reusing the txnId refused for %q must create a new event", invalid[i]))
 	}
 	msgs := alice.Messages(t, room, 50)
-	for _, e := range msgs.JSON.Get("chunk").Array() {
-		if e.Get("content.invalid").Exists() {
-			t.Fatalf("a send with an invalid duration created an event anyway: %s", e.Raw)
-		}
-	}
+	must.NoneWith(t, msgs.JSON.Get("chunk").Array(), "content.invalid", "a send with an invalid duration must create no event (/messages)")
 }
 
 // Without the parameter the event is ordinary: no sticky key, never in the sticky section.
 func TestSendWithoutDurationIsNotSticky(t *testing.T) {
 	spec.Covers(t, "SEND-4")
 	t.Parallel()
-	hs := oneServer(t)
-	alice := newUser(t, hs, "alice")
-	room := alice.CreateRoom(t, client.PublicRoom(""))
+	alice, room := blueprints.UserInRoom(t, "alice")
 	plain := alice.SendMessage(t, room, "org.example.sticky", map[string]any{"body": "plain"})
 	// Control: a sticky event sent the same way does reach the sticky section, so the absence
 	// of the plain one means something.
-	sticky := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, longSticky)
+	sticky := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, blueprints.LongSticky)
 	alice.SendText(t, room, "pushes both out of a one-event timeline")
 
 	ev := alice.GetEvent(t, room, plain)
 	must.Status(t, ev, 200, "GET /event of the plain event")
 	must.Missing(t, ev.JSON, wire.Escape(alice.Names.EventKey), "GET /event of an event sent without the parameter")
 
-	sync := alice.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
+	sync := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
 	section := alice.Sticky(sync, room)
 	must.Has(t, section, sticky, "the sticky section (control: a sticky event outside the timeline)")
 	must.HasNot(t, section, plain, "the sticky section")

@@ -2,10 +2,13 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
+	"stickler/helpers/deploy"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
 	"stickler/helpers/wire"
@@ -25,30 +28,24 @@ import (
 // client has the witness: hs1 processes a server's events in order and needs the witness's
 // predecessors first, so by then it holds the sticky events (soft-failed events are hidden
 // from clients, so they cannot be awaited directly). It returns the sticky events in order.
-func softFailed(t *testing.T, b *fedBlueprint, watcher *stickyWatcher, revoke func(), seen func() bool, durations ...int64) []string {
+func softFailed(t *testing.T, b *blueprints.Federation, watcher *client.Stream, revoke func(), seen func() error, durations ...time.Duration) []string {
 	t.Helper()
 	sender := b.Users[1]
-	witness := newUser(t, b.S(1), "witness")
+	witness := blueprints.NewUser(t, b.S(1), "witness")
 	witness.JoinRoom(t, b.Room, b.S(0).Name)
-	waitMembership(t, b.Users[0], b.Room, witness.UserID, "join", fedWait)
-	partitionServer(t, b.S(1))
+	blueprints.WaitMembership(t, b.Users[0], b.Room, witness.UserID, "join", client.DefaultWait)
+	b.S(1).Begin(t, deploy.Partition)
 	revoke()
 	var evs []string
 	for i, d := range durations {
-		evs = append(evs, sender.SendSticky(t, b.Room, fedStickyType, map[string]any{"n": i, "duration": d}, d))
+		evs = append(evs, sender.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"n": i, "duration": d.Milliseconds()}, d))
 	}
 	w := witness.SendText(t, b.Room, "witness, sent after the sticky events")
-	healServer(t, b.S(1))
-	stop := provoker(t, "after the partition heals", [2]*client.Client{b.Users[0], sender}, [2]*client.Client{sender, b.Users[0]})
+	b.S(1).End(t, deploy.Partition)
+	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{b.Users[0], sender}, [2]*client.Client{sender, b.Users[0]})
 	t.Cleanup(stop)
-	deadline := time.Now().Add(fedHealWait)
-	for !seen() {
-		if time.Now().After(deadline) {
-			t.Fatalf("hs2 did not learn of the change made on hs1 during the partition within %v of the heal", fedHealWait)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	requireArrived(t, watcher, fedHealWait, map[string]string{w: "the witness event sent on hs2 after the sticky events"}, w)
+	client.Wait(t, blueprints.HealWait, "hs2 to learn of the change made on hs1 during the partition", 200*time.Millisecond, func(time.Duration) error { return seen() })
+	watcher.Label(map[string]string{w: "the witness event sent on hs2 after the sticky events"}).Await(t, blueprints.HealWait, w)
 	return evs
 }
 
@@ -59,27 +56,25 @@ func softFailed(t *testing.T, b *fedBlueprint, watcher *stickyWatcher, revoke fu
 func TestSoftFailConcurrentKick(t *testing.T) {
 	spec.Covers(t, "SOFTFAIL-1", "SOFTFAIL-2", "SOFTFAIL-3")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, charlie := b.Users[0], b.Users[1]
-	wa := newStickyWatcher(alice, b.Room)
-	wa.once(t, 0)
+	wa := blueprints.Watch(t, alice)
 	evs := softFailed(t, b, wa,
 		func() { alice.Kick(t, b.Room, charlie.UserID) },
-		func() bool { return membershipIs(t, charlie, b.Room, charlie.UserID, "leave") },
-		longSticky, fedShortSticky)
+		func() error { return blueprints.MembershipIs(t, charlie, b.Room, charlie.UserID, "leave") },
+		blueprints.LongSticky, blueprints.ShortSticky)
 	long, short := evs[0], evs[1]
 
 	t.Run("soft-failed-not-delivered", func(t *testing.T) {
 		// A failure means hs1 handed its client a sticky event whose sender had been kicked
 		// in hs1's current state.
 		spec.Covers(t, "SOFTFAIL-1")
-		wa.watch(t, 2*time.Second)
-		fresh := newStickyWatcher(alice.Login(t), b.Room)
-		fresh.once(t, 0)
-		for _, w := range []*stickyWatcher{wa, fresh} {
+		wa.Watch(t, 2*time.Second)
+		fresh := blueprints.Watch(t, alice.Login(t))
+		for _, w := range []*client.Stream{wa, fresh} {
 			for _, ev := range evs {
-				if len(w.got(ev)) > 0 {
-					t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 kicked them) and not deliver it; got: %s", ev, charlie.UserID, w.describe(ev))
+				if len(w.Of(ev)) > 0 {
+					t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 kicked them) and not deliver it; got: %s", ev, charlie.UserID, w.Describe(ev))
 				}
 			}
 		}
@@ -89,24 +84,24 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	// the heal, later than that), so its end is read from the event itself, on hs2 that holds it.
 	res := charlie.GetEvent(t, b.Room, short)
 	must.Status(t, res, 200, "GET /event on hs2 of the short-lived sticky event its user sent")
-	shortEnd := time.UnixMilli(res.JSON.Get("origin_server_ts").Int() + fedShortSticky)
-	time.Sleep(time.Until(shortEnd.Add(fedExpiryMargin))) // lets the short one expire before the re-join
+	shortEnd := time.UnixMilli(res.JSON.Get("origin_server_ts").Int() + blueprints.ShortSticky.Milliseconds())
+	time.Sleep(time.Until(shortEnd.Add(blueprints.ExpiryGrace))) // lets the short one expire before the re-join
 	rejoinedAt := time.Now()
 	charlie.JoinRoom(t, b.Room, b.S(0).Name)
-	waitMembership(t, alice, b.Room, charlie.UserID, "join", fedWait)
+	blueprints.WaitMembership(t, alice, b.Room, charlie.UserID, "join", client.DefaultWait)
 	t.Logf("%s (short-lived) ended at %s; the re-join was sent at %s", short, shortEnd.Format("15:04:05.000"), rejoinedAt.Format("15:04:05.000"))
-	t.Logf("%s re-joined; %s still has %v to live", charlie.UserID, long, time.Duration(longSticky)*time.Millisecond)
+	t.Logf("%s re-joined; %s still has %v to live", charlie.UserID, long, blueprints.LongSticky)
 
 	t.Run("reevaluated-after-rejoin", func(t *testing.T) {
 		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
 		// when the sender's membership made it pass again.
 		spec.Covers(t, "SOFTFAIL-2")
-		if missing := wa.until(t, fedWait, long); len(missing) > 0 {
-			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of %s re-joining (it is unexpired); it was not",
-				long, alice.UserID, fedWait, charlie.UserID)
+		if err := wa.TryAwait(t, client.DefaultWait, long); err != nil {
+			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of %s re-joining (it is unexpired): %v",
+				long, alice.UserID, client.DefaultWait, charlie.UserID, err)
 		}
-		if len(wa.stickyDeliveries(long)) == 0 {
-			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", long, wa.describe(long))
+		if len(wa.StickyOf(long)) == 0 {
+			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", long, wa.Describe(long))
 		}
 	})
 
@@ -117,20 +112,19 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		// deliver the unexpired one either (SOFTFAIL-2 failing): then "not re-evaluated" holds
 		// only because nothing is, which says nothing about expiry.
 		spec.Covers(t, "SOFTFAIL-3")
-		wa.watch(t, 2*time.Second)
-		fresh := newStickyWatcher(alice.Login(t), b.Room)
-		fresh.once(t, 0)
-		for _, w := range []*stickyWatcher{wa, fresh} {
-			for _, d := range w.got(short) {
+		wa.Watch(t, 2*time.Second)
+		fresh := blueprints.Watch(t, alice.Login(t))
+		for _, w := range []*client.Stream{wa, fresh} {
+			for _, d := range w.Of(short) {
 				if !d.At.Before(rejoinedAt) {
 					t.Fatalf("expected the soft-failed sticky event %s, expired at %s, not to be re-evaluated or delivered after the re-join; got: %s",
-						short, shortEnd.Format("15:04:05.000"), w.describe(short))
+						short, shortEnd.Format("15:04:05.000"), w.Describe(short))
 				}
 			}
 		}
-		if len(wa.got(long)) == 0 && len(fresh.got(long)) == 0 {
+		if len(wa.Of(long)) == 0 && len(fresh.Of(long)) == 0 {
 			t.Skipf("inconclusive: the server did not re-evaluate the unexpired soft-failed event either (SOFTFAIL-2): %s was never delivered after the re-join (old client: %s; new device: %s), so the expired %s staying hidden shows nothing about expiry",
-				long, wa.describe(long), fresh.describe(long), short)
+				long, wa.Describe(long), fresh.Describe(long), short)
 		}
 	})
 }
@@ -141,26 +135,27 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 func TestSoftFailPowerRestored(t *testing.T) {
 	spec.Covers(t, "SOFTFAIL-1", "SOFTFAIL-4")
 	t.Parallel()
-	b := isolatedFederation(t, 2, nil)
+	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, charlie := b.Users[0], b.Users[1]
 	const needed = 50
 	setPower(t, alice, b.Room, charlie.UserID, needed, needed)
-	waitPower(t, charlie, b.Room, charlie.UserID, needed, fedWait)
-	wa := newStickyWatcher(alice, b.Room)
-	wa.once(t, 0)
+	client.Wait(t, client.DefaultWait, fmt.Sprintf("%s's server to see them at power %d", charlie.UserID, needed), 200*time.Millisecond, func(time.Duration) error {
+		return powerIs(t, charlie, b.Room, charlie.UserID, int64(needed))
+	})
+	wa := blueprints.Watch(t, alice)
 	evs := softFailed(t, b, wa,
 		func() { setPower(t, alice, b.Room, charlie.UserID, 0, needed) },
-		func() bool { return powerOf(t, charlie, b.Room, charlie.UserID) == 0 },
-		longSticky)
+		func() error { return powerIs(t, charlie, b.Room, charlie.UserID, 0) },
+		blueprints.LongSticky)
 	ev := evs[0]
 
 	t.Run("soft-failed-not-delivered", func(t *testing.T) {
 		// A failure means hs1 handed its client a sticky event whose sender lacked the power
 		// in hs1's current state.
 		spec.Covers(t, "SOFTFAIL-1")
-		wa.watch(t, 2*time.Second)
-		if len(wa.got(ev)) > 0 {
-			t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 lowered their power) and not deliver it; got: %s", ev, charlie.UserID, wa.describe(ev))
+		wa.Watch(t, 2*time.Second)
+		if len(wa.Of(ev)) > 0 {
+			t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 lowered their power) and not deliver it; got: %s", ev, charlie.UserID, wa.Describe(ev))
 		}
 	})
 
@@ -169,23 +164,17 @@ func TestSoftFailPowerRestored(t *testing.T) {
 		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
 		// when the sender's power was restored (a state change other than membership: SHOULD).
 		spec.Covers(t, "SOFTFAIL-4")
-		if missing := wa.until(t, fedWait, ev); len(missing) > 0 {
-			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of restoring %s's power (it is unexpired); it was not",
-				ev, alice.UserID, fedWait, charlie.UserID)
+		if err := wa.TryAwait(t, client.DefaultWait, ev); err != nil {
+			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of restoring %s's power (it is unexpired): %v",
+				ev, alice.UserID, client.DefaultWait, charlie.UserID, err)
 		}
-		if len(wa.stickyDeliveries(ev)) == 0 {
-			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", ev, wa.describe(ev))
+		if len(wa.StickyOf(ev)) == 0 {
+			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", ev, wa.Describe(ev))
 		}
 	})
 }
 
-func membershipIs(t *testing.T, c *client.Client, room, userID, membership string) bool {
-	t.Helper()
-	res := c.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.member", userID)})
-	return res.StatusCode == 200 && res.JSON.Get("membership").Str == membership
-}
-
-// setPower sets userID's power level and the level needed to send fedStickyType.
+// setPower sets userID's power level and the level needed to send blueprints.StickyType.
 func setPower(t *testing.T, admin *client.Client, room, userID string, level, needed int) {
 	t.Helper()
 	res := admin.MustDo(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.power_levels", "")})
@@ -203,27 +192,17 @@ func setPower(t *testing.T, admin *client.Client, room, userID string, level, ne
 	if events == nil {
 		events = map[string]any{}
 	}
-	events[fedStickyType] = needed
+	events[blueprints.StickyType] = needed
 	pl["events"] = events
 	admin.SendState(t, room, "m.room.power_levels", "", pl)
 }
 
-func powerOf(t *testing.T, c *client.Client, room, userID string) int64 {
+// powerIs checks that c's server holds the power level for userID in the room.
+func powerIs(t *testing.T, c *client.Client, room, userID string, level int64) error {
 	t.Helper()
 	res := c.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.power_levels", "")})
-	if res.StatusCode != 200 {
-		return -1
+	if got := res.JSON.Get("users." + wire.Escape(userID)); res.StatusCode == 200 && got.Int() == level {
+		return nil
 	}
-	return res.JSON.Get("users." + wire.Escape(userID)).Int()
-}
-
-func waitPower(t *testing.T, c *client.Client, room, userID string, level int64, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for powerOf(t, c, room, userID) != level {
-		if time.Now().After(deadline) {
-			t.Fatalf("expected %s's server to see %s at power %d within %v", c.UserID, userID, level, within)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return fmt.Errorf("power of %s is not %d; the server answers %s", userID, level, res)
 }

@@ -3,69 +3,53 @@ package tests
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
 	"stickler/helpers/wire"
 )
 
-// stickyType is the event type the single-server tests send as sticky.
-const stickyType = "org.example.sticky"
-
-// sendTexts sends n ordinary messages and returns their IDs.
-func sendTexts(t *testing.T, c *client.Client, room string, n int) []string {
-	t.Helper()
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = c.SendText(t, room, fmt.Sprintf("filler %d", i))
-	}
-	return ids
-}
+// SYNC: sticky events in /sync; the tests that hold for Sliding Sync too run over both feeds
+// (blueprints.OverBothFeeds) and cover the matching SSS requirement.
 
 // A sticky event outside the timeline window is delivered in the sticky section, on initial
 // syncs and on gappy incremental syncs.
 func TestStickyOutsideTimeline(t *testing.T) {
-	overBoth(t, []string{"SYNC-1"}, []string{"SSS-1"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
-		f := newFeed(kind, alice, 2)
-		f.Next(t, 0)
+	blueprints.OverBothFeeds(t, []string{"SYNC-1"}, []string{"SSS-1"}, func(t *testing.T, kind client.Feed) {
+		alice, room := blueprints.UserInRoom(t, "alice")
+		f := alice.NewStream(kind, client.TimelineLimit(2)).Start(t)
 		// Everything is sent before the next sync, so that sync is gappy (limited timeline).
-		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
-		fill := sendTexts(t, alice, room, 5)
-		r := waitFeed(t, f, client.DefaultWait, "the last filler in the timeline", func(r gjson.Result) bool {
-			return client.Contains(f.Timeline(r, room), fill[4])
+		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
+		fill := alice.SendTexts(t, room, 5)
+		r := f.Until(t, client.DefaultWait, "the last filler in the timeline", func(r gjson.Result) error {
+			return client.HasEvent(f.Timeline(r, room), fill[4], "the timeline")
 		})
 		must.HasNot(t, f.Timeline(r, room), s, "the limited timeline (the test needs a gap)")
 		must.Has(t, f.Sticky(r, room), s, "the sticky section of a gappy incremental sync")
 
-		r = newFeed(kind, alice, 1).Next(t, 0)
+		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		must.Has(t, f.Sticky(r, room), s, "the sticky section of an initial sync with timeline limit 1")
 	})
 }
 
 // A sticky event in the timeline of a response is not repeated in its sticky section.
 func TestStickyInTimelineNotRepeated(t *testing.T) {
-	overBoth(t, []string{"SYNC-2"}, []string{"SSS-2"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
-		f := newFeed(kind, alice, 10)
-		f.Next(t, 0)
-		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
-		r := waitFeed(t, f, client.DefaultWait, "the sticky event in the timeline", func(r gjson.Result) bool {
-			return client.Contains(f.Timeline(r, room), s)
+	blueprints.OverBothFeeds(t, []string{"SYNC-2"}, []string{"SSS-2"}, func(t *testing.T, kind client.Feed) {
+		alice, room := blueprints.UserInRoom(t, "alice")
+		f := alice.NewStream(kind, client.TimelineLimit(10)).Start(t)
+		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
+		r := f.Until(t, client.DefaultWait, "the sticky event in the timeline", func(r gjson.Result) error {
+			return client.HasEvent(f.Timeline(r, room), s, "the timeline")
 		})
 		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of the incremental response whose timeline holds it")
 
-		r = newFeed(kind, alice, 10).Next(t, 0)
+		r = alice.NewStream(kind, client.TimelineLimit(10)).Next(t, 0)
 		must.Has(t, f.Timeline(r, room), s, "the timeline of an initial sync with limit 10")
 		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of the initial response whose timeline holds it")
 	})
@@ -82,12 +66,10 @@ const (
 // The remaining-time field says how long the server will keep the event sticky, capped at an
 // hour, and the event leaves the sticky section when it says.
 func TestRemainingTimeAccurate(t *testing.T) {
-	overBoth(t, []string{"SYNC-3"}, []string{"SYNC-3"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+	blueprints.OverBothFeeds(t, []string{"SYNC-3"}, []string{"SYNC-3"}, func(t *testing.T, kind client.Feed) {
+		alice, room := blueprints.UserInRoom(t, "alice")
 		const lifetime = 8 * time.Second // leaves a loaded machine time to set up before half-way
-		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
+		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, lifetime)
 		// The server's clock starts the lifetime: origin_server_ts (same host, same clock).
 		sentAt := time.UnixMilli(alice.GetEvent(t, room, s).JSON.Get("origin_server_ts").Int())
 		alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
@@ -97,9 +79,9 @@ func TestRemainingTimeAccurate(t *testing.T) {
 
 		// A request's instant is taken as the midpoint of its round trip.
 		before := time.Now()
-		r := newFeed(kind, alice, 1).Next(t, 0)
+		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		readAt := before.Add(time.Since(before) / 2)
-		ev := must.Has(t, newFeedSticky(kind, alice, r, room), s, "the sticky section half-way through the lifetime")
+		ev := must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section half-way through the lifetime")
 		rem, ok := alice.Remaining(ev)
 		if !ok {
 			t.Fatalf("expected unsigned.%s on a delivered sticky event, got: %s", alice.Names.RemainingField, ev.Raw)
@@ -115,8 +97,8 @@ func TestRemainingTimeAccurate(t *testing.T) {
 		var goneAt time.Time
 		for time.Now().Before(deadline) {
 			before := time.Now()
-			r := newFeed(kind, alice, 1).Next(t, 0)
-			if !client.Contains(newFeedSticky(kind, alice, r, room), s) {
+			r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
+			if !client.Contains(alice.NewStream(kind).Sticky(r, room), s) {
 				goneAt = before.Add(time.Since(before) / 2)
 				break
 			}
@@ -134,20 +116,13 @@ func TestRemainingTimeAccurate(t *testing.T) {
 	})
 }
 
-// newFeedSticky reads a room's sticky events from a response of the given feed kind.
-func newFeedSticky(kind string, c *client.Client, r gjson.Result, room string) []gjson.Result {
-	return newFeed(kind, c, 1).Sticky(r, room)
-}
-
 // Once expired, the remaining-time field is gone everywhere the event is served.
 func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 	spec.Covers(t, "SYNC-4")
 	t.Parallel()
-	hs := oneServer(t)
-	alice := newUser(t, hs, "alice")
-	room := alice.CreateRoom(t, client.PublicRoom(""))
+	alice, room := blueprints.UserInRoom(t, "alice")
 	const lifetime = 8 * time.Second // five reads must fit in it on a loaded machine
-	s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
+	s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, lifetime)
 	field := "unsigned." + alice.Names.RemainingField
 	// Where the event is served, and whether that place shows the field while it is sticky: an
 	// absence after expiry only means something where the field was there before.
@@ -166,7 +141,7 @@ func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 			return ctx.JSON.Get("event")
 		},
 		"the /sync timeline": func() gjson.Result {
-			r := alice.NewSyncer(`{"room":{"timeline":{"limit":10}}}`).Once(t, 0)
+			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":10}}}`)).Next(t, 0)
 			return must.Has(t, client.Timeline(r, room), s, "the /sync timeline")
 		},
 	}
@@ -193,26 +168,23 @@ func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 
 // Expired sticky events are not sent in the sticky section any more.
 func TestExpiredNotDelivered(t *testing.T) {
-	overBoth(t, []string{"SYNC-9"}, []string{"SYNC-9"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
-		f := newFeed(kind, alice, 1)
-		f.Next(t, 0)
+	blueprints.OverBothFeeds(t, []string{"SYNC-9"}, []string{"SYNC-9"}, func(t *testing.T, kind client.Feed) {
+		alice, room := blueprints.UserInRoom(t, "alice")
+		f := alice.NewStream(kind, client.TimelineLimit(1)).Start(t)
 		const lifetime = 1500 * time.Millisecond
-		s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, lifetime.Milliseconds())
+		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, lifetime)
 		// Control: a long-lived sticky event in the same gap must be there, so the absence of
 		// the expired one is not just an empty section.
-		control := alice.SendSticky(t, room, stickyType, map[string]any{"n": "control"}, longSticky)
+		control := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "control"}, blueprints.LongSticky)
 		alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
 		time.Sleep(lifetime + time.Second) // lets the event expire before the client syncs again
 		last := alice.SendText(t, room, "marks the end")
-		r := waitFeed(t, f, client.DefaultWait, "the end marker", func(r gjson.Result) bool {
-			return client.Contains(f.Timeline(r, room), last)
+		r := f.Until(t, client.DefaultWait, "the end marker", func(r gjson.Result) error {
+			return client.HasEvent(f.Timeline(r, room), last, "the timeline")
 		})
 		must.Has(t, f.Sticky(r, room), control, "the sticky section of the gappy sync (control: an unexpired sticky event)")
 		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of a gappy sync after expiry")
-		r = newFeed(kind, alice, 1).Next(t, 0)
+		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		must.Has(t, f.Sticky(r, room), control, "the sticky section of an initial sync (control)")
 		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of an initial sync after expiry")
 	})
@@ -220,43 +192,40 @@ func TestExpiredNotDelivered(t *testing.T) {
 
 // Each sticky event reaches a client once over consecutive incremental syncs.
 func TestDeliveredOnce(t *testing.T) {
-	overBoth(t, []string{"SYNC-5"}, []string{"SSS-3"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
-		f := newFeed(kind, alice, 2)
-		d := newDeliveries()
-		d.add(f, f.Next(t, 0), room)
+	blueprints.OverBothFeeds(t, []string{"SYNC-5"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
+		alice, room := blueprints.UserInRoom(t, "alice")
+		f := alice.NewStream(kind, client.TimelineLimit(2)).Start(t)
 		var sticky []string
 		for i := 0; i < 5; i++ {
-			sticky = append(sticky, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
-			sendTexts(t, alice, room, i%3) // varies the gap: sometimes in the timeline, sometimes not
-			d.add(f, f.Next(t, 0), room)
+			sticky = append(sticky, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
+			alice.SendTexts(t, room, i%3) // varies the gap: sometimes in the timeline, sometimes not
+			f.Next(t, 0)
 		}
 		// Keep syncing past more activity: nothing may come again.
 		for i := 0; i < 3; i++ {
 			alice.SendText(t, room, "later activity")
-			d.add(f, f.Next(t, 0), room)
+			f.Next(t, 0)
 		}
 		end := alice.SendText(t, room, "end")
-		waitFeed(t, f, client.DefaultWait, "the end marker", func(r gjson.Result) bool {
-			d.add(f, r, room)
-			return client.Contains(f.Timeline(r, room), end)
+		f.Until(t, client.DefaultWait, "the end marker", func(r gjson.Result) error {
+			return client.HasEvent(f.Timeline(r, room), end, "the timeline")
 		})
-		d.onceEach(t, sticky, kind)
+		if err := f.OnceEach(sticky...); err != nil {
+			t.Error(err)
+		}
 	})
 }
 
 // The RoomFilter's state and timeline parts do not remove events from the sticky section, and
 // an event the timeline filter removes is delivered in the sticky section.
 func TestFiltersDoNotHideSticky(t *testing.T) {
-	hs := oneServer(t)
+	hs := blueprints.OneServer(t)
 	cases := []struct {
 		name   string
 		filter string // {{SENDER}} is replaced with a user the sticky event is not from
 		upload bool
 	}{
-		{"inline-not-types", `{"room":{"timeline":{"not_types":["` + stickyType + `"],"limit":10}}}`, false},
+		{"inline-not-types", `{"room":{"timeline":{"not_types":["` + blueprints.StickyType + `"],"limit":10}}}`, false},
 		{"uploaded-senders", `{"room":{"timeline":{"senders":["{{SENDER}}"],"limit":10}}}`, true},
 		{"uploaded-limit", `{"room":{"timeline":{"limit":1}}}`, true},
 		{"inline-state-and-limit", `{"room":{"state":{"not_types":["*"]},"timeline":{"limit":1}}}`, false},
@@ -265,9 +234,9 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			spec.Covers(t, "SYNC-6")
 			t.Parallel()
-			alice := newUser(t, hs, "alice")
+			alice := blueprints.NewUser(t, hs, "alice")
 			room := alice.CreateRoom(t, client.PublicRoom(""))
-			s := alice.SendSticky(t, room, stickyType, map[string]any{"n": 1}, longSticky)
+			s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
 			alice.SendText(t, room, "after")
 			filter := strings.ReplaceAll(tc.filter, "{{SENDER}}", "@nobody:"+alice.ServerName())
 			if tc.upload {
@@ -277,7 +246,7 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 					t.Fatalf("uploading the filter gave no filter_id: %s", res)
 				}
 			}
-			r := alice.NewSyncer(filter).Once(t, 0)
+			r := alice.NewStream(client.Sync, client.Filter(filter)).Next(t, 0)
 			must.HasNot(t, client.Timeline(r, room), s, "the timeline (the filter removes it there)")
 			must.Has(t, alice.Sticky(r, room), s, "the sticky section under filter "+tc.filter)
 		})
@@ -287,226 +256,132 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 // After a join, the joiner's syncs include every unexpired sticky event of the room, also
 // those sent long before the join and far outside any timeline window.
 func TestJoinerReceivesEarlierSticky(t *testing.T) {
-	overBoth(t, []string{"SYNC-8"}, []string{"SSS-4"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
-		bob := newUser(t, hs, "bob")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+	blueprints.OverBothFeeds(t, []string{"SYNC-8"}, []string{"SSS-4"}, func(t *testing.T, kind client.Feed) {
+		alice, room := blueprints.UserInRoom(t, "alice")
+		bob := blueprints.NewUser(t, blueprints.OneServer(t), "bob")
 		var sticky []string
 		for i := 0; i < 3; i++ {
-			sticky = append(sticky, alice.SendSticky(t, room, stickyType, map[string]any{"n": i}, longSticky))
+			sticky = append(sticky, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
 		}
-		sendTexts(t, alice, room, 60) // beyond any timeline window
-		f := newFeed(kind, bob, 5)
+		alice.SendTexts(t, room, 60) // beyond any timeline window
+		f := bob.NewStream(kind, client.TimelineLimit(5))
 		f.Next(t, 0) // bob syncs before joining: the events must come in incremental syncs
 		bob.JoinRoom(t, room)
-		d := newDeliveries()
-		waitFeed(t, f, client.DefaultWait, "all 3 earlier sticky events after the join", func(r gjson.Result) bool {
-			d.add(f, r, room)
-			return d.all(sticky)
-		})
+		f.Await(t, client.DefaultWait, sticky...)
 	})
 }
 
 // Only joined members get a room's sticky events.
 func TestOnlyMembersReceiveSticky(t *testing.T) {
-	hs := oneServer(t)
+	hs := blueprints.OneServer(t)
 	for _, how := range []string{"never-joined", "left", "banned"} {
 		t.Run(how, func(t *testing.T) {
 			spec.Covers(t, "SYNC-10")
 			t.Parallel()
-			alice := newUser(t, hs, "alice")
-			bob := newUser(t, hs, "bob")
+			alice := blueprints.NewUser(t, hs, "alice")
+			bob := blueprints.NewUser(t, hs, "bob")
 			room := alice.CreateRoom(t, client.PublicRoom(""))
 			// A second room both share carries the canary: once bob sees it, his sync has
 			// moved past the event he must not get.
 			canaryRoom := alice.CreateRoom(t, client.PublicRoom(""))
 			bob.JoinRoom(t, canaryRoom)
-			f := bob.NewSyncer(`{"room":{"timeline":{"limit":1}}}`)
+			f := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`))
 			if how != "never-joined" {
 				bob.JoinRoom(t, room)
-				before := alice.SendSticky(t, room, stickyType, map[string]any{"n": "before"}, longSticky)
-				f.Until(t, client.DefaultWait, "the sticky event sent while bob is joined (control)", func(r gjson.Result) bool {
-					return client.Contains(client.Timeline(r, room), before) || client.Contains(bob.Sticky(r, room), before)
-				})
+				before := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "before"}, blueprints.LongSticky)
+				f.Labels[before] = "the sticky event sent while bob is joined (control)"
+				f.Await(t, client.DefaultWait, before)
 				if how == "left" {
 					bob.LeaveRoom(t, room)
 				} else {
 					alice.Ban(t, room, bob.UserID)
 				}
-				f.Until(t, client.DefaultWait, "bob's membership change in rooms.leave", func(r gjson.Result) bool {
-					return r.Get("rooms.leave." + wire.Escape(room)).Exists()
+				f.Until(t, client.DefaultWait, "bob's membership change in rooms.leave", func(r gjson.Result) error {
+					if r.Get("rooms.leave." + wire.Escape(room)).Exists() {
+						return nil
+					}
+					return fmt.Errorf("no rooms.leave entry for %s", room)
 				})
 			} else {
-				f.Once(t, 0)
+				f.Next(t, 0)
 			}
-			after := alice.SendSticky(t, room, stickyType, map[string]any{"n": "after"}, longSticky)
-			canary := alice.SendSticky(t, canaryRoom, stickyType, map[string]any{"n": "canary"}, longSticky)
+			after := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "after"}, blueprints.LongSticky)
+			canary := alice.SendSticky(t, canaryRoom, blueprints.StickyType, map[string]any{"n": "canary"}, blueprints.LongSticky)
 			// Anywhere in a response counts (rooms.join, rooms.leave, any section).
 			leak := ""
-			f.Until(t, client.DefaultWait, "the canary in the other room", func(r gjson.Result) bool {
-				if leak == "" && mentions(r, after) {
+			f.Labels[canary] = "the canary in the other room"
+			f.Until(t, client.DefaultWait, "the canary in the other room", func(r gjson.Result) error {
+				if leak == "" && client.Mentions(r, after) {
 					leak = r.Raw
 				}
-				return client.Contains(client.Timeline(r, canaryRoom), canary) || client.Contains(bob.Sticky(r, canaryRoom), canary)
+				return f.Delivered(canary)
 			})
 			if leak != "" {
 				t.Fatalf("bob (%s) received sticky event %s of a room he is not joined to, in: %.2000s", how, after, leak)
 			}
-			r := bob.NewSyncer(`{"room":{"timeline":{"limit":1}}}`).Once(t, 0)
-			if mentions(r, after) {
+			r := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+			if client.Mentions(r, after) {
 				t.Fatalf("bob's initial sync (%s) holds sticky event %s of a room he is not joined to: %.2000s", how, after, r.Raw)
 			}
 		})
 	}
 }
 
-// mentions says whether a response holds the event ID anywhere.
-func mentions(r gjson.Result, eventID string) bool {
-	return strings.Contains(r.Raw, `"`+eventID+`"`)
-}
-
 // Sticky events from ignored users are not delivered.
 func TestIgnoredSenderNotDelivered(t *testing.T) {
-	overBoth(t, []string{"SYNC-11"}, []string{"SYNC-11"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
-		bob := newUser(t, hs, "bob")
-		carol := newUser(t, hs, "carol")
+	blueprints.OverBothFeeds(t, []string{"SYNC-11"}, []string{"SYNC-11"}, func(t *testing.T, kind client.Feed) {
+		hs := blueprints.OneServer(t)
+		alice := blueprints.NewUser(t, hs, "alice")
+		bob := blueprints.NewUser(t, hs, "bob")
+		carol := blueprints.NewUser(t, hs, "carol")
 		room := alice.CreateRoom(t, client.PublicRoom(""))
 		bob.JoinRoom(t, room)
 		carol.JoinRoom(t, room)
 		bob.SetAccountData(t, "m.ignored_user_list", map[string]any{"ignored_users": map[string]any{alice.UserID: map[string]any{}}})
-		f := newFeed(kind, bob, 1)
-		f.Next(t, 0)
-		ignored := alice.SendSticky(t, room, stickyType, map[string]any{"from": "ignored"}, longSticky)
+		f := bob.NewStream(kind, client.TimelineLimit(1)).Start(t)
+		ignored := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"from": "ignored"}, blueprints.LongSticky)
 		alice.SendText(t, room, "filler")
-		canary := carol.SendSticky(t, room, stickyType, map[string]any{"from": "carol"}, longSticky)
-		d := newDeliveries()
-		waitFeed(t, f, client.DefaultWait, "carol's sticky event (the canary)", func(r gjson.Result) bool {
-			d.add(f, r, room)
-			return d.total(canary) > 0
-		})
-		if n := d.total(ignored); n > 0 {
-			t.Fatalf("bob ignores alice, yet alice's sticky event %s was delivered %d time(s) (sticky section %d)", ignored, n, d.sticky[ignored])
+		canary := carol.SendSticky(t, room, blueprints.StickyType, map[string]any{"from": "carol"}, blueprints.LongSticky)
+		f.Labels[canary] = "carol's sticky event (the canary)"
+		f.Await(t, client.DefaultWait, canary)
+		if tl, st := f.Count(ignored); tl+st > 0 {
+			t.Fatalf("bob ignores alice, yet alice's sticky event %s was delivered %d time(s) (sticky section %d)", ignored, tl+st, st)
 		}
-		r := newFeed(kind, bob, 1).Next(t, 0)
-		must.HasNot(t, newFeedSticky(kind, bob, r, room), ignored, "bob's initial sync")
+		r := bob.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
+		must.HasNot(t, bob.NewStream(kind).Sticky(r, room), ignored, "bob's initial sync")
 	})
 }
 
 // A capped sticky section delivers the rest in following syncs: every event arrives, none twice.
 func TestManyStickyAllDelivered(t *testing.T) {
-	overBoth(t, []string{"SYNC-7"}, []string{"SSS-3"}, func(t *testing.T, kind string) {
-		hs := oneServer(t)
-		alice := newUser(t, hs, "alice")
-		room := alice.CreateRoom(t, client.PublicRoom(""))
+	blueprints.OverBothFeeds(t, []string{"SYNC-7"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
+		alice, room := blueprints.UserInRoom(t, "alice")
 		const n = 150 // above the suggested (and Synapse's) cap of 100
-		ids := sendStickyBatch(t, []*client.Client{alice}, room, n)
+		ids := client.SendStickyBatch(t, []*client.Client{alice}, room, blueprints.StickyType, blueprints.LongSticky, n)
 		// No filler after them: the newest sticky events fill the first response's timeline,
 		// so a server that later pages them out of its sticky backlog repeats them.
-		f := newFeed(kind, alice, 5)
+		f := alice.NewStream(kind, client.TimelineLimit(5))
 		const extLimit = 40
-		if sf, ok := f.(*slidingFeed); ok {
-			sf.s.ExtLimit = extLimit
-		}
-		d := newDeliveries()
+		f.ExtLimit = extLimit // Sliding Sync only
 		maxPerResponse, responses := 0, 0
 		var pages [][]string
-		waitFeed(t, f, 60*time.Second, fmt.Sprintf("all %d sticky events", n), func(r gjson.Result) bool {
+		f.Until(t, 60*time.Second, fmt.Sprintf("all %d sticky events", n), func(r gjson.Result) error {
 			responses++
 			st := f.Sticky(r, room)
 			maxPerResponse = max(maxPerResponse, len(st))
 			pages = append(pages, client.EventIDs(st))
-			d.add(f, r, room)
-			return d.all(ids)
+			return f.Delivered(ids...)
 		})
-		d.onceEach(t, ids, kind)
+		if err := f.OnceEach(ids...); err != nil {
+			t.Error(err)
+		}
 		if kind == "sliding" {
 			if maxPerResponse > extLimit {
 				t.Errorf("the extension returned %d events in one response, above the requested limit %d", maxPerResponse, extLimit)
 			}
-			checkOldestFirst(t, ids, pages)
+			must.OldestFirst(t, ids, pages)
 		}
 		spec.Choice(t, map[bool]string{true: "SSS-3", false: "SYNC-7"}[kind == "sliding"],
 			fmt.Sprintf("%d sticky events over %d response(s), at most %d per response", n, responses, maxPerResponse))
 	})
-}
-
-// checkOldestFirst fails unless each page holds the oldest events not yet delivered: every
-// event of a page was sent before every event of a later page (MSC4480's pagination; the order
-// inside one page is free).
-func checkOldestFirst(t *testing.T, sent []string, pages [][]string) {
-	t.Helper()
-	pos := map[string]int{}
-	for i, id := range sent {
-		pos[id] = i
-	}
-	newestSoFar, page := -1, 0
-	for k, p := range pages {
-		oldest, newest := len(sent), -1
-		for _, id := range p {
-			if i, ok := pos[id]; ok {
-				oldest, newest = min(oldest, i), max(newest, i)
-			}
-		}
-		if newest < 0 {
-			continue
-		}
-		if oldest < newestSoFar {
-			t.Errorf("pagination is not oldest-first: page %d holds event #%d of the send order, older than #%d delivered in page %d", k, oldest, newestSoFar, page)
-			return
-		}
-		newestSoFar, page = newest, k
-	}
-}
-
-// sendStickyBatch sends n sticky events spread over the senders, a few at a time, and returns
-// their IDs in send order per sender (a 429 is honoured: the server may slow senders down).
-func sendStickyBatch(t *testing.T, senders []*client.Client, room string, n int) []string {
-	t.Helper()
-	ids := make([]string, n)
-	var wg sync.WaitGroup
-	errs := make(chan string, n)
-	per := (n + len(senders) - 1) / len(senders)
-	for si, c := range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := si * per; i < min(n, (si+1)*per); i++ {
-				id, err := sendWithRetry(c, room, i)
-				if err != "" {
-					errs <- err
-					return
-				}
-				ids[i] = id
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Fatal(e)
-	}
-	return ids
-}
-
-// sendWithRetry sends one sticky event, waiting out 429s for up to a minute.
-func sendWithRetry(c *client.Client, room string, i int) (string, string) {
-	deadline := time.Now().Add(time.Minute)
-	txn := client.TxnID()
-	for {
-		res, err := c.Try(c.SendRequest(room, stickyType, txn, map[string]any{"i": i}, fmt.Sprint(longSticky)))
-		if err != nil {
-			return "", fmt.Sprintf("sending sticky event %d: %v", i, err)
-		}
-		if res.StatusCode == 200 {
-			return res.JSON.Get("event_id").Str, ""
-		}
-		if res.StatusCode != 429 || time.Now().After(deadline) {
-			return "", fmt.Sprintf("sending sticky event %d: expected 200 (or 429 then 200), got %s", i, res)
-		}
-		wait := time.Duration(res.JSON.Get("retry_after_ms").Int()) * time.Millisecond
-		time.Sleep(min(max(wait, 100*time.Millisecond), 5*time.Second)) // the server asked us to wait
-	}
 }

@@ -42,7 +42,7 @@ type Response struct {
 
 // String shows the request and the answer, for failure messages.
 func (r *Response) String() string {
-	return fmt.Sprintf("%s %s -> %d %s", r.Method, r.URL, r.StatusCode, truncate(string(r.Body), 2000))
+	return fmt.Sprintf("%s %s -> %d %s", r.Method, r.URL, r.StatusCode, Truncate(string(r.Body), 2000))
 }
 
 var txnCounter atomic.Int64
@@ -54,18 +54,14 @@ func TxnID() string {
 
 func newHTTPClient() *http.Client { return &http.Client{Timeout: 60 * time.Second} }
 
-func namesOrFail(t testing.TB) wire.Names {
+// NamesFromEnv returns the wire names STICKLER_NAMES selects, failing the test on a bad value.
+func NamesFromEnv(t testing.TB) wire.Names {
 	t.Helper()
 	n, err := wire.FromEnv()
 	if err != nil {
 		t.Fatalf("bad setting: %v", err)
 	}
 	return n
-}
-
-func debugEnabled() bool {
-	v := strings.ToLower(os.Getenv("COMPLEMENT_DEBUG"))
-	return v == "1" || v == "true" || v == "yes"
 }
 
 // Request describes one call: path segments are escaped one by one, so IDs with '!' ':' '$'
@@ -147,7 +143,7 @@ func (c *Client) do(req Request) (*Response, error) {
 		hc = newHTTPClient()
 	}
 	if c.Debug {
-		fmt.Fprintf(os.Stderr, "stickler debug: %s %s %s\n", req.Method, u, truncate(string(raw), 1000))
+		fmt.Fprintf(os.Stderr, "stickler debug: %s %s %s\n", req.Method, u, Truncate(string(raw), 1000))
 	}
 	hres, err := hc.Do(hr)
 	if err != nil {
@@ -159,12 +155,13 @@ func (c *Client) do(req Request) (*Response, error) {
 		return nil, fmt.Errorf("reading answer: %w", err)
 	}
 	if c.Debug {
-		fmt.Fprintf(os.Stderr, "stickler debug: <- %d %s\n", hres.StatusCode, truncate(string(data), 2000))
+		fmt.Fprintf(os.Stderr, "stickler debug: <- %d %s\n", hres.StatusCode, Truncate(string(data), 2000))
 	}
 	return &Response{Method: req.Method, URL: u, StatusCode: hres.StatusCode, Body: data, JSON: gjson.ParseBytes(data)}, nil
 }
 
-func truncate(s string, n int) string {
+// Truncate shortens s to n bytes for a failure message, saying how much was cut.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -4,19 +4,22 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // SharedSecret is the registration secret of the image contract.
 const SharedSecret = "complement"
 
 // Register creates a user through the shared-secret admin API and returns a client logged in
-// as that user.
-func Register(t testing.TB, baseURL, localpart string) *Client {
+// as that user; debug (the deployment's COMPLEMENT_DEBUG) logs every request and answer.
+func Register(t testing.TB, baseURL, localpart string, debug bool) *Client {
 	t.Helper()
-	anon := &Client{BaseURL: baseURL, Names: namesOrFail(t), HTTP: newHTTPClient(), Debug: debugEnabled()}
+	anon := &Client{BaseURL: baseURL, Names: NamesFromEnv(t), HTTP: newHTTPClient(), Debug: debug}
 	path := []string{"_synapse", "admin", "v1", "register"}
 	nonce := anon.MustDo(t, Request{Method: "GET", Path: path}).JSON.Get("nonce").Str
 	if nonce == "" {
@@ -42,24 +45,27 @@ func Register(t testing.TB, baseURL, localpart string) *Client {
 // Login makes another device for the same user.
 func (c *Client) Login(t testing.TB) *Client {
 	t.Helper()
-	res := c.MustDo(t, Request{Method: "POST", Path: V3("login"), Body: map[string]any{
-		"type":       "m.login.password",
-		"identifier": map[string]any{"type": "m.id.user", "user": c.UserID},
-		"password":   "pw-" + localpartOf(c.UserID),
-	}})
+	res := c.MustDo(t, Request{Method: "POST", Path: V3("login"), Body: c.PasswordAuth()})
 	d := *c
 	d.AccessToken = res.JSON.Get("access_token").Str
 	d.DeviceID = res.JSON.Get("device_id").Str
 	return &d
 }
 
-func localpartOf(userID string) string {
-	for i := 1; i < len(userID); i++ {
-		if userID[i] == ':' {
-			return userID[1:i]
-		}
+// PasswordAuth is the password login (or user-interactive auth stage) of the client's user,
+// whose password Register chose.
+func (c *Client) PasswordAuth() map[string]any {
+	return map[string]any{
+		"type":       "m.login.password",
+		"identifier": map[string]any{"type": "m.id.user", "user": c.UserID},
+		"password":   "pw-" + Localpart(c.UserID),
 	}
-	return userID
+}
+
+// Localpart returns the part of a user ID between '@' and the first ':'.
+func Localpart(userID string) string {
+	local, _, _ := strings.Cut(strings.TrimPrefix(userID, "@"), ":")
+	return local
 }
 
 // ServerName returns the domain of the client's user ID.
@@ -115,28 +121,22 @@ func (c *Client) LeaveRoom(t testing.TB, roomID string) {
 	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, "leave"), Body: map[string]any{}})
 }
 
-// Invite invites a user.
-func (c *Client) Invite(t testing.TB, roomID, userID string) {
-	t.Helper()
-	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, "invite"), Body: map[string]any{"user_id": userID}})
-}
-
 // Kick kicks a user.
 func (c *Client) Kick(t testing.TB, roomID, userID string) {
 	t.Helper()
-	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, "kick"), Body: map[string]any{"user_id": userID}})
+	c.membership(t, roomID, "kick", userID)
 }
 
 // Ban bans a user.
 func (c *Client) Ban(t testing.TB, roomID, userID string) {
 	t.Helper()
-	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, "ban"), Body: map[string]any{"user_id": userID}})
+	c.membership(t, roomID, "ban", userID)
 }
 
-// Unban lifts a ban.
-func (c *Client) Unban(t testing.TB, roomID, userID string) {
+// membership makes one of the membership calls that name another user.
+func (c *Client) membership(t testing.TB, roomID, action, userID string) {
 	t.Helper()
-	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, "unban"), Body: map[string]any{"user_id": userID}})
+	c.MustDo(t, Request{Method: "POST", Path: V3("rooms", roomID, action), Body: map[string]any{"user_id": userID}})
 }
 
 // SendRequest is the request that PUT /send makes with an optional sticky duration. The
@@ -161,10 +161,21 @@ func (c *Client) SendText(t testing.TB, roomID, body string) string {
 	return c.SendMessage(t, roomID, "m.room.message", map[string]any{"msgtype": "m.text", "body": body})
 }
 
-// SendSticky sends a sticky event with the given duration and returns its ID.
-func (c *Client) SendSticky(t testing.TB, roomID, eventType string, content any, durationMS int64) string {
+// SendTexts sends n ordinary messages ("filler 0", "filler 1", ...) and returns their IDs.
+func (c *Client) SendTexts(t testing.TB, roomID string, n int) []string {
 	t.Helper()
-	return c.eventID(t, c.MustDo(t, c.SendRequest(roomID, eventType, TxnID(), content, strconv.FormatInt(durationMS, 10))))
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = c.SendText(t, roomID, fmt.Sprintf("filler %d", i))
+	}
+	return ids
+}
+
+// SendSticky sends a sticky event with the given duration (sent in whole milliseconds) and
+// returns its ID.
+func (c *Client) SendSticky(t testing.TB, roomID, eventType string, content any, duration time.Duration) string {
+	t.Helper()
+	return c.eventID(t, c.MustDo(t, c.SendRequest(roomID, eventType, TxnID(), content, strconv.FormatInt(duration.Milliseconds(), 10))))
 }
 
 // SendState sends a state event and returns its ID.

@@ -1,9 +1,7 @@
 package client
 
 import (
-	"net/url"
-	"strconv"
-	"testing"
+	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -11,64 +9,9 @@ import (
 	"stickler/helpers/wire"
 )
 
-// DefaultWait is how long a SyncUntil waits for a condition unless told otherwise: long
+// DefaultWait is how long a wait for delivery lasts for a condition unless told otherwise: long
 // enough for a loaded two-core machine to federate an event, short enough to fail fast.
 const DefaultWait = 20 * time.Second
-
-// Syncer follows /sync for one client, keeping every response, so a test can count how
-// often an event was delivered across consecutive syncs.
-type Syncer struct {
-	c         *Client
-	Filter    string // filter ID or inline JSON; "" for none
-	Since     string
-	Responses []gjson.Result
-}
-
-// NewSyncer starts with an initial sync at the first call.
-func (c *Client) NewSyncer(filter string) *Syncer { return &Syncer{c: c, Filter: filter} }
-
-// Once performs one /sync, long-polling up to timeout, and advances since.
-func (s *Syncer) Once(t testing.TB, timeout time.Duration) gjson.Result {
-	t.Helper()
-	q := url.Values{"timeout": {strconv.FormatInt(timeout.Milliseconds(), 10)}}
-	if s.Since != "" {
-		q.Set("since", s.Since)
-	}
-	if s.Filter != "" {
-		q.Set("filter", s.Filter)
-	}
-	res := s.c.MustDo(t, Request{Method: "GET", Path: V3("sync"), Query: q})
-	next := res.JSON.Get("next_batch").Str
-	if next == "" {
-		t.Fatalf("/sync answer has no next_batch: %s", res)
-	}
-	s.Since = next
-	s.Responses = append(s.Responses, res.JSON)
-	return res.JSON
-}
-
-// Until syncs until check accepts a response, or fails the test after wait, saying what was
-// awaited and what the last response held.
-func (s *Syncer) Until(t testing.TB, wait time.Duration, what string, check func(gjson.Result) bool) gjson.Result {
-	t.Helper()
-	return PollUntil(t, wait, what+" via /sync as "+s.c.UserID, func(poll time.Duration) gjson.Result { return s.Once(t, poll) }, check)
-}
-
-// PollUntil repeats a long-polling request (at most a second each) until check accepts a
-// response, or fails the test after wait with what was awaited and the last response.
-func PollUntil(t testing.TB, wait time.Duration, what string, once func(time.Duration) gjson.Result, check func(gjson.Result) bool) gjson.Result {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		r := once(min(max(time.Until(deadline), 0), time.Second))
-		if check(r) {
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s; not seen. Last response: %s", wait, what, truncate(r.Raw, 3000))
-		}
-	}
-}
 
 // Sticky returns the events of a room's sticky section in one /sync response, under the wire
 // names this client speaks.
@@ -84,8 +27,16 @@ func (c *Client) Remaining(event gjson.Result) (int64, bool) {
 
 // StickyDuration returns the event's top-level sticky duration_ms and whether it is present.
 func (c *Client) StickyDuration(event gjson.Result) (gjson.Result, bool) {
-	r := event.Get(wire.Path("", c.Names.EventKey, "duration_ms"))
+	r := event.Get(c.StickyDurationPath())
 	return r, r.Exists()
+}
+
+// StickyDurationPath is the gjson path of an event's top-level sticky duration_ms.
+func (c *Client) StickyDurationPath() string { return wire.Path("", c.Names.EventKey, "duration_ms") }
+
+// Mentions says whether a response holds the event ID anywhere.
+func Mentions(r gjson.Result, eventID string) bool {
+	return strings.Contains(r.Raw, `"`+eventID+`"`)
 }
 
 // StickySection returns the sticky events of a joined room in a /sync response.

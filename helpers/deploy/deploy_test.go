@@ -16,32 +16,26 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/tidwall/gjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 )
 
 func TestMain(m *testing.M) { deploy.Main(m) }
 
-func needDocker(t *testing.T) {
-	t.Helper()
-	if _, err := deploy.Docker(); err != nil {
-		t.Skipf("skipped: these tests start containers and %v", err)
-	}
-}
-
 // Two servers really federate: a room made on hs1 is joined from hs2 and messages flow both ways.
 func TestTwoServersFederate(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	start := time.Now()
 	d := deploy.Deploy(t, 2)
 	t.Logf("two servers ready in %v", time.Since(start).Round(time.Millisecond))
-	alice := client.Register(t, d.Server("hs1").ClientURL, "alice")
-	bob := client.Register(t, d.Server("hs2").ClientURL, "bob")
+	alice := blueprints.NewUser(t, d.Server("hs1"), "alice")
+	bob := blueprints.NewUser(t, d.Server("hs2"), "bob")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, room, "hs1")
 	ev := bob.SendText(t, room, "hello from hs2")
-	alice.NewSyncer("").Until(t, client.DefaultWait, "bob's message on hs1", func(r gjson.Result) bool {
-		return client.Contains(client.Timeline(r, room), ev)
+	alice.NewStream(client.Sync, client.Filter("")).Until(t, client.DefaultWait, "bob's message on hs1", func(r gjson.Result) error {
+		return client.HasEvent(client.Timeline(r, room), ev, "the timeline")
 	})
 }
 
@@ -117,30 +111,26 @@ func runChild(t *testing.T, how string, interrupt bool) string {
 // waitGone polls until nothing labelled with proc is left.
 func waitGone(t *testing.T, proc, path string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		n := resourcesOf(t, proc)
-		if n == 0 {
-			return
+	what := fmt.Sprintf("the resources of process %s to be gone after a %s", proc, path)
+	client.Wait(t, 60*time.Second, what, 200*time.Millisecond, func(time.Duration) error {
+		if n := resourcesOf(t, proc); n > 0 {
+			return fmt.Errorf("%d labelled container(s)/network(s) are still present", n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after a %s, %d labelled container(s)/network(s) of process %s are still present", path, n, proc)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestCleanupOnFailure(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	waitGone(t, runChild(t, "fail", false), "failing test")
 }
 
 func TestCleanupOnPanic(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	waitGone(t, runChild(t, "panic", false), "panic")
 }
 
 func TestCleanupOnInterrupt(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	waitGone(t, runChild(t, "wait", true), "SIGINT")
 }

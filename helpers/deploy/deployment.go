@@ -42,6 +42,15 @@ type Deployment struct {
 
 	mu        sync.Mutex
 	destroyed bool
+
+	faultMu sync.Mutex
+	faults  map[openFault]func() // faults begun and not ended -> their span recorders
+}
+
+// openFault names a fault begun on one server.
+type openFault struct {
+	server int
+	kind   Fault
 }
 
 // Server is one homeserver container.
@@ -54,6 +63,9 @@ type Server struct {
 	FederationURL string // https://127.0.0.1:port
 	dep           *Deployment
 }
+
+// Debug says whether requests to this server should be logged (COMPLEMENT_DEBUG).
+func (s *Server) Debug() bool { return s.dep.Config.Debug }
 
 var (
 	liveMu sync.Mutex
@@ -392,6 +404,7 @@ func (d *Deployment) PrintLogs(t testing.TB, since time.Time) {
 // and STICKLER_REPORT_DIR keeps every server's whole log in DIR/logs.
 const printedLogLines = 150
 
+// tail keeps the last n lines of a log, saying how many it cut.
 func tail(logs string, n int) string {
 	ls := strings.SplitAfter(logs, "\n")
 	if len(ls) <= n {
@@ -430,11 +443,7 @@ func (d *Deployment) tailLogs(ctx context.Context, lines int) string {
 			fmt.Fprintf(&b, "\n--- %s printed nothing ---", s.Name)
 			continue
 		}
-		ls := strings.Split(strings.TrimRight(logs, "\n"), "\n")
-		if len(ls) > lines {
-			ls = ls[len(ls)-lines:]
-		}
-		fmt.Fprintf(&b, "\n--- last %d log lines of %s ---\n%s", len(ls), s.Name, strings.Join(ls, "\n"))
+		fmt.Fprintf(&b, "\n--- end of the log of %s ---\n%s", s.Name, strings.TrimRight(tail(logs, lines), "\n"))
 	}
 	return b.String()
 }

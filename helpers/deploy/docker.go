@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"testing"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -95,4 +96,13 @@ func removeLabelled(ctx context.Context, c *client.Client, match map[string]stri
 		}
 	}
 	return n, firstErr
+}
+
+// RequireDocker skips the test, saying why, when no Docker engine answers (for the deployer's
+// and the peer's own tests, which start containers).
+func RequireDocker(t testing.TB) {
+	t.Helper()
+	if _, err := Docker(); err != nil {
+		t.Skipf("skipped: these tests start containers and %v", err)
+	}
 }

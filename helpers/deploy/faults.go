@@ -3,9 +3,12 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+
+	"stickler/helpers/timeline"
 )
 
 // Faults. Federation between two servers runs over a network only they share, where each has
@@ -26,7 +29,7 @@ import (
 //     hung connection above) the sender backs off (at most 5 s in the image) and waits for
 //     its catch-up: a new event for that peer, an inbound request from it ("Marking origin as
 //     up"), or its once-a-minute catch-up loop. Heal does not poke anyone; a test that wants a
-//     bounded recovery provokes the sender itself and says so (tests/blueprint_test.go).
+//     bounded recovery provokes the sender itself and says so (blueprints.Provoker).
 //   - Pause: the kernel still accepts connections to a frozen container, requests just wait;
 //     after Unpause they are served. Crash/Start keeps the container, its data, its network
 //     attachments and aliases, and the published ports.
@@ -104,4 +107,87 @@ func (s *Server) Crash() error {
 // it is ready.
 func (s *Server) Start() error {
 	return s.startAndWait(context.Background())
+}
+
+// Fault is a kind of outage a test inflicts on one server with Begin and lifts with End.
+type Fault = timeline.FaultKind
+
+// The fault kinds: the server leaves the networks it shares with its peers (its clients still
+// reach it), is frozen (every request hangs), or is killed (then started again with its data).
+const (
+	Partition = timeline.Partition
+	Pause     = timeline.Pause
+	Crash     = timeline.Crash
+)
+
+// Faults lists every kind, for tests that play them all.
+var Faults = []Fault{Partition, Pause, Crash}
+
+// Begin inflicts the fault on s and logs when. End lifts it and records the span for the
+// report; a fault still on when the test ends is lifted (and recorded) then.
+func (s *Server) Begin(t testing.TB, kind Fault) {
+	t.Helper()
+	var err error
+	switch kind {
+	case Partition:
+		err = s.Partition()
+	case Pause:
+		err = s.Pause()
+	case Crash:
+		err = s.Crash()
+	default:
+		t.Fatalf("deploy: unknown fault kind %q (want one of %v)", kind, Faults)
+	}
+	if err != nil {
+		t.Fatalf("starting a %s of %s: %v", kind, s.Name, err)
+	}
+	d := s.dep
+	d.faultMu.Lock()
+	if d.faults == nil {
+		d.faults = map[openFault]func(){}
+	}
+	d.faults[openFault{s.Index, kind}] = timeline.Begin(t, s.Name, kind)
+	d.faultMu.Unlock()
+	t.Logf("%s: %s begins at %s", s.Name, kind, time.Now().Format("15:04:05.000"))
+	t.Cleanup(func() {
+		if record := s.endFault(kind); record != nil {
+			_ = s.lift(kind) // the test ended with the fault on: lift it before the teardown
+			record()
+		}
+	})
+}
+
+// End lifts a fault that Begin inflicted (a crashed server is started and awaited).
+func (s *Server) End(t testing.TB, kind Fault) {
+	t.Helper()
+	record := s.endFault(kind)
+	if record == nil {
+		t.Fatalf("deploy: End(%s) of %s without a Begin", kind, s.Name)
+	}
+	if err := s.lift(kind); err != nil {
+		t.Fatalf("ending the %s of %s: %v", kind, s.Name, err)
+	}
+	record()
+	t.Logf("%s: %s ends at %s", s.Name, kind, time.Now().Format("15:04:05.000"))
+}
+
+// endFault forgets an open fault and returns its span recorder (nil when none is open).
+func (s *Server) endFault(kind Fault) func() {
+	d := s.dep
+	d.faultMu.Lock()
+	defer d.faultMu.Unlock()
+	record := d.faults[openFault{s.Index, kind}]
+	delete(d.faults, openFault{s.Index, kind})
+	return record
+}
+
+func (s *Server) lift(kind Fault) error {
+	switch kind {
+	case Partition:
+		return s.Heal()
+	case Pause:
+		return s.Unpause()
+	default:
+		return s.Start()
+	}
 }

@@ -3,145 +3,103 @@ package deploy_test
 import (
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"testing"
 	"time"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 )
 
 // Harness tests of the fault controls. Each proves both halves against real servers: while the
 // fault lasts an event from one server does not reach the other (watched over cutWindow), and
-// once it is lifted it does (within healWait).
+// once it is lifted it does (within blueprints.HealWait).
 
 const (
 	// cutWindow is how long we watch for an event that must not arrive during a fault. An
 	// event between two healthy servers of ours arrives in well under a second, so 5 s of
 	// silence is far beyond normal delivery, yet short enough to keep the tests quick.
 	cutWindow = 5 * time.Second
-	// healWait bounds delivery after a fault ends, with the peers nudged (see nudge): the
-	// image's longest federation backoff is 5 s (destination_max_retry_interval) and a request
-	// stuck on a dead connection times out after 10 s (client_timeout), plus room for a
-	// loaded two-core machine.
-	healWait = 40 * time.Second
 	// frozenProbe is how long a request to a paused server is given before we call it frozen:
 	// a healthy server answers /versions in milliseconds.
 	frozenProbe = 2 * time.Second
 )
 
-// fedRoom is a room on hs1 that one user of each given server has joined.
+// fedRoom is the federation blueprint's room with a /sync stream per user.
 type fedRoom struct {
+	*blueprints.Federation
 	ID      string
-	Users   []*client.Client // Users[i] lives on servers[i]
-	Syncers []*client.Syncer
+	Streams []*client.Stream
 }
 
-func newFedRoom(t *testing.T, servers ...*deploy.Server) *fedRoom {
+// newFedRoom starts n servers of the test's own (a parallel test that needs Docker) and makes
+// the room.
+func newFedRoom(t *testing.T, n int) *fedRoom {
 	t.Helper()
-	r := &fedRoom{}
-	for i, s := range servers {
-		u := client.Register(t, s.ClientURL, "user"+s.Name)
-		r.Users = append(r.Users, u)
-		if i == 0 {
-			r.ID = u.CreateRoom(t, client.PublicRoom(""))
-		} else {
-			u.JoinRoom(t, r.ID, servers[0].Name)
-		}
-	}
+	deploy.RequireDocker(t)
+	t.Parallel()
+	b := blueprints.JoinedRoom(t, deploy.Deploy(t, n), nil)
+	r := &fedRoom{Federation: b, ID: b.Room}
 	for _, u := range r.Users {
-		s := u.NewSyncer(`{"room":{"timeline":{"limit":50}}}`)
-		s.Once(t, 0)
-		r.Syncers = append(r.Syncers, s)
-	}
-	// Everyone sees everyone's join before a fault starts: federation works in both directions.
-	for i := range r.Users {
-		for j, u := range r.Users {
-			if i != j {
-				r.waitMember(t, i, u.UserID)
-			}
-		}
+		s := u.NewStream(client.Sync).Start(t)
+		r.Streams = append(r.Streams, s)
 	}
 	return r
-}
-
-func (r *fedRoom) waitMember(t *testing.T, i int, userID string) {
-	t.Helper()
-	res := r.Users[i].Do(t, client.Request{Method: "GET", Path: client.V3("rooms", r.ID, "state", "m.room.member", userID)})
-	deadline := time.Now().Add(client.DefaultWait)
-	for res.StatusCode != 200 || res.JSON.Get("membership").Str != "join" {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never saw %s join %s within %v; last answer: %s", r.Users[i].UserID, userID, r.ID, client.DefaultWait, res)
-		}
-		time.Sleep(200 * time.Millisecond)
-		res = r.Users[i].Do(t, client.Request{Method: "GET", Path: client.V3("rooms", r.ID, "state", "m.room.member", userID)})
-	}
-}
-
-// seen syncs user i until the event is in the room's timeline or window passes; it reports
-// whether it was seen (it does not fail the test).
-func (r *fedRoom) seen(t *testing.T, i int, eventID string, window time.Duration) bool {
-	t.Helper()
-	deadline := time.Now().Add(window)
-	for {
-		for _, resp := range r.Syncers[i].Responses {
-			if client.Contains(client.Timeline(resp, r.ID), eventID) {
-				return true
-			}
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return false
-		}
-		if left > time.Second {
-			left = time.Second
-		}
-		r.Syncers[i].Once(t, left)
-	}
 }
 
 func (r *fedRoom) mustArrive(t *testing.T, i int, eventID string, within time.Duration, what string) {
 	t.Helper()
 	start := time.Now()
-	if !r.seen(t, i, eventID, within) {
-		t.Fatalf("expected %s (%s) to reach %s within %v; it did not", what, eventID, r.Users[i].UserID, within)
-	}
+	r.Streams[i].Labels[eventID] = what
+	r.Streams[i].Await(t, within, eventID)
 	t.Logf("%s reached %s after %v", what, r.Users[i].UserID, time.Since(start).Round(time.Millisecond))
 }
 
 func (r *fedRoom) mustNotArrive(t *testing.T, i int, eventID string, what string) {
 	t.Helper()
-	if r.seen(t, i, eventID, cutWindow) {
-		t.Fatalf("expected %s (%s) NOT to reach %s during the fault, but it arrived within %v", what, eventID, r.Users[i].UserID, cutWindow)
+	if r.Streams[i].TryAwait(t, cutWindow, eventID) == nil {
+		t.Fatalf("expected %s (%s) NOT to reach %s during the fault, but it arrived: %s", what, eventID, r.Users[i].UserID, r.Streams[i].Describe(eventID))
 	}
 }
 
-// nudge makes users send into the room every second until stop is closed. After a fault,
-// each new event makes its server try the peer again once its backoff has passed, and the
-// first transaction that gets through makes the receiver reset its own backoff for the
-// sender (Synapse: "Marking origin as up"). This is how the harness tests bound the time to
-// recovery; the conformance tests also wait without it (see tests/faults_test.go).
-func (r *fedRoom) nudge(t *testing.T, users ...int) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			for _, i := range users {
-				// Errors are ignored here: the test fails on what arrives, not on a nudge.
-				sendQuietly(r.Users[i], r.ID)
-			}
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+// sendAcross has users a and b each send a message during a cut between their servers and
+// checks that neither reaches the other side.
+func (r *fedRoom) sendAcross(t *testing.T, a, b int, cut string) (fromA, fromB string) {
+	t.Helper()
+	fromA = r.Users[a].SendText(t, r.ID, fmt.Sprintf("from user %d during %s", a, cut))
+	fromB = r.Users[b].SendText(t, r.ID, fmt.Sprintf("from user %d during %s", b, cut))
+	r.mustNotArrive(t, b, fromA, fmt.Sprintf("user %d's message sent during %s", a, cut))
+	r.mustNotArrive(t, a, fromB, fmt.Sprintf("user %d's message sent during %s", b, cut))
+	return fromA, fromB
+}
+
+// arriveAcross checks that the messages sendAcross sent reach the other side once the cut is
+// lifted.
+func (r *fedRoom) arriveAcross(t *testing.T, a, b int, fromA, fromB, cut string) {
+	t.Helper()
+	r.mustArrive(t, b, fromA, blueprints.HealWait, fmt.Sprintf("user %d's message sent during %s, after it ended", a, cut))
+	r.mustArrive(t, a, fromB, blueprints.HealWait, fmt.Sprintf("user %d's message sent during %s, after it ended", b, cut))
+}
+
+// lift ends a fault and makes the given users send into the room every second until the test
+// ends (see blueprints.Nudger): how these tests bound the time to recovery; the conformance
+// tests also wait without it (see tests/fed_faults_test.go).
+func (r *fedRoom) lift(t *testing.T, end func() error, nudgers ...int) {
+	t.Helper()
+	noErr(t, end())
+	var us []*client.Client
+	for _, i := range nudgers {
+		us = append(us, r.Users[i])
+	}
+	t.Cleanup(blueprints.Nudger(r.ID, us...))
+}
+
+// noErr fails the test on a fault control's error.
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // answers says whether the server answers /versions within frozenProbe.
@@ -157,73 +115,44 @@ func answers(s *deploy.Server) bool {
 
 // Partition cuts a server off from federation while its clients keep working; Heal restores it.
 func TestFaultPartitionHeal(t *testing.T) {
-	needDocker(t)
-	t.Parallel()
-	d := deploy.Deploy(t, 2)
-	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
-	r := newFedRoom(t, hs1, hs2)
+	r := newFedRoom(t, 2)
+	d := r.D
+	hs2 := d.Server("hs2")
 	r.mustArrive(t, 1, r.Users[0].SendText(t, r.ID, "before"), client.DefaultWait, "control: a message sent before the partition")
 
-	if err := hs2.Partition(); err != nil {
-		t.Fatal(err)
-	}
-	during := r.Users[0].SendText(t, r.ID, "during the partition, from hs1")
-	back := r.Users[1].SendText(t, r.ID, "during the partition, from hs2")
-	r.mustNotArrive(t, 1, during, "hs1's message sent during the partition")
-	r.mustNotArrive(t, 0, back, "hs2's message sent during the partition")
+	noErr(t, hs2.Partition())
+	during, back := r.sendAcross(t, 0, 1, "the partition")
 	// Clients of the cut-off server keep working: create a room, send, sync (done above).
 	local := r.Users[1].CreateRoom(t, client.PublicRoom(""))
 	r.Users[1].SendText(t, local, "hs2's clients work while it is partitioned")
 
-	if err := hs2.Heal(); err != nil {
-		t.Fatal(err)
-	}
-	stop := r.nudge(t, 0, 1)
-	defer stop()
-	r.mustArrive(t, 1, during, healWait, "hs1's message sent during the partition, after healing")
-	r.mustArrive(t, 0, back, healWait, "hs2's message sent during the partition, after healing")
+	r.lift(t, hs2.Heal, 0, 1)
+	r.arriveAcross(t, 0, 1, during, back, "the partition")
 }
 
 // PartitionFrom cuts one pair of servers while both still federate with a third.
 func TestFaultPairwisePartition(t *testing.T) {
-	needDocker(t)
-	t.Parallel()
-	d := deploy.Deploy(t, 3)
-	hs1, hs2, hs3 := d.Server("hs1"), d.Server("hs2"), d.Server("hs3")
-	r := newFedRoom(t, hs1, hs2, hs3)
+	r := newFedRoom(t, 3)
+	d := r.D
+	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
 
-	if err := hs1.PartitionFrom(hs2); err != nil {
-		t.Fatal(err)
-	}
-	from1 := r.Users[0].SendText(t, r.ID, "from hs1 during the hs1-hs2 cut")
-	from2 := r.Users[1].SendText(t, r.ID, "from hs2 during the hs1-hs2 cut")
-	// Both still reach hs3 ...
+	noErr(t, hs1.PartitionFrom(hs2))
+	from1, from2 := r.sendAcross(t, 0, 1, "the hs1-hs2 cut")
+	// ... while both still reach hs3.
 	r.mustArrive(t, 2, from1, client.DefaultWait, "hs1's message at hs3 during the hs1-hs2 cut")
 	r.mustArrive(t, 2, from2, client.DefaultWait, "hs2's message at hs3 during the hs1-hs2 cut")
-	// ... but not each other.
-	r.mustNotArrive(t, 1, from1, "hs1's message at hs2 during the hs1-hs2 cut")
-	r.mustNotArrive(t, 0, from2, "hs2's message at hs1 during the hs1-hs2 cut")
 
-	if err := hs1.HealFrom(hs2); err != nil {
-		t.Fatal(err)
-	}
-	stop := r.nudge(t, 0, 1)
-	defer stop()
-	r.mustArrive(t, 1, from1, healWait, "hs1's message at hs2 after HealFrom")
-	r.mustArrive(t, 0, from2, healWait, "hs2's message at hs1 after HealFrom")
+	r.lift(t, func() error { return hs1.HealFrom(hs2) }, 0, 1)
+	r.arriveAcross(t, 0, 1, from1, from2, "the hs1-hs2 cut")
 }
 
 // Pause freezes a server (it answers nothing, so nothing reaches it); Unpause lets it catch up.
 func TestFaultPauseUnpause(t *testing.T) {
-	needDocker(t)
-	t.Parallel()
-	d := deploy.Deploy(t, 2)
+	r := newFedRoom(t, 2)
+	d := r.D
 	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
-	r := newFedRoom(t, hs1, hs2)
 
-	if err := hs2.Pause(); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, hs2.Pause())
 	paused := true
 	defer func() {
 		if paused {
@@ -248,29 +177,21 @@ func TestFaultPauseUnpause(t *testing.T) {
 		t.Fatalf("hs1 stopped answering while only hs2 was paused")
 	}
 
-	if err := hs2.Unpause(); err != nil {
-		t.Fatal(err)
-	}
+	r.lift(t, hs2.Unpause, 0)
 	paused = false
-	stop := r.nudge(t, 0)
-	defer stop()
-	r.mustArrive(t, 1, during, healWait, "the message sent during the pause, after unpausing")
+	r.mustArrive(t, 1, during, blueprints.HealWait, "the message sent during the pause, after unpausing")
 }
 
 // Crash kills a server; Start brings it back with the same name, address and data.
 func TestFaultCrashStart(t *testing.T) {
-	needDocker(t)
-	t.Parallel()
-	d := deploy.Deploy(t, 2)
-	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
-	r := newFedRoom(t, hs1, hs2)
+	r := newFedRoom(t, 2)
+	d := r.D
+	hs2 := d.Server("hs2")
 	before := r.Users[1].SendText(t, r.ID, "stored on hs2 before the crash")
 	r.mustArrive(t, 0, before, client.DefaultWait, "control: hs2's message before the crash")
 	clientURL, fedURL := hs2.ClientURL, hs2.FederationURL
 
-	if err := hs2.Crash(); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, hs2.Crash())
 	during := r.Users[0].SendText(t, r.ID, "sent while hs2 is down")
 	if answers(hs2) {
 		t.Fatalf("expected crashed hs2 not to answer, but it answered /versions")
@@ -278,9 +199,7 @@ func TestFaultCrashStart(t *testing.T) {
 	// Give hs1 the same window as the other faults to try (and fail) to deliver.
 	time.Sleep(cutWindow) // lets time pass: hs1 attempts delivery to a dead server
 
-	if err := hs2.Start(); err != nil {
-		t.Fatal(err)
-	}
+	r.lift(t, hs2.Start, 0)
 	if hs2.ClientURL != clientURL || hs2.FederationURL != fedURL || hs2.Name != "hs2" {
 		t.Fatalf("expected hs2 back at %s / %s, got %s at %s / %s", clientURL, fedURL, hs2.Name, hs2.ClientURL, hs2.FederationURL)
 	}
@@ -289,23 +208,7 @@ func TestFaultCrashStart(t *testing.T) {
 	if res.StatusCode != 200 || res.JSON.Get("content.body").Str != "stored on hs2 before the crash" {
 		t.Fatalf("expected hs2 to keep its data across the crash (GET /event of %s as %s), got %s", before, r.Users[1].UserID, res)
 	}
-	stop := r.nudge(t, 0)
-	defer stop()
-	r.mustArrive(t, 1, during, healWait, "the message sent while hs2 was down, after restart")
+	r.mustArrive(t, 1, during, blueprints.HealWait, "the message sent while hs2 was down, after restart")
 	// And the restarted hs2 reaches hs1 under its old name.
-	r.mustArrive(t, 0, r.Users[1].SendText(t, r.ID, "after the restart"), healWait, "hs2's message after the restart")
-}
-
-// sendQuietly sends an ordinary event without failing the test (it runs in a goroutine).
-func sendQuietly(c *client.Client, roomID string) {
-	u := fmt.Sprintf("%s/_matrix/client/v3/rooms/%s/send/org.example.nudge/%s", c.BaseURL, url.PathEscape(roomID), client.TxnID())
-	req, err := http.NewRequest("PUT", u, strings.NewReader("{}"))
-	if err != nil {
-		return
-	}
-	req.Header.Set("Authorization", "Bearer "+c.AccessToken)
-	hc := &http.Client{Timeout: 5 * time.Second}
-	if res, err := hc.Do(req); err == nil {
-		res.Body.Close()
-	}
+	r.mustArrive(t, 0, r.Users[1].SendText(t, r.ID, "after the restart"), blueprints.HealWait, "hs2's message after the restart")
 }

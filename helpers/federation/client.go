@@ -16,6 +16,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 )
 
@@ -80,7 +81,7 @@ func (p *Peer) Do(s *deploy.Server, method, path string, query url.Values, body 
 	hr.URL.Scheme, hr.URL.Host = base.Scheme, base.Host
 	hr.Host = s.Name
 	if p.Debug {
-		fmt.Fprintf(os.Stderr, "stickler peer: -> %s %s %s\n", method, uri, truncate(string(fr.Content()), 1500))
+		fmt.Fprintf(os.Stderr, "stickler peer: -> %s %s %s\n", method, uri, client.Truncate(string(fr.Content()), 1500))
 	}
 	res, err := p.httpFor(s).Do(hr)
 	if err != nil {
@@ -92,7 +93,7 @@ func (p *Peer) Do(s *deploy.Server, method, path string, query url.Values, body 
 		return nil, err
 	}
 	if p.Debug {
-		fmt.Fprintf(os.Stderr, "stickler peer: <- %d %s\n", res.StatusCode, truncate(string(data), 1500))
+		fmt.Fprintf(os.Stderr, "stickler peer: <- %d %s\n", res.StatusCode, client.Truncate(string(data), 1500))
 	}
 	return &Response{Method: method, URI: uri, StatusCode: res.StatusCode, Body: data, JSON: gjson.ParseBytes(data)}, nil
 }
@@ -158,16 +159,9 @@ func (r TxnResult) MustAccept(t testing.TB, events ...*Event) {
 			t.Fatalf("the server's /send answer has no verdict for %s: %v", e.ID, r)
 		}
 		if msg != "" {
-			t.Fatalf("the server refused %s in /send: %q (event: %s)", e.ID, msg, truncate(string(e.JSON), 1500))
+			t.Fatalf("the server refused %s in /send: %q (event: %s)", e.ID, msg, client.Truncate(string(e.JSON), 1500))
 		}
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + fmt.Sprintf("... (%d more bytes)", len(s)-n)
 }
 
 func escapePath(parts ...string) string {

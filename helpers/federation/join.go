@@ -10,6 +10,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/tidwall/gjson"
 
+	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 )
 
@@ -62,7 +63,7 @@ func (p *Peer) Join(t testing.TB, s *deploy.Server, roomID, userID string) *Room
 		for _, raw := range list.Array() {
 			e, err := ParseEvent(version, []byte(raw.Raw))
 			if err != nil {
-				parseErr = fmt.Errorf("reading %s: %w", truncate(raw.Raw, 300), err)
+				parseErr = fmt.Errorf("reading %s: %w", client.Truncate(raw.Raw, 300), err)
 				return
 			}
 			p.remember(e)
@@ -91,17 +92,4 @@ func (p *Peer) Join(t testing.TB, s *deploy.Server, roomID, userID string) *Room
 	p.rooms[roomID] = room
 	p.notify()
 	return room
-}
-
-// Invites returns the invites the peer has received (the event as the server sent it).
-func (p *Peer) Invites() []*Event {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []*Event
-	for _, tx := range p.inbound {
-		if tx.Invite != nil {
-			out = append(out, tx.Invite)
-		}
-	}
-	return out
 }

@@ -41,7 +41,6 @@ type Peer struct {
 	mu       sync.Mutex
 	rooms    map[string]*Room
 	events   map[string]*Event // every event the peer knows, by ID
-	inbound  []*Transaction
 	pdus     []*Received
 	requests []string // every request line the peer answered, for failure messages
 	changed  chan struct{}
@@ -115,13 +114,6 @@ func (p *Peer) Requests() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.requests...)
-}
-
-// Room returns a room the peer has joined (nil if none).
-func (p *Peer) Room(roomID string) *Room {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.rooms[roomID]
 }
 
 // notify wakes every waiter; callers hold p.mu.

@@ -2,26 +2,19 @@ package federation_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
+	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/deploy"
 	"stickler/helpers/federation"
 )
 
 func TestMain(m *testing.M) { deploy.Main(m) }
-
-func needDocker(t *testing.T) {
-	t.Helper()
-	if _, err := deploy.Docker(); err != nil {
-		t.Skipf("skipped: these tests start containers and %v", err)
-	}
-}
 
 // peerWait bounds every wait for federation traffic between a container and the peer: long
 // enough for a loaded two-core machine, short enough to fail fast.
@@ -31,13 +24,13 @@ const peerWait = 20 * time.Second
 // the server accepts the peer's crafted event with its content intact (so hashes, signatures
 // and event IDs are right) and sends its own events to the peer.
 func TestPeerJoinsAndExchangesEvents(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	d := deploy.Shared(t, 1)
 	hs1 := d.Server("hs1")
 	for _, ver := range []string{"10", "11", "12"} {
 		t.Run("v"+ver, func(t *testing.T) {
 			p := federation.New(t, d)
-			alice := client.Register(t, hs1.ClientURL, fmt.Sprintf("alice-peer-v%s-%d", ver, time.Now().UnixNano()))
+			alice := blueprints.NewUser(t, hs1, "alice-peer-v"+ver)
 			roomID := alice.CreateRoom(t, map[string]any{"preset": "public_chat", "room_version": ver})
 			user := p.UserID("peter")
 			room := p.Join(t, hs1, roomID, user)
@@ -48,8 +41,8 @@ func TestPeerJoinsAndExchangesEvents(t *testing.T) {
 				Content: map[string]any{"msgtype": "m.text", "body": "from the peer"},
 				Extra:   p.StickyFor(time.Minute)})
 			p.Send(t, hs1, ev).MustAccept(t, ev)
-			alice.NewSyncer("").Until(t, peerWait, "the peer's event in alice's timeline", func(r gjson.Result) bool {
-				return client.Contains(client.Timeline(r, roomID), ev.ID)
+			alice.NewStream(client.Sync, client.Filter("")).Until(t, peerWait, "the peer's event in alice's timeline", func(r gjson.Result) error {
+				return client.HasEvent(client.Timeline(r, roomID), ev.ID, "the timeline")
 			})
 			got := alice.GetEvent(t, roomID, ev.ID)
 			if got.StatusCode != 200 || got.JSON.Get("content.body").Str != "from the peer" {
@@ -70,11 +63,11 @@ func TestPeerJoinsAndExchangesEvents(t *testing.T) {
 // an event with a broken signature is refused outright; a correct event sent afterwards
 // arrives intact, which shows the server did process the transaction.
 func TestServerRejectsBrokenPeerEvents(t *testing.T) {
-	needDocker(t)
+	deploy.RequireDocker(t)
 	d := deploy.Shared(t, 1)
 	hs1 := d.Server("hs1")
 	p := federation.New(t, d)
-	alice := client.Register(t, hs1.ClientURL, fmt.Sprintf("alice-neg-%d", time.Now().UnixNano()))
+	alice := blueprints.NewUser(t, hs1, "alice-neg")
 	roomID := alice.CreateRoom(t, client.PublicRoom(""))
 	user := p.UserID("mallory")
 	room := p.Join(t, hs1, roomID, user)
@@ -100,8 +93,8 @@ func TestServerRejectsBrokenPeerEvents(t *testing.T) {
 	good := room.Craft(t, federation.Proto{Type: "m.room.message", Sender: user,
 		Content: map[string]any{"msgtype": "m.text", "body": "correct"}})
 	p.Send(t, hs1, good).MustAccept(t, good)
-	alice.NewSyncer("").Until(t, peerWait, "the correct event after the broken ones", func(r gjson.Result) bool {
-		return client.Contains(client.Timeline(r, roomID), good.ID)
+	alice.NewStream(client.Sync, client.Filter("")).Until(t, peerWait, "the correct event after the broken ones", func(r gjson.Result) error {
+		return client.HasEvent(client.Timeline(r, roomID), good.ID, "the timeline")
 	})
 
 	if got := alice.GetEvent(t, roomID, hashed.ID); got.StatusCode != 200 {

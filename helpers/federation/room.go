@@ -66,13 +66,6 @@ func (r *Room) Latest() []string {
 	return slices.Clone(r.latest)
 }
 
-// StateEvent returns the ID of the current state event (type, state key), "" if none.
-func (r *Room) StateEvent(typ, key string) string {
-	r.peer.mu.Lock()
-	defer r.peer.mu.Unlock()
-	return r.state[stateKey{typ, key}]
-}
-
 // Proto describes an event for the peer to craft. Zero values mean "as a well-behaved server
 // would": now for the timestamp, the room's forward extremities for prev_events, auth events
 // chosen from the state after the (single) prev event or else the current state, depth one

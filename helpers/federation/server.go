@@ -17,17 +17,6 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Transaction is one inbound request that the peer recorded: a /send transaction (PDUs and
-// EDUs) or an invite.
-type Transaction struct {
-	Origin string // the origin the sender claimed (body, else the X-Matrix header)
-	TxnID  string
-	At     time.Time
-	PDUs   []*Received
-	EDUs   []gjson.Result
-	Invite *Event
-}
-
 // Received is one PDU that arrived in a transaction.
 type Received struct {
 	Origin string
@@ -134,9 +123,9 @@ func (p *Peer) handleSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tx := gjson.ParseBytes(body)
-	rec := &Transaction{Origin: tx.Get("origin").Str, TxnID: r.PathValue("txnID"), At: time.Now()}
-	if rec.Origin == "" {
-		rec.Origin = originOf(r)
+	origin, txnID, at := tx.Get("origin").Str, r.PathValue("txnID"), time.Now()
+	if origin == "" {
+		origin = originOf(r)
 	}
 	results := map[string]any{}
 	p.mu.Lock()
@@ -150,8 +139,7 @@ func (p *Peer) handleSend(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			continue
 		}
-		rec.PDUs = append(rec.PDUs, &Received{Origin: rec.Origin, TxnID: rec.TxnID, At: rec.At, RoomID: roomID, Event: e})
-		p.pdus = append(p.pdus, rec.PDUs[len(rec.PDUs)-1])
+		p.pdus = append(p.pdus, &Received{Origin: origin, TxnID: txnID, At: at, RoomID: roomID, Event: e})
 		if room := p.rooms[roomID]; room != nil {
 			room.add(e)
 		} else {
@@ -159,8 +147,6 @@ func (p *Peer) handleSend(w http.ResponseWriter, r *http.Request) {
 		}
 		results[e.ID] = map[string]any{}
 	}
-	rec.EDUs = tx.Get("edus").Array()
-	p.inbound = append(p.inbound, rec)
 	p.notify()
 	p.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"pdus": results})
@@ -191,7 +177,6 @@ func (p *Peer) handleInvite(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	p.remember(e)
-	p.inbound = append(p.inbound, &Transaction{Origin: originOf(r), At: time.Now(), Invite: e})
 	p.notify()
 	p.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"event": json.RawMessage(signed)})

@@ -14,24 +14,6 @@ func (p *Peer) PDUs() []*Received {
 	return append([]*Received(nil), p.pdus...)
 }
 
-// Transactions returns every inbound transaction and invite so far, in arrival order.
-func (p *Peer) Transactions() []*Transaction {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]*Transaction(nil), p.inbound...)
-}
-
-// PDUsIn returns the received PDUs of one room.
-func (p *Peer) PDUsIn(roomID string) []*Received {
-	var out []*Received
-	for _, r := range p.PDUs() {
-		if r.RoomID == roomID {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // TryWaitPDUs waits until check accepts the received PDUs, or until wait has passed, and
 // says whether check accepted. It wakes at each arrival, not on a timer.
 func (p *Peer) TryWaitPDUs(wait time.Duration, check func([]*Received) bool) ([]*Received, bool) {

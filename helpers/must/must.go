@@ -4,7 +4,6 @@ package must
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
@@ -60,12 +59,12 @@ func JSONEqual(t testing.TB, r gjson.Result, path string, want any, why string) 
 	wantRaw := fmt.Sprint(want)
 	if s, ok := want.(string); ok {
 		if got.Type != gjson.String || got.Str != s {
-			t.Fatalf("%s: expected %s to be the string %q, got %s in %s", why, path, s, rawOrMissing(got), truncate(r.Raw))
+			t.Fatalf("%s: expected %s to be the string %q, got %s in %s", why, path, s, rawOrMissing(got), client.Truncate(r.Raw, 1500))
 		}
 		return
 	}
 	if !got.Exists() || got.Raw != wantRaw {
-		t.Fatalf("%s: expected %s to be %s, got %s in %s", why, path, wantRaw, rawOrMissing(got), truncate(r.Raw))
+		t.Fatalf("%s: expected %s to be %s, got %s in %s", why, path, wantRaw, rawOrMissing(got), client.Truncate(r.Raw, 1500))
 	}
 }
 
@@ -73,35 +72,8 @@ func JSONEqual(t testing.TB, r gjson.Result, path string, want any, why string) 
 func Missing(t testing.TB, r gjson.Result, path, why string) {
 	t.Helper()
 	if got := r.Get(path); got.Exists() {
-		t.Fatalf("%s: expected no %s, got %s in %s", why, path, got.Raw, truncate(r.Raw))
+		t.Fatalf("%s: expected no %s, got %s in %s", why, path, got.Raw, client.Truncate(r.Raw, 1500))
 	}
-}
-
-// SameSet fails unless got and want hold the same IDs (order ignored, duplicates counted).
-func SameSet(t testing.TB, got, want []string, why string) {
-	t.Helper()
-	g, w := slices.Clone(got), slices.Clone(want)
-	slices.Sort(g)
-	slices.Sort(w)
-	if !slices.Equal(g, w) {
-		t.Fatalf("%s:\n  expected %d: %v\n  got      %d: %v\n  missing: %v\n  unexpected: %v", why, len(w), w, len(g), g, minus(w, g), minus(g, w))
-	}
-}
-
-func minus(a, b []string) []string {
-	left := map[string]int{}
-	for _, x := range b {
-		left[x]++
-	}
-	var out []string
-	for _, x := range a {
-		if left[x] > 0 {
-			left[x]--
-			continue
-		}
-		out = append(out, x)
-	}
-	return out
 }
 
 func rawOrMissing(r gjson.Result) string {
@@ -111,9 +83,40 @@ func rawOrMissing(r gjson.Result) string {
 	return r.Raw
 }
 
-func truncate(s string) string {
-	if len(s) > 1500 {
-		return s[:1500] + "..."
+// OldestFirst fails unless each page holds the oldest events not yet delivered: every
+// event of a page was sent before every event of a later page (MSC4480's pagination; the order
+// inside one page is free).
+func OldestFirst(t testing.TB, sent []string, pages [][]string) {
+	t.Helper()
+	pos := map[string]int{}
+	for i, id := range sent {
+		pos[id] = i
 	}
-	return s
+	newestSoFar, page := -1, 0
+	for k, p := range pages {
+		oldest, newest := len(sent), -1
+		for _, id := range p {
+			if i, ok := pos[id]; ok {
+				oldest, newest = min(oldest, i), max(newest, i)
+			}
+		}
+		if newest < 0 {
+			continue
+		}
+		if oldest < newestSoFar {
+			t.Errorf("pagination is not oldest-first: page %d holds event #%d of the send order, older than #%d delivered in page %d", k, oldest, newestSoFar, page)
+			return
+		}
+		newestSoFar, page = newest, k
+	}
+}
+
+// NoneWith fails if any of the events has a value at path (e.g. a marker in its content).
+func NoneWith(t testing.TB, events []gjson.Result, path, why string) {
+	t.Helper()
+	for _, e := range events {
+		if e.Get(path).Exists() {
+			t.Fatalf("%s: expected no event with %s, got %s", why, path, e.Raw)
+		}
+	}
 }

@@ -290,6 +290,11 @@ func entryOf(r *record) Entry {
 func (m *Map) Keys() []Key {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.sortedKeys()
+}
+
+// sortedKeys is Keys for a caller that holds mu.
+func (m *Map) sortedKeys() []Key {
 	out := make([]Key, 0, len(m.byKey))
 	for k := range m.byKey {
 		out = append(out, k)
@@ -328,11 +333,7 @@ func (m *Map) Summary() string {
 	at := m.clock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	keys := make([]Key, 0, len(m.byKey))
-	for k := range m.byKey {
-		keys = append(keys, k)
-	}
-	sortKeys(keys)
+	keys := m.sortedKeys()
 	if len(keys) == 0 {
 		return "(empty: no map event delivered)"
 	}

@@ -40,6 +40,24 @@ func newMap(owner string, r Rule) (*Map, *fakeClock) {
 	return New(owner, Config{Rule: r, Clock: c.Now}), c
 }
 
+// wantExpiry checks that k holds id until the millisecond before end and nothing from end on.
+func wantExpiry(t *testing.T, m *Map, c *fakeClock, k Key, id string, end int64) {
+	t.Helper()
+	c.now = at(end - 1)
+	wantValue(t, m, k, id)
+	c.now = at(end)
+	wantValue(t, m, k, "")
+}
+
+// wantExplained checks that the map's explanation of k says part; complaint says what is
+// missing otherwise.
+func wantExplained(t *testing.T, m *Map, k Key, part, complaint string) {
+	t.Helper()
+	if ex := m.Explain(k); !strings.Contains(ex, part) {
+		t.Fatalf("%s (%q):\n%s", complaint, part, ex)
+	}
+}
+
 func wantValue(t *testing.T, m *Map, k Key, want string) {
 	t.Helper()
 	e, ok := m.Get(k)
@@ -60,13 +78,8 @@ func TestExpiryByRemainingTimeAsReceived(t *testing.T) {
 	d := write("$a", kA, 0, 5000, 1000)
 	d.RemainingMS = 3500
 	m.Add(d)
-	c.now = at(4499)
-	wantValue(t, m, kA, "$a")
-	c.now = at(4500)
-	wantValue(t, m, kA, "")
-	if !strings.Contains(m.Explain(kA), "expired at 12:00:04.500") {
-		t.Fatalf("explanation does not say when it expired:\n%s", m.Explain(kA))
-	}
+	wantExpiry(t, m, c, kA, "$a", 4500)
+	wantExplained(t, m, kA, "expired at 12:00:04.500", "explanation does not say when it expired")
 }
 
 func TestNotStickyWhenDeliveredTakesNoPart(t *testing.T) {
@@ -79,9 +92,7 @@ func TestNotStickyWhenDeliveredTakesNoPart(t *testing.T) {
 	if delivered, sticky := m.Received("$z"); !delivered || sticky {
 		t.Fatalf("Received($z) = %v, %v; want true, false", delivered, sticky)
 	}
-	if ex := m.Explain(kA); !strings.Contains(ex, "not sticky when delivered") {
-		t.Fatalf("explanation does not mention the non-sticky delivery:\n%s", ex)
-	}
+	wantExplained(t, m, kA, "not sticky when delivered", "explanation does not mention the non-sticky delivery")
 }
 
 func TestRemoval(t *testing.T) {
@@ -90,9 +101,7 @@ func TestRemoval(t *testing.T) {
 	m.Add(removal("$b", kA, 100, 10000, 100))
 	c.now = at(200)
 	wantValue(t, m, kA, "")
-	if ex := m.Explain(kA); !strings.Contains(ex, "is a removal") {
-		t.Fatalf("explanation does not name the removal:\n%s", ex)
-	}
+	wantExplained(t, m, kA, "is a removal", "explanation does not name the removal")
 	// An older write delivered late does not bring the key back.
 	m.Add(write("$old", kA, 50, 10000, 300))
 	c.now = at(300)
@@ -110,9 +119,7 @@ func TestTieBreaks(t *testing.T) {
 		m.Add(write("$A", kA, 1000, 4000, 1000))
 		m.Add(write("$C", kA, 2000, 3000, 2000)) // end 5000, highest ID
 		wantValue(t, m, kA, "$C")
-		if ex := m.Explain(kA); !strings.Contains(ex, "same origin_server_ts+duration_ms") {
-			t.Fatalf("explanation does not give the tie-break:\n%s", ex)
-		}
+		wantExplained(t, m, kA, "same origin_server_ts+duration_ms", "explanation does not give the tie-break")
 	})
 	t.Run("latest: later end wins over later send", func(t *testing.T) {
 		m, _ := newMap("alice", RuleLatest)
@@ -166,22 +173,15 @@ func TestDuplicatesKeepEarliestExpiry(t *testing.T) {
 	for _, d := range []Delivery{gone, first, again, first} {
 		m.Add(d)
 	}
-	c.now = at(4499)
-	wantValue(t, m, kA, "$a")
-	c.now = at(4500)
-	wantValue(t, m, kA, "")
-	if !strings.Contains(m.Explain(kA), "delivered 4 time(s)") {
-		t.Fatalf("explanation does not count deliveries:\n%s", m.Explain(kA))
-	}
+	wantExpiry(t, m, c, kA, "$a", 4500)
+	wantExplained(t, m, kA, "delivered 4 time(s)", "explanation does not count deliveries")
 }
 
 func TestConflictingDeliveriesAreFlagged(t *testing.T) {
 	m, _ := newMap("alice", RuleLatest)
 	m.Add(write("$a", kA, 0, 5000, 0))
 	m.Add(write("$a", kA, 0, 9000, 0))
-	if ex := m.Explain(kA); !strings.Contains(ex, "duration_ms 5000 vs 9000") {
-		t.Fatalf("a disagreeing re-delivery is not flagged:\n%s", ex)
-	}
+	wantExplained(t, m, kA, "duration_ms 5000 vs 9000", "a disagreeing re-delivery is not flagged")
 }
 
 func TestFromClientEvent(t *testing.T) {
@@ -243,9 +243,7 @@ func TestAddSyncAndSlidingSync(t *testing.T) {
 	if len(m.State()) != 2 {
 		t.Fatalf("state after /sync: %s", m.Summary())
 	}
-	if ex := m.Explain(Key{"!r:hs1", "@alice:hs1", "m.rtc.member", "B"}); !strings.Contains(ex, "via sync sticky section") {
-		t.Fatalf("explanation does not say where the event came from:\n%s", ex)
-	}
+	wantExplained(t, m, Key{"!r:hs1", "@alice:hs1", "m.rtc.member", "B"}, "via sync sticky section", "explanation does not say where the event came from")
 	sss := gjson.Parse(`{"rooms":{"!r:hs1":{"timeline":[` + ev("$u", "C", 30) + `]}},"extensions":{"org.matrix.msc4354.sticky_events":` +
 		`{"rooms":{"!q:hs1":{"events":[` + ev("$v", "D", 40) + `]}}}}}`)
 	m2, _ := newMap("alice", RuleLatest)

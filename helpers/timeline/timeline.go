@@ -103,26 +103,32 @@ func Begin(t testing.TB, server string, kind FaultKind) (end func()) {
 // MapState records what a client's map holds now, as a short summary (stickymap's Summary).
 func MapState(t testing.TB, client, summary string) {
 	t.Helper()
-	MapStateAt(t, client, time.Now(), summary)
+	clientNote(t, KindMap, client, time.Now(), summary)
 }
 
 // MapStateAt is MapState at a given time (for tests that read the map on a fake clock).
 func MapStateAt(t testing.TB, client string, at time.Time, summary string) {
 	t.Helper()
-	log(t, Record{Kind: KindMap, At: at.UnixMilli(), Client: client, Text: summary})
+	clientNote(t, KindMap, client, at, summary)
 }
 
 // Diverged records that a client's map is not what it should be, and why, in words a reader
 // of the report understands without the logs (stickymap's Diff gives them).
 func Diverged(t testing.TB, client, why string) {
 	t.Helper()
-	DivergedAt(t, client, time.Now(), why)
+	clientNote(t, KindDiverged, client, time.Now(), why)
 }
 
 // DivergedAt is Diverged at a given time.
 func DivergedAt(t testing.TB, client string, at time.Time, why string) {
 	t.Helper()
-	log(t, Record{Kind: KindDiverged, At: at.UnixMilli(), Client: client, Text: why})
+	clientNote(t, KindDiverged, client, at, why)
+}
+
+// clientNote records a text about one client at one instant.
+func clientNote(t testing.TB, kind Kind, client string, at time.Time, text string) {
+	t.Helper()
+	log(t, Record{Kind: kind, At: at.UnixMilli(), Client: client, Text: text})
 }
 
 // Mark records a named instant, drawn as a vertical line (e.g. the proposal's times A and B).

@@ -1,0 +1,81 @@
+// Package blueprints holds the named starting points of the tests: one server with users, N
+// federating servers with one user each in one room, a room that the in-process federation
+// peer has joined. Each returns ready state (every join seen everywhere), so a test starts
+// from its scenario, not from setup. The image recipes the servers run live in images/.
+package blueprints
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"stickler/helpers/client"
+	"stickler/helpers/deploy"
+	"stickler/helpers/wire"
+)
+
+var userSeq atomic.Int64
+
+// NewUser registers a fresh user on the server, so tests sharing a deployment never see each
+// other's rooms.
+func NewUser(t testing.TB, s *deploy.Server, role string) *client.Client {
+	t.Helper()
+	name := strings.ToLower(fmt.Sprintf("%s-%s-%d", role, deploy.ProcID()[:4], userSeq.Add(1)))
+	return client.Register(t, s.ClientURL, name, s.Debug())
+}
+
+// OneServer returns the shared single-server deployment's server, after checking that it
+// advertises sticky events (a server that does not gets a skip saying so, not a crash).
+func OneServer(t testing.TB) *deploy.Server {
+	t.Helper()
+	s := deploy.Shared(t, 1).Server("hs1")
+	RequireSticky(t, s)
+	return s
+}
+
+// Shared returns the shared n-server deployment after checking that every server advertises
+// sticky events.
+func Shared(t testing.TB, n int) *deploy.Deployment {
+	t.Helper()
+	d := deploy.Shared(t, n)
+	for _, s := range d.Servers {
+		RequireSticky(t, s)
+	}
+	return d
+}
+
+var (
+	advertisedMu sync.Mutex
+	advertised   = map[string]string{} // client URL -> why its sticky tests are skipped ("" = none)
+)
+
+// RequireSticky skips the test, saying why, when the server does not implement sticky events
+// under the selected names (wire.Support): "not implemented" and "stable names not supported"
+// are reported as such, not as a pile of failures.
+func RequireSticky(t testing.TB, s *deploy.Server) {
+	t.Helper()
+	advertisedMu.Lock()
+	why, known := advertised[s.ClientURL]
+	advertisedMu.Unlock()
+	if !known {
+		anon := &client.Client{BaseURL: s.ClientURL, Names: client.NamesFromEnv(t)}
+		res := anon.MustDo(t, client.Request{Method: "GET", Path: []string{"_matrix", "client", "versions"}})
+		why = wire.Support(res.JSON, anon.Names)
+		advertisedMu.Lock()
+		advertised[s.ClientURL] = why
+		advertisedMu.Unlock()
+	}
+	if why != "" {
+		t.Skipf("skipped: %s (%s): %s (see TestDiscover)", s.Name, s.Image, why)
+	}
+}
+
+// UserInRoom is one server with a fresh user (named after its role) in a public room of its
+// own: the starting point of the single-server tests.
+func UserInRoom(t testing.TB, role string) (*client.Client, string) {
+	t.Helper()
+	u := NewUser(t, OneServer(t), role)
+	return u, u.CreateRoom(t, client.PublicRoom(""))
+}

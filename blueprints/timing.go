@@ -1,0 +1,42 @@
+package blueprints
+
+import "time"
+
+// Shared test data and time bounds, so that every test file means the same by them.
+
+// StickyType is the event type of the sticky events the tests send.
+const StickyType = "org.example.sticky"
+
+// LongSticky is the lifetime of sticky events that must stay sticky for a whole test.
+const LongSticky = 10 * time.Minute
+
+// MaxSticky is the proposal's cap on stickiness.
+const MaxSticky = time.Hour
+
+// ExpiryGrace is how long after its computed end an event may still be served as sticky: the
+// server checks expiry against real time when it answers, plus a slow request on a loaded
+// machine (the test process and the servers read the same host clock).
+const ExpiryGrace = 1500 * time.Millisecond
+
+const (
+	// HealWait bounds delivery after a fault ends when the test provokes the sender (see
+	// Provoker): the image's longest backoff is 5 s (destination_max_retry_interval), a
+	// request stuck on a dead connection gives up after 10 s (client_timeout), plus margin for
+	// a loaded two-core machine.
+	HealWait = 40 * time.Second
+	// ShortSticky is the lifetime of events meant to expire during a fault: long enough to be
+	// sent and federated before the fault starts, short enough to keep the test quick.
+	ShortSticky = 3 * time.Second
+)
+
+const (
+	// PeerSettle is how long the federation peer keeps listening when checking that something
+	// is NOT sent, after everything that must be sent has arrived (or its wait ran out).
+	PeerSettle = 5 * time.Second
+	// PeerShortLife is the lifetime of a sticky event a test first sees sticky and then
+	// watches expire. Before it may expire the test waits for its delivery (WaitDelivered),
+	// sends a filler and makes an initial sync (StickyNow); on a loaded two-core machine
+	// running about six tests at once that has taken several seconds, so 15 s leaves a wide
+	// margin while the wait for the expiry stays short.
+	PeerShortLife = 15 * time.Second
+)

@@ -1,0 +1,85 @@
+package tests
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"stickler/blueprints"
+	"stickler/helpers/client"
+	"stickler/helpers/must"
+	"stickler/helpers/spec"
+	"stickler/helpers/wire"
+)
+
+// ENC: encrypted sticky events, sent by a client and by the federation peer.
+
+// encryptedContent is an opaque Megolm-shaped payload: the server never decrypts it.
+func encryptedContent(i int) map[string]any {
+	return map[string]any{
+		"algorithm":  "m.megolm.v1.aes-sha2",
+		"ciphertext": fmt.Sprintf("opaque-ciphertext-%d", i),
+		"device_id":  "STICKLER",
+		"sender_key": "c3RpY2tsZXI",
+		"session_id": "c2Vzc2lvbg",
+	}
+}
+
+// An encrypted event sent with a duration is sticky in every way.
+func TestEncryptedSticky(t *testing.T) {
+	blueprints.OverBothFeeds(t, []string{"ENC-1"}, []string{"ENC-1"}, func(t *testing.T, kind client.Feed) {
+		alice, room := blueprints.UserInRoom(t, "alice")
+		bob := blueprints.NewUser(t, blueprints.OneServer(t), "bob")
+		s := alice.SendSticky(t, room, "m.room.encrypted", encryptedContent(1), blueprints.LongSticky)
+		alice.SendTexts(t, room, 3)
+		ev := alice.GetEvent(t, room, s)
+		must.JSONEqual(t, ev.JSON, alice.StickyDurationPath(), blueprints.LongSticky.Milliseconds(), "the encrypted event's sticky object")
+
+		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
+		e := must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sender's sticky section")
+		if _, ok := alice.Remaining(e); !ok {
+			t.Fatalf("expected a remaining-time field on the encrypted sticky event, got %s", e.Raw)
+		}
+		bob.JoinRoom(t, room)
+		f := bob.NewStream(kind, client.TimelineLimit(1))
+		f.Labels[s] = "the encrypted sticky event"
+		f.Await(t, client.DefaultWait, s)
+	})
+}
+
+// Encrypted sticky events over federation, both ways: the peer's m.room.encrypted event with
+// a sticky object is sticky at the server for its duration and then expires; the server's
+// encrypted sticky event reaches the peer with its sticky object intact. A failure means the
+// server treats encrypted sticky events differently (it needs nothing from their content).
+func TestPeerEncryptedStickyEvents(t *testing.T) {
+	spec.Covers(t, "ENC-1")
+	t.Parallel()
+	body := client.PublicRoom("")
+	body["initial_state"] = []any{map[string]any{"type": "m.room.encryption", "state_key": "",
+		"content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}}}
+	f := blueprints.NewPeerRoom(t, 1, body)
+	ciphertext := func(who string) map[string]any {
+		return map[string]any{"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEnB" + who,
+			"device_id": "PEERDEVICE", "sender_key": "c2VuZGVyX2tleQ", "session_id": "c2Vzc2lvbg"}
+	}
+	t.Run("peer-to-server", func(t *testing.T) {
+		spec.Covers(t, "ENC-1")
+		const life = blueprints.PeerShortLife
+		sent := time.Now() // the event's origin_server_ts and its receipt are after this...
+		e := f.SendPeer(t, "m.room.encrypted", ciphertext("peer"), f.Peer.StickyFor(life), 0)
+		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
+		f.WaitDelivered(t, "the peer's encrypted sticky event at alice", e.ID)
+		f.RequireStickyFor(t, e.ID, life, sent, "encrypted sticky event from the peer")
+		time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime pass
+		f.RequireNotSticky(t, e.ID, "encrypted sticky event after its duration")
+	})
+	t.Run("server-to-peer", func(t *testing.T) {
+		spec.Covers(t, "ENC-1")
+		id := f.Alice.SendSticky(t, f.Room.ID, "m.room.encrypted", ciphertext("alice"), blueprints.LongSticky)
+		r := f.Peer.WaitEvent(t, client.DefaultWait, id, "alice's encrypted sticky event at the peer")
+		got := r.Event.Parsed.Get(wire.Path("", f.Peer.Names.EventKey, "duration_ms"))
+		if got.Int() != blueprints.LongSticky.Milliseconds() {
+			t.Fatalf("alice's encrypted sticky event reached the peer without its sticky object (expected duration_ms %d): %s", blueprints.LongSticky.Milliseconds(), r.Event.JSON)
+		}
+	})
+}

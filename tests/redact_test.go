@@ -1,0 +1,31 @@
+package tests
+
+import (
+	"testing"
+
+	"stickler/blueprints"
+	"stickler/helpers/client"
+	"stickler/helpers/must"
+	"stickler/helpers/wire"
+)
+
+// REDACT: a redacted sticky event is no longer sticky.
+
+// A redacted sticky event loses the sticky key and its stickiness.
+func TestRedactedStickyNotSticky(t *testing.T) {
+	blueprints.OverBothFeeds(t, []string{"REDACT-1"}, []string{"REDACT-1"}, func(t *testing.T, kind client.Feed) {
+		alice, room := blueprints.UserInRoom(t, "alice")
+		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
+		alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
+		must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section before the redaction (control)")
+
+		alice.Redact(t, room, s)
+		ev := alice.GetEvent(t, room, s)
+		must.Status(t, ev, 200, "GET /event of the redacted event")
+		must.Missing(t, ev.JSON, wire.Escape(alice.Names.EventKey), "the redacted event")
+		must.Missing(t, ev.JSON, "unsigned."+wire.Escape(alice.Names.RemainingField), "the redacted event")
+		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
+		must.HasNot(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section after the redaction")
+	})
+}

@@ -1,0 +1,78 @@
+package tests
+
+import (
+	"testing"
+	"time"
+
+	"stickler/blueprints"
+	"stickler/helpers/client"
+	"stickler/helpers/federation"
+	"stickler/helpers/spec"
+)
+
+// SOFTFAIL with the federation peer (the other SOFTFAIL tests are in softfail_test.go).
+
+// Soft failure with crafted concurrency: the peer's user is kicked; the peer then sends a
+// sticky event built on the state before the kick (so it passes at its place in the DAG but
+// fails against the current state). It must not reach clients. The user then rejoins: the
+// event now passes the current state and must be re-evaluated and delivered as sticky. A
+// failure of the first part means soft failure is ignored for sticky events; of the second,
+// that soft-failed sticky events are never re-evaluated.
+func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
+	spec.Covers(t, "SOFTFAIL-1", "SOFTFAIL-2")
+	t.Parallel()
+	f := blueprints.NewPeerRoom(t, 1, nil)
+	// A second user of the peer, who stays joined, sends the marker that tells when the
+	// server has handled the concurrent event (it handles a room's PDUs in order).
+	paul := f.Peer.UserID("paul")
+	paulJoin := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(paul), Sender: paul,
+		Content: map[string]any{"membership": "join"}})
+	f.Peer.Send(t, f.HS, paulJoin).MustAccept(t, paulJoin)
+	f.WaitDelivered(t, "the peer's second user's join at alice", paulJoin.ID)
+	beforeKick := f.Room.Latest()
+	f.Alice.Kick(t, f.Room.ID, f.User)
+	f.Peer.WaitPDUs(t, client.DefaultWait, "the kick of the peer's user", func(rs []*federation.Received) bool {
+		for _, r := range rs {
+			if sk, _ := r.Event.StateKey(); r.Event.Type() == "m.room.member" && sk == f.User &&
+				r.Event.Parsed.Get("content.membership").Str == "leave" {
+				return true
+			}
+		}
+		return false
+	})
+	// Built on the pre-kick DAG, authorised by the peer user's join; kept off the peer's DAG
+	// so later events do not name it as a prev_event (that would make it an accepted ancestor).
+	sent := time.Now()
+	e := f.Room.Craft(t, federation.Proto{Type: blueprints.StickyType, Sender: f.User, PrevEvents: beforeKick, Detached: true,
+		Content: map[string]any{"n": "concurrent with the kick"}, Extra: f.Peer.StickyFor(blueprints.LongSticky)})
+	marker := f.Room.Craft(t, federation.Message(paul, "m.room.message", map[string]any{"msgtype": "m.text", "body": "marker"}))
+	f.Peer.Send(t, f.HS, e, marker).MustAccept(t, e, marker)
+	f.WaitDelivered(t, "the marker sent after the concurrent sticky event", marker.ID)
+
+	t.Run("not-delivered-while-failing", func(t *testing.T) {
+		spec.Covers(t, "SOFTFAIL-1")
+		r := f.Alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":50}}}`)).Next(t, 0)
+		if ev := client.Find(client.Timeline(r, f.Room.ID), e.ID); ev.Exists() {
+			t.Fatalf("the soft-failed sticky event %s was delivered to alice in the timeline while its sender is not joined: %s", e.ID, ev.Raw)
+		}
+		if ev := client.Find(f.Alice.Sticky(r, f.Room.ID), e.ID); ev.Exists() {
+			t.Fatalf("the soft-failed sticky event %s was delivered to alice in the sticky section while its sender is not joined: %s", e.ID, ev.Raw)
+		}
+		if ev, _, _, _ := f.StickyNow(t, e.ID); ev.Exists() {
+			t.Fatalf("the soft-failed sticky event %s is in the sticky section: %s", e.ID, ev.Raw)
+		}
+		// Evidence for the report: a soft-failed event is stored (GET /event may serve it), a
+		// rejected one is not; only the former can be re-evaluated.
+		t.Logf("GET /event of the concurrent sticky event: %s", f.Alice.GetEvent(t, f.Room.ID, e.ID))
+	})
+
+	t.Run("delivered-after-rejoin", func(t *testing.T) {
+		spec.Covers(t, "SOFTFAIL-2")
+		rejoin := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(f.User), Sender: f.User,
+			Content: map[string]any{"membership": "join"}})
+		f.Peer.Send(t, f.HS, rejoin).MustAccept(t, rejoin)
+		f.WaitDelivered(t, "the peer user's rejoin at alice", rejoin.ID)
+		f.WaitDelivered(t, "the re-evaluated sticky event after the rejoin", e.ID)
+		f.RequireStickyFor(t, e.ID, blueprints.LongSticky, sent, "re-evaluated soft-failed sticky event")
+	})
+}

@@ -1,0 +1,189 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"stickler/blueprints"
+	"stickler/helpers/client"
+	"stickler/helpers/federation"
+	"stickler/helpers/spec"
+	"stickler/helpers/wire"
+)
+
+// TIME: when a federated sticky event is sticky, checked with events the federation peer
+// crafts (truthful, future and past timestamps, over-long and invalid sticky objects).
+
+// A sticky state event from a remote server (the latest revision forbids creating them through
+// PUT /state but not over federation): it has a valid sticky object, so it is sticky by
+// TIME-1. The test reports how the server delivers it (state section, sticky section,
+// remaining time). A failure means the server ignores the sticky object of state events.
+func TestPeerStickyStateEvent(t *testing.T) {
+	spec.Covers(t, "TIME-1")
+	t.Parallel()
+	// Anyone may send this state type, so the peer's user (power 0) is authorised.
+	body := client.PublicRoom("")
+	body["power_level_content_override"] = map[string]any{"events": map[string]any{"org.example.sticky_state": 0}}
+	f := blueprints.NewPeerRoom(t, 1, body)
+	sent := time.Now()
+	e := f.Room.Craft(t, federation.Proto{Type: "org.example.sticky_state", StateKey: federation.Str(f.User), Sender: f.User,
+		Content: map[string]any{"n": "state"}, Extra: f.Peer.StickyFor(blueprints.LongSticky)})
+	f.Peer.Send(t, f.HS, e).MustAccept(t, e)
+	f.WaitDelivered(t, "the sticky state event at alice", e.ID)
+	ev, rem, hasRem, _ := f.StickyNow(t, e.ID)
+	r := f.Alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+	inState := client.Contains(r.Get(wire.Path("rooms.join", f.Room.ID, "state", "events")).Array(), e.ID)
+	current := f.Alice.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", f.Room.ID, "state", "org.example.sticky_state", f.User)})
+	spec.Choice(t, "TIME-1", fmt.Sprintf("remote sticky state event: in sticky section=%v (remaining %d, field present=%v), in initial-sync state=%v, current state GET=%d",
+		ev.Exists(), rem, hasRem, inState, current.StatusCode))
+	f.RequireStickyFor(t, e.ID, blueprints.LongSticky, sent, "remote sticky state event")
+}
+
+// A remote sticky event with a truthful timestamp is sticky from its arrival for its
+// duration, and no longer. A failure means the server computes the window of a federated
+// sticky event wrongly (too short, too long, or not at all).
+func TestPeerStickyWindowFromOriginTS(t *testing.T) {
+	spec.Covers(t, "TIME-1")
+	t.Parallel()
+	f := blueprints.NewPeerRoom(t, 1, nil)
+	const life = blueprints.PeerShortLife
+	sent := time.Now() // the event's origin_server_ts and its receipt are after this...
+	e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), 0)
+	accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
+	f.WaitDelivered(t, "the peer's sticky event at alice", e.ID)
+	f.RequireStickyFor(t, e.ID, life, sent, "right after arrival")
+	time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime pass
+	f.RequireNotSticky(t, e.ID, "after its duration")
+}
+
+// origin_server_ts one hour in the future: the start is the time of receipt, so the event is
+// sticky for its duration from arrival, not until an hour from now. A failure means a sender
+// can extend stickiness with a future timestamp.
+func TestPeerFutureOriginTSDoesNotExtend(t *testing.T) {
+	spec.Covers(t, "TIME-3", "TIME-1")
+	t.Parallel()
+	f := blueprints.NewPeerRoom(t, 1, nil)
+	const life = blueprints.PeerShortLife
+	sent := time.Now() // the server receives the event after this...
+	e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
+	accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
+	f.WaitDelivered(t, "the future-dated sticky event at alice", e.ID)
+	f.RequireStickyFor(t, e.ID, life, sent, "future origin_server_ts")
+	time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime (from receipt) pass
+	f.RequireNotSticky(t, e.ID, "after duration from receipt (future origin_server_ts)")
+}
+
+// origin_server_ts in the past: the window is measured from it, so the event expires early;
+// one whose window ended before it arrived (or a zero duration) is never sticky, though it is
+// delivered as an ordinary event. A failure means the server measures from receipt alone.
+func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
+	spec.Covers(t, "TIME-4", "TIME-1")
+	t.Parallel()
+	f := blueprints.NewPeerRoom(t, 1, nil)
+	t.Run("early", func(t *testing.T) {
+		spec.Covers(t, "TIME-4", "TIME-1")
+		// blueprints.PeerShortLife of stickiness is left on arrival. The age is what tells the right window
+		// (from origin_server_ts) from a wrong one (from receipt): a server measuring from
+		// receipt keeps the event sticky at least age longer than the expiry check assumes, and
+		// the check comes blueprints.ExpiryGrace plus a filler send and a sync after the right end, so
+		// age leaves several seconds for those on a loaded machine.
+		const age = 10 * time.Second
+		const life = blueprints.PeerShortLife + age
+		ts := time.Now().Add(-age)
+		e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "early"}, f.Peer.StickyFor(life), ts.UnixMilli())
+		f.WaitDelivered(t, "the back-dated sticky event at alice", e.ID)
+		f.RequireStickyFor(t, e.ID, life-age, ts.Add(age), fmt.Sprintf("origin_server_ts %v in the past, %v duration", age, life))
+		time.Sleep(time.Until(ts.Add(life + blueprints.ExpiryGrace))) // let the (shortened) lifetime pass
+		f.RequireNotSticky(t, e.ID, fmt.Sprintf("%v after its origin_server_ts (%v after receipt), %v duration", life+blueprints.ExpiryGrace, life+blueprints.ExpiryGrace-age, life))
+	})
+	// expired-on-arrival: its window ended blueprints.PeerShortLife before it was sent, so a server that
+	// measured from receipt would keep it sticky for blueprints.PeerShortLife, long enough for the check
+	// after WaitDelivered to see it on a loaded machine.
+	for name, tc := range map[string]struct{ life, age time.Duration }{
+		"expired-on-arrival": {blueprints.PeerShortLife, 2 * blueprints.PeerShortLife},
+		"zero-duration":      {0, 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			spec.Covers(t, "TIME-4", "TIME-1")
+			e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": name}, f.Peer.StickyFor(tc.life), time.Now().Add(-tc.age).UnixMilli())
+			f.WaitDelivered(t, "the already-expired sticky event as an ordinary event at alice", e.ID)
+			f.RequireNotSticky(t, e.ID, name)
+		})
+	}
+}
+
+// duration_ms above the one-hour cap over federation: the remaining time is at most one hour,
+// and the cap applies before the start is added (an event from 30 minutes ago has 30 minutes
+// left). A failure means a remote server can make events sticky for longer than an hour.
+func TestPeerDurationCappedAtOneHour(t *testing.T) {
+	spec.Covers(t, "TIME-2")
+	t.Parallel()
+	f := blueprints.NewPeerRoom(t, 1, nil)
+	huge := f.Peer.StickyValue(map[string]any{"duration_ms": 99999999})
+	sent := time.Now()
+	now := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "now"}, huge, 0)
+	f.WaitDelivered(t, "the over-long sticky event at alice", now.ID)
+	f.RequireStickyFor(t, now.ID, time.Hour, sent, "duration_ms 99999999 sent now")
+	sent = time.Now()
+	past := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "past"}, huge, sent.Add(-30*time.Minute).UnixMilli())
+	f.WaitDelivered(t, "the over-long back-dated sticky event at alice", past.ID)
+	f.RequireStickyFor(t, past.ID, 30*time.Minute, sent, "duration_ms 99999999, origin_server_ts 30 min ago")
+}
+
+// Every invalid sticky object: the event is not sticky (never in the sticky section, no
+// remaining-time field) and is otherwise handled as a normal event: delivered to clients, or,
+// for a fractional number, refused as room versions 6+ refuse any non-integer. A valid sticky
+// event sent alongside is the control that shows the sticky section works. A failure means
+// the server makes an event sticky from a malformed object, or drops a valid event because
+// of it.
+func TestPeerInvalidStickyObjects(t *testing.T) {
+	spec.Covers(t, "TIME-5")
+	t.Parallel()
+	f := blueprints.NewPeerRoom(t, 1, nil)
+	control := f.SendPeer(t, "org.example.sticky", map[string]any{"control": true}, f.Peer.StickyFor(10*time.Minute), 0)
+	f.WaitDelivered(t, "the valid control sticky event at alice", control.ID)
+	cases := []struct {
+		name  string
+		value any
+	}{
+		{"negative", map[string]any{"duration_ms": -5000}},
+		{"fractional", map[string]any{"duration_ms": json.RawMessage("5000.5")}},
+		{"string", map[string]any{"duration_ms": "5000"}},
+		{"null-duration", map[string]any{"duration_ms": nil}},
+		{"missing-duration", map[string]any{}},
+		{"sticky-not-object", 5000},
+		{"sticky-null", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			spec.Covers(t, "TIME-5")
+			// The event is kept off the peer's DAG (Detached): a server that refuses it must
+			// not then refuse every later event that would name it as a prev_event.
+			latest := f.Room.Latest()
+			e := f.Room.Craft(t, federation.Proto{Type: "org.example.sticky", Sender: f.User, Detached: true,
+				PrevEvents: latest, Content: map[string]any{"case": tc.name}, Extra: f.Peer.StickyValue(tc.value)})
+			marker := f.Room.Craft(t, federation.Proto{Type: "m.room.message", Sender: f.User, Detached: true,
+				PrevEvents: latest, Content: map[string]any{"msgtype": "m.text", "body": "marker after " + tc.name}})
+			verdict := f.Peer.Send(t, f.HS, e, marker)
+			// The server handles a room's PDUs in order, so once the marker reached alice the
+			// event has been handled too (its /send verdict may come before the handling).
+			f.WaitDelivered(t, "the marker sent after the "+tc.name+" event", marker.ID)
+			res := f.Alice.GetEvent(t, f.Room.ID, e.ID)
+			if res.StatusCode != 200 {
+				if tc.name == "fractional" {
+					spec.Choice(t, "TIME-5", fmt.Sprintf("fractional duration_ms: PDU refused as non-canonical JSON (send verdict %q; GET /event %d)", verdict[e.ID], res.StatusCode))
+					return
+				}
+				t.Fatalf("the event with a %s sticky object was not delivered (send verdict %q, GET /event: %s); it must be handled as an ordinary event", tc.name, verdict[e.ID], res)
+			}
+			spec.Choice(t, "TIME-5", tc.name+": delivered as an event")
+			f.RequireNotSticky(t, e.ID, tc.name+" sticky object")
+			if ev, _, _, r := f.StickyNow(t, control.ID); !ev.Exists() {
+				t.Fatalf("control: the valid sticky event %s left the sticky section, so its absence proves nothing; the sticky section holds %v",
+					control.ID, client.EventIDs(f.Alice.Sticky(r, f.Room.ID)))
+			}
+		})
+	}
+}
