@@ -342,7 +342,7 @@ func deactivateErase(t *testing.T, c *client.Client) {
 		"auth": map[string]any{
 			"type":       "m.login.password",
 			"identifier": map[string]any{"type": "m.id.user", "user": c.UserID},
-			"password":   "pw-" + localpart,
+			"password":   client.Password(localpart),
 		},
 	}})
 	must.Status(t, res, 200, "deactivating "+c.UserID+" with erase")
