@@ -52,6 +52,9 @@ if command -v flock >/dev/null; then
   flock -n 9 || { echo "build.sh: another Dendrite build is running; waiting for it" >&2; flock 9; }
 fi
 bin=$cache/$bin_hash
+# Temporary directories (half-built binaries, the docker build context) go on every exit path.
+tmp=()
+trap 'rm -rf "${tmp[@]}"' EXIT
 
 # cgo needs a C compiler and, for a static link, libc.a. A fresh machine needs no extra command:
 # as root with apt, they are installed here.
@@ -72,6 +75,7 @@ build_binaries() {
   local out pkgs=() c log
   out=$(mktemp -d "$cache/build.XXXXXX")
   log=$out.log
+  tmp+=("$out" "$log")
   for c in $DENDRITE_COMMANDS; do pkgs+=("$DENDRITE_MODULE/$c@$DENDRITE_VERSION"); done
   echo "build.sh: building Dendrite $DENDRITE_VERSION ($DENDRITE_COMMANDS) with $go_version; a first build compiles for many minutes, later ones take about half a minute" >&2
   local start=$SECONDS
@@ -79,10 +83,8 @@ build_binaries() {
   if ! CGO_ENABLED=1 GOBIN=$out nice -n 10 go install -trimpath \
       -tags "$DENDRITE_TAGS" -ldflags "$DENDRITE_LDFLAGS" "${pkgs[@]}" >"$log" 2>&1; then
     grep -v '^go: downloading' "$log" | tail -30 >&2
-    rm -rf "$out" "$log"
     die "building Dendrite failed (log above)"
   fi
-  rm -f "$log"
   rm -rf "$bin"
   mv "$out" "$bin"
   echo "build.sh: Dendrite binaries built in $((SECONDS - start)) s" >&2
@@ -92,11 +94,13 @@ build_binaries() {
 "$synapse_build" --root >/dev/null || die "building the Debian root (Synapse recipe) failed (see above)"
 
 ctx=$(mktemp -d)
-trap 'rm -rf "$ctx"' EXIT
+tmp+=("$ctx")
 cp "$here"/{Dockerfile,packages.txt,make-config.sh,entrypoint.sh} "$ctx/"
 mkdir "$ctx/bin"
 cp "$bin"/{dendrite,generate-keys,generate-config} "$ctx/bin/"
 echo "build.sh: building $image_tag" >&2
-docker build -q --build-arg BASE_IMAGE="$root_tag" -t "$image_tag" -t stickler-dendrite:latest "$ctx" >/dev/null \
-  || die "docker build failed"
+# Its output (and the legacy builder's deprecation notice) only matters when it fails.
+docker build --build-arg BASE_IMAGE="$root_tag" -t "$image_tag" -t stickler-dendrite:latest "$ctx" >"$ctx.log" 2>&1 \
+  || { tail -30 "$ctx.log" >&2; rm -f "$ctx.log"; die "docker build failed (log above)"; }
+rm -f "$ctx.log"
 echo "$image_tag"
