@@ -29,7 +29,8 @@ synapse_build=$here/../synapse/build.sh
 root_tag=$("$synapse_build" --root-tag)
 
 hash_of() { (cd "$here" && { sha256sum "$@"; echo "$go_version $root_tag"; } | sha256sum | cut -c1-12); }
-bin_hash=$(hash_of dendrite.env)
+# The binaries depend on what they are built from and the Go toolchain, not on the root.
+bin_hash=$( { cat "$here/dendrite.env"; echo "$go_version"; } | sha256sum | cut -c1-12)
 image_tag="stickler-dendrite:$(hash_of dendrite.env packages.txt Dockerfile make-config.sh entrypoint.sh)"
 
 if [ "${1:-}" = "--tag" ]; then echo "$image_tag"; exit 0; fi
