@@ -78,7 +78,7 @@ build_binaries() {
   log=$out.log
   tmp+=("$out" "$log")
   for c in $DENDRITE_COMMANDS; do pkgs+=("$DENDRITE_MODULE/$c@$DENDRITE_VERSION"); done
-  echo "build.sh: building Dendrite $DENDRITE_VERSION ($DENDRITE_COMMANDS) with $go_version; a first build compiles for many minutes, later ones take about half a minute" >&2
+  echo "build.sh: building Dendrite $DENDRITE_VERSION ($DENDRITE_COMMANDS) with $go_version; a first build compiles for minutes (170 s on 2 cores), later ones take seconds" >&2
   local start=$SECONDS
   # nice: other work on the machine (tests with timing margins) keeps its share of the CPU.
   if ! CGO_ENABLED=1 GOBIN=$out nice -n 10 go install -trimpath \
