@@ -3,7 +3,8 @@
 #
 #   ./run.sh [go test args...]          e.g. ./run.sh -run 'TestSend'
 #
-# Without COMPLEMENT_BASE_IMAGE it builds (if missing) and uses the project's Synapse image with
+# Without COMPLEMENT_BASE_IMAGE it builds (if missing) and uses the project's image named by
+# STICKLER_SERVER (synapse, the default; dendrite; mixed: hs2 Dendrite, the others Synapse) with
 # its expectations file. Settings: see README.md. Exit codes: 0 every outcome as expected,
 # 1 some test failed the run, 2 the run could not start (no Docker, no image, bad setting).
 set -uo pipefail
@@ -18,15 +19,29 @@ docker info >/dev/null 2>&1 || die "cannot reach the Docker engine: start it (or
 case "${STICKLER_NAMES:-unstable}" in unstable|stable) ;; *) die "STICKLER_NAMES=$STICKLER_NAMES: want unstable or stable";; esac
 case "${COMPLEMENT_SPAWN_HS_TIMEOUT_SECS:-60}" in ''|*[!0-9]*|0) die "COMPLEMENT_SPAWN_HS_TIMEOUT_SECS=$COMPLEMENT_SPAWN_HS_TIMEOUT_SECS: want a positive whole number of seconds";; esac
 
-synapse_dir=blueprints/images/synapse
-if [ -z "${COMPLEMENT_BASE_IMAGE:-}" ]; then
-  image=$("$synapse_dir/build.sh") || die "building the Synapse image failed (see above)"
-  export COMPLEMENT_BASE_IMAGE=$image
-  expectations=${STICKLER_EXPECTATIONS-$synapse_dir/expectations.txt}
-else
+# STICKLER_SERVER picks a recipe (image built if missing, plus its expectations);
+# COMPLEMENT_BASE_IMAGE names any image instead.
+server=${STICKLER_SERVER:-}
+case "$server" in ''|synapse|dendrite|mixed) ;; *) die "STICKLER_SERVER=$server: want synapse, dendrite or mixed";; esac
+build() { blueprints/images/$1/build.sh || die "building the $1 image failed (see above)"; }
+if [ -n "${COMPLEMENT_BASE_IMAGE:-}" ]; then
+  [ -z "$server" ] || die "set COMPLEMENT_BASE_IMAGE (any image) or STICKLER_SERVER (a recipe), not both"
   docker image inspect "$COMPLEMENT_BASE_IMAGE" >/dev/null 2>&1 \
     || die "image '$COMPLEMENT_BASE_IMAGE' (COMPLEMENT_BASE_IMAGE) is not present: build or load it first (docker image ls)"
   expectations=${STICKLER_EXPECTATIONS-}
+elif [ "${server:-synapse}" = mixed ]; then
+  # hs1 and hs3 implement the proposal, hs2 does not (a per-server image set by hand still wins).
+  synapse=$(build synapse) || exit 2
+  dendrite=$(build dendrite) || exit 2
+  export COMPLEMENT_BASE_IMAGE=$synapse
+  export COMPLEMENT_BASE_IMAGE_HS1=${COMPLEMENT_BASE_IMAGE_HS1:-$synapse}
+  export COMPLEMENT_BASE_IMAGE_HS2=${COMPLEMENT_BASE_IMAGE_HS2:-$dendrite}
+  export COMPLEMENT_BASE_IMAGE_HS3=${COMPLEMENT_BASE_IMAGE_HS3:-$synapse}
+  expectations=${STICKLER_EXPECTATIONS-blueprints/mixed/expectations.txt}
+else
+  COMPLEMENT_BASE_IMAGE=$(build "${server:-synapse}") || exit 2
+  export COMPLEMENT_BASE_IMAGE
+  expectations=${STICKLER_EXPECTATIONS-blueprints/images/${server:-synapse}/expectations.txt}
 fi
 [ -z "$expectations" ] || [ -f "$expectations" ] || die "expectations file '$expectations' (STICKLER_EXPECTATIONS) does not exist"
 
@@ -37,7 +52,9 @@ if [ -n "$report_dir" ]; then
   report_dir=$(cd "$report_dir" && pwd)
   export STICKLER_REPORT_DIR=$report_dir   # absolute: tests run in their package directory
 fi
-echo "run.sh: suite against $COMPLEMENT_BASE_IMAGE (names: ${STICKLER_NAMES:-unstable}, expectations: ${expectations:-none})"
+images=$COMPLEMENT_BASE_IMAGE
+[ "$server" = mixed ] && images="hs1 $COMPLEMENT_BASE_IMAGE_HS1, hs2 $COMPLEMENT_BASE_IMAGE_HS2, hs3 $COMPLEMENT_BASE_IMAGE_HS3, others $COMPLEMENT_BASE_IMAGE"
+echo "run.sh: suite against $images (names: ${STICKLER_NAMES:-unstable}, expectations: ${expectations:-none})"
 
 # Build the report tool first, so a compile error is not mistaken for a test failure.
 tool=$(mktemp -d)/stickler-report

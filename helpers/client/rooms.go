@@ -15,6 +15,10 @@ import (
 // SharedSecret is the registration secret of the image contract.
 const SharedSecret = "complement"
 
+// Password is the password of a user the harness registered. Long enough for every server's
+// minimum (Dendrite refuses fewer than 8 characters), whatever the localpart.
+func Password(localpart string) string { return "stickler-pw-" + localpart }
+
 // Register creates a user through the shared-secret admin API and returns a client logged in
 // as that user; debug (the deployment's COMPLEMENT_DEBUG) logs every request and answer.
 func Register(t testing.TB, baseURL, localpart string, debug bool) *Client {
@@ -25,7 +29,7 @@ func Register(t testing.TB, baseURL, localpart string, debug bool) *Client {
 	if nonce == "" {
 		t.Fatalf("register %s: the server gave no nonce for shared-secret registration", localpart)
 	}
-	password := "pw-" + localpart
+	password := Password(localpart)
 	mac := hmac.New(sha1.New, []byte(SharedSecret))
 	mac.Write([]byte(nonce + "\x00" + localpart + "\x00" + password + "\x00notadmin"))
 	res := anon.MustDo(t, Request{Method: "POST", Path: path, Body: map[string]any{
@@ -58,7 +62,7 @@ func (c *Client) PasswordAuth() map[string]any {
 	return map[string]any{
 		"type":       "m.login.password",
 		"identifier": map[string]any{"type": "m.id.user", "user": c.UserID},
-		"password":   "pw-" + Localpart(c.UserID),
+		"password":   Password(Localpart(c.UserID)),
 	}
 }
 

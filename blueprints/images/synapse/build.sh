@@ -3,11 +3,14 @@
 #
 #   blueprints/images/synapse/build.sh            build if missing, print the image tag
 #   blueprints/images/synapse/build.sh --tag      print the tag only (nothing is built)
+#   blueprints/images/synapse/build.sh --root     build the Debian root if missing, print its tag
+#   blueprints/images/synapse/build.sh --root-tag print the root's tag only (nothing is built)
 #
 # Two layers, each cached under a tag derived from the files that define it:
 #   stickler-synapse-root:<hash>  a Debian sid root (debootstrap) with Debian's matrix-synapse
 #                                 and openssl installed, imported with `docker import`;
 #   stickler-synapse:<hash>       that root plus config template and entrypoint (Dockerfile).
+# The Dendrite recipe uses the same root (it needs only its openssl and ca-certificates).
 # An unchanged recipe is never rebuilt. `stickler-synapse:latest` always names the newest build.
 #
 # Where a registry is reachable the same Dockerfile builds from an ordinary Debian image:
@@ -25,20 +28,39 @@ root_tag="stickler-synapse-root:$(hash_of packages.txt)"
 # (cd first: the mutants/* glob expands in the recipe directory)
 image_tag="stickler-synapse:$(cd "$here" && hash_of packages.txt Dockerfile entrypoint.sh homeserver.yaml.tmpl log.config mutants/*)"
 
-if [ "${1:-}" = "--tag" ]; then echo "$image_tag"; exit 0; fi
+case "${1:-}" in
+  --tag) echo "$image_tag"; exit 0;;
+  --root-tag) echo "$root_tag"; exit 0;;
+  ''|--root) ;;
+  *) die "unknown argument '$1' (want --tag, --root or --root-tag)";;
+esac
 
 command -v docker >/dev/null || die "the docker command is not installed; install Docker and start its engine"
 docker info >/dev/null 2>&1 || die "cannot reach the Docker engine (is it running? may this user use it?)"
 
-if docker image inspect "$image_tag" >/dev/null 2>&1; then
+if [ "${1:-}" != --root ] && docker image inspect "$image_tag" >/dev/null 2>&1; then
   docker tag "$image_tag" stickler-synapse:latest
   echo "$image_tag"
   exit 0
 fi
 
+# A fresh machine needs no extra command: as root with apt, debootstrap is installed here.
+need_debootstrap() {
+  command -v debootstrap >/dev/null && return
+  command -v apt-get >/dev/null \
+    || die "debootstrap is missing: install it with your package manager (it builds the Debian root)"
+  echo "build.sh: installing debootstrap (apt-get)" >&2
+  local log
+  log=$(mktemp)
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap; } \
+    >"$log" 2>&1 || { tail -20 "$log" >&2; rm -f "$log"; die "installing debootstrap failed (log above): apt-get install debootstrap"; }
+  rm -f "$log"
+  command -v debootstrap >/dev/null || die "debootstrap is still missing after apt-get install debootstrap"
+}
+
 build_root() {
   [ "$(id -u)" = 0 ] || die "building the root needs root (debootstrap, chroot); run as root or build elsewhere with BASE_IMAGE=debian:sid"
-  command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
+  need_debootstrap
   local dir
   dir=$(mktemp -d /tmp/stickler-root.XXXXXX)
   # Unmount and remove the half-built root on every exit path.
@@ -70,6 +92,7 @@ build_root() {
 if ! docker image inspect "$root_tag" >/dev/null 2>&1; then
   build_root
 fi
+if [ "${1:-}" = --root ]; then echo "$root_tag"; exit 0; fi
 
 echo "build.sh: building $image_tag" >&2
 docker build -q --build-arg BASE_IMAGE="$root_tag" -t "$image_tag" -t stickler-synapse:latest "$here" >/dev/null \
