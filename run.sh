@@ -17,6 +17,7 @@ command -v docker >/dev/null || die "the docker command is not installed; instal
 docker info >/dev/null 2>&1 || die "cannot reach the Docker engine: start it (or set DOCKER_HOST) and check that this user may use it"
 
 case "${STICKLER_NAMES:-unstable}" in unstable|stable) ;; *) die "STICKLER_NAMES=$STICKLER_NAMES: want unstable or stable";; esac
+case "${STICKLER_LOAD_REHEARSAL:-0}" in ''|0|[1-9]|[1-9][0-9]) ;; *) die "STICKLER_LOAD_REHEARSAL=$STICKLER_LOAD_REHEARSAL: want 0, 1 (one hog per core) or a number of hogs";; esac
 case "${COMPLEMENT_SPAWN_HS_TIMEOUT_SECS:-60}" in ''|*[!0-9]*|0) die "COMPLEMENT_SPAWN_HS_TIMEOUT_SECS=$COMPLEMENT_SPAWN_HS_TIMEOUT_SECS: want a positive whole number of seconds";; esac
 
 # STICKLER_SERVER picks a recipe (image built if missing, plus its expectations);
@@ -46,6 +47,20 @@ fi
 [ -z "$expectations" ] || [ -f "$expectations" ] || die "expectations file '$expectations' (STICKLER_EXPECTATIONS) does not exist"
 
 export STICKLER_RUN_ID="run-$(date +%s)-$$"
+
+# The load rehearsal: the same suite beside CPU hogs, as on a small, busy CI runner. The verdict
+# must not change; the hogs are stopped however the run ends.
+hogs=
+case "${STICKLER_LOAD_REHEARSAL:-0}" in
+  0|'') ;;
+  1|[1-9]|[1-9][0-9])
+    command -v stress-ng >/dev/null || die "STICKLER_LOAD_REHEARSAL needs stress-ng (apt-get install stress-ng)"
+    n=${STICKLER_LOAD_REHEARSAL}; [ "$n" = 1 ] && n=$(nproc)
+    stress-ng --cpu "$n" --timeout 3h >/dev/null 2>&1 &
+    hogs=$!
+    trap '[ -n "$hogs" ] && kill "$hogs" 2>/dev/null; wait 2>/dev/null' EXIT
+    echo "run.sh: load rehearsal: $n CPU hog(s) (stress-ng --cpu $n) run beside the suite" ;;
+esac
 report_dir=${STICKLER_REPORT_DIR:-}
 if [ -n "$report_dir" ]; then
   mkdir -p "$report_dir" || die "cannot create STICKLER_REPORT_DIR=$report_dir"
