@@ -42,6 +42,7 @@ type Deployment struct {
 
 	mu        sync.Mutex
 	destroyed bool
+	log       func(format string, args ...any) // the test log of Deploy's test; nil: stderr
 
 	faultMu sync.Mutex
 	faults  map[openFault]func() // faults begun and not ended -> their span recorders
@@ -59,8 +60,9 @@ type Server struct {
 	Index         int    // 1-based
 	Image         string
 	ContainerID   string
-	ClientURL     string // http://127.0.0.1:port, stable across Stop/Start
-	FederationURL string // https://127.0.0.1:port
+	ClientURL     string        // http://127.0.0.1:port, stable across Stop/Start
+	FederationURL string        // https://127.0.0.1:port
+	ReadyIn       time.Duration // its last start: from container start to the first 200 from /versions
 	dep           *Deployment
 }
 
@@ -81,7 +83,7 @@ func Deploy(t testing.TB, n int) *Deployment {
 	if err != nil {
 		t.Fatalf("deploy: bad setting: %v", err)
 	}
-	d, err := New(context.Background(), cfg, n)
+	d, err := newDeployment(context.Background(), cfg, n, t.Logf)
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
@@ -97,6 +99,11 @@ func Deploy(t testing.TB, n int) *Deployment {
 
 // New creates and starts a deployment of n servers. On error nothing is left running.
 func New(ctx context.Context, cfg Config, n int) (*Deployment, error) {
+	return newDeployment(ctx, cfg, n, nil)
+}
+
+// newDeployment is New with a log for what the deployer has to say (a slow start).
+func newDeployment(ctx context.Context, cfg Config, n int, logf func(string, ...any)) (*Deployment, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("a deployment needs at least one server, asked for %d", n)
 	}
@@ -111,7 +118,7 @@ func New(ctx context.Context, cfg Config, n int) (*Deployment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("making the CA: %w", err)
 	}
-	d := &Deployment{ID: newID(3), Config: cfg, CA: ca, docker: c, pairNet: map[[2]int]string{}}
+	d := &Deployment{ID: newID(3), Config: cfg, CA: ca, docker: c, pairNet: map[[2]int]string{}, log: logf}
 	liveMu.Lock()
 	live[d] = true
 	liveMu.Unlock()
@@ -293,57 +300,6 @@ func freePort() (int, error) {
 // of Python imports and schema setup); on a two-core machine a dozen starting together would
 // each take a minute and miss the spawn timeout, while queued they take the same total time.
 var startSlots = make(chan struct{}, max(2, runtime.NumCPU()))
-
-// startAndWait starts the container and waits until it answers /versions with 200. The spawn
-// timeout counts from the container's start, not from the wait for a start slot.
-func (s *Server) startAndWait(ctx context.Context) error {
-	select {
-	case startSlots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-startSlots }()
-	if err := s.dep.docker.ContainerStart(ctx, s.ContainerID, container.StartOptions{}); err != nil {
-		return fmt.Errorf("starting %s: %w", s.Name, err)
-	}
-	return s.WaitReady(ctx)
-}
-
-// WaitReady polls /_matrix/client/versions until 200, the container exits, or the spawn
-// timeout passes.
-func (s *Server) WaitReady(ctx context.Context) error {
-	timeout := s.dep.Config.SpawnTimeout
-	deadline := time.Now().Add(timeout)
-	hc := &http.Client{Timeout: 2 * time.Second}
-	url := s.ClientURL + "/_matrix/client/versions"
-	var last string
-	for {
-		resp, err := hc.Get(url)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		info, err := s.dep.docker.ContainerInspect(ctx, s.ContainerID)
-		if err == nil && info.State != nil && !info.State.Running && !info.State.Paused {
-			return fmt.Errorf("%s (%s) exited with code %d before it was ready", s.Name, s.Image, info.State.ExitCode)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s (%s) did not answer GET /_matrix/client/versions with 200 within %v (COMPLEMENT_SPAWN_HS_TIMEOUT_SECS); last answer: %s",
-				s.Name, s.Image, timeout, last)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
 
 // FederationClient returns an HTTP client that trusts the deployment's CA, for talking to the
 // server's federation port from the test process.
