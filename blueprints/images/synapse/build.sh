@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Builds the Synapse image under test without a container registry.
 #
-#   blueprints/images/synapse/build.sh            build if missing, print the image tag
-#   blueprints/images/synapse/build.sh --tag      print the tag only (nothing is built)
-#   blueprints/images/synapse/build.sh --root     build the Debian root if missing, print its tag
-#   blueprints/images/synapse/build.sh --root-tag print the root's tag only (nothing is built)
+#   blueprints/images/synapse/build.sh              build if missing, print the image tag
+#   blueprints/images/synapse/build.sh --tag        print the tag only (nothing is built)
+#   blueprints/images/synapse/build.sh --root       build the Debian root if missing, print its tag
+#   blueprints/images/synapse/build.sh --root-tag   print the root's tag only (nothing is built)
+#   blueprints/images/synapse/build.sh --cold-top NAME   build the top layer again without any
+#                        cache into NAME:<hash> (the root as usual); for the benchmark
+#   blueprints/images/synapse/build.sh --cold NAME  build root and top layer from scratch into
+#                        NAME-root:<hash> and NAME:<hash>; for the benchmark
 #
 # Two layers, each cached under a tag derived from the files that define it:
 #   stickler-synapse-root:<hash>  a Debian sid root (debootstrap) with Debian's matrix-synapse
 #                                 and openssl installed, imported with `docker import`;
-#   stickler-synapse:<hash>       that root plus config template and entrypoint (Dockerfile).
+#   stickler-synapse:<hash>       that root plus config template and entrypoint (Dockerfile),
+#                                 and a database and TLS key prepared at build (prepare.sh).
 # The Dendrite recipe uses the same root (it needs only its openssl and ca-certificates).
 # An unchanged recipe is never rebuilt. `stickler-synapse:latest` always names the newest build.
 #
@@ -24,22 +29,31 @@ suite=sid
 die() { echo "build.sh: $*" >&2; exit 2; }
 
 hash_of() { (cd "$here" && sha256sum "$@" | sha256sum | cut -c1-12); }
-root_tag="stickler-synapse-root:$(hash_of packages.txt)"
+root_hash=$(hash_of packages.txt)
 # (cd first: the mutants/* glob expands in the recipe directory)
-image_tag="stickler-synapse:$(cd "$here" && hash_of packages.txt Dockerfile entrypoint.sh homeserver.yaml.tmpl log.config mutants/*)"
+image_hash=$(cd "$here" && hash_of packages.txt Dockerfile entrypoint.sh homeserver.yaml.tmpl log.config prepare.sh start.py mutants/*)
+root_tag="stickler-synapse-root:$root_hash"
+image_tag="stickler-synapse:$image_hash"
+latest=stickler-synapse:latest
+nocache=
 
 case "${1:-}" in
-  --tag) echo "$image_tag"; exit 0;;
-  --root-tag) echo "$root_tag"; exit 0;;
+  --tag) echo "$image_tag"; exit 0 ;;
+  --root-tag) echo "$root_tag"; exit 0 ;;
+  --cold|--cold-top)
+    [ -n "${2:-}" ] || die "$1 needs an image name to build into"
+    image_tag="$2:$image_hash"; latest=""; nocache=--no-cache
+    [ "$1" = --cold-top ] || root_tag="$2-root:$root_hash"
+    ;;
   ''|--root) ;;
-  *) die "unknown argument '$1' (want --tag, --root or --root-tag)";;
+  *) die "unknown argument '$1' (want --tag, --root, --root-tag, --cold NAME or --cold-top NAME)" ;;
 esac
 
 command -v docker >/dev/null || die "the docker command is not installed; install Docker and start its engine"
 docker info >/dev/null 2>&1 || die "cannot reach the Docker engine (is it running? may this user use it?)"
 
-if [ "${1:-}" != --root ] && docker image inspect "$image_tag" >/dev/null 2>&1; then
-  docker tag "$image_tag" stickler-synapse:latest
+if [ "${1:-}" != --root ] && [ -z "$nocache" ] && docker image inspect "$image_tag" >/dev/null 2>&1; then
+  docker tag "$image_tag" "$latest"
   echo "$image_tag"
   exit 0
 fi
@@ -95,6 +109,10 @@ fi
 if [ "${1:-}" = --root ]; then echo "$root_tag"; exit 0; fi
 
 echo "build.sh: building $image_tag" >&2
-docker build -q --build-arg BASE_IMAGE="$root_tag" -t "$image_tag" -t stickler-synapse:latest "$here" >/dev/null \
-  || die "docker build failed"
+# The build runs Synapse once to prepare its database (prepare.sh); its output is shown only
+# when the build fails.
+log=$(mktemp /tmp/stickler-build.XXXXXX)
+docker build $nocache --build-arg BASE_IMAGE="$root_tag" -t "$image_tag" ${latest:+-t "$latest"} "$here" >"$log" 2>&1 \
+  || { tail -40 "$log" >&2; rm -f "$log"; die "docker build failed (output above)"; }
+rm -f "$log"
 echo "$image_tag"

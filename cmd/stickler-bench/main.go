@@ -1,0 +1,398 @@
+// Command stickler-bench measures the suite's costs; it is a benchmark, not a test (nothing it
+// measures passes or fails). Run it from the repository root, or through ./run.sh --bench:
+//
+//	go run ./cmd/stickler-bench                       server starts (20) of the image under test
+//	go run ./cmd/stickler-bench -build                and image builds: warm, cold top layer
+//	go run ./cmd/stickler-bench -build -build-root    and a cold root (debootstrap, minutes, root)
+//	go run ./cmd/stickler-bench -suite                and a whole suite run (minutes)
+//	go run ./cmd/stickler-bench -starts 0 -results reports/results.json   a saved run only
+//
+// It prints one table: every figure it measured, and which it did not and why. The image is
+// COMPLEMENT_BASE_IMAGE, else the Synapse recipe's (built if missing). Cold builds go to
+// temporary tags that are removed afterwards; nothing the benchmark starts is left running.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"stickler/helpers/deploy"
+	"stickler/helpers/report"
+	"stickler/helpers/spec"
+)
+
+const buildScript = "blueprints/images/synapse/build.sh"
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	starts := flag.Int("starts", 20, "fresh server starts to time (0: none)")
+	restarts := flag.Int("restarts", 5, "restarts of one server with its data kept (crash, start) to time (0: none)")
+	build := flag.Bool("build", false, "time image builds: warm (cached) and cold top layer (no cache, root reused)")
+	buildRoot := flag.Bool("build-root", false, "with -build: also time a cold root build (debootstrap; minutes; needs root)")
+	suite := flag.Bool("suite", false, "time a whole suite run (./run.sh), then read its results")
+	suiteArgs := flag.String("suite-args", "", "extra go test arguments of the -suite run, e.g. \"-run TestSend\"")
+	results := flag.String("results", "", "a saved results.json to read the slowest tests and group times from (default: $STICKLER_REPORT_DIR/results.json if present)")
+	flag.Parse()
+
+	if _, err := os.Stat(buildScript); err != nil {
+		return fail("run it from the repository root (%s not found)", buildScript)
+	}
+	if _, err := deploy.Docker(); err != nil {
+		return fail("%v", err)
+	}
+	image := os.Getenv("COMPLEMENT_BASE_IMAGE")
+	t := &table{}
+	t.add("machine", machine())
+
+	if *build {
+		if err := benchBuild(t, *buildRoot); err != nil {
+			return fail("%v", err)
+		}
+	} else {
+		t.skip("image build", "not measured (-build)")
+	}
+	if image == "" {
+		out, err := exec.Command(buildScript).Output()
+		if err != nil {
+			return fail("building the Synapse image: %v", err)
+		}
+		image = strings.TrimSpace(string(out))
+		os.Setenv("COMPLEMENT_BASE_IMAGE", image)
+	}
+	t.add("image", image)
+
+	cfg, err := deploy.ConfigFromEnv()
+	if err != nil {
+		return fail("bad setting: %v", err)
+	}
+	if *starts > 0 {
+		if err := benchStarts(t, cfg, *starts); err != nil {
+			return fail("%v", err)
+		}
+	} else {
+		t.skip("server start", "not measured (-starts 0)")
+	}
+	if *restarts > 0 {
+		if err := benchRestarts(t, cfg, *restarts); err != nil {
+			return fail("%v", err)
+		}
+	}
+
+	resultsFile := *results
+	if *suite {
+		dir, err := os.MkdirTemp("", "stickler-bench-suite")
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer os.RemoveAll(dir)
+		args := strings.Fields(*suiteArgs)
+		cmd := exec.Command("./run.sh", args...)
+		cmd.Env = append(os.Environ(), "STICKLER_REPORT_DIR="+dir)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // the suite's own output, beside the table
+		began := time.Now()
+		err = cmd.Run()
+		wall := time.Since(began)
+		verdict := "every outcome as expected"
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			verdict = fmt.Sprintf("run.sh exit code %d", ee.ExitCode())
+		} else if err != nil {
+			return fail("running ./run.sh: %v", err)
+		}
+		t.add("suite wall time", fmt.Sprintf("%s (./run.sh %s, STICKLER_PARALLEL=%s; %s)", round(wall), strings.Join(args, " "), envOr("STICKLER_PARALLEL", "6"), verdict))
+		resultsFile = filepath.Join(dir, "results.json")
+	} else {
+		t.skip("suite wall time", "not measured (-suite)")
+	}
+	if resultsFile == "" {
+		if dir := os.Getenv("STICKLER_REPORT_DIR"); dir != "" {
+			if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
+				resultsFile = filepath.Join(dir, "results.json")
+			}
+		}
+	}
+	if resultsFile != "" {
+		if err := benchResults(t, resultsFile); err != nil {
+			return fail("%v", err)
+		}
+	} else {
+		t.skip("slowest tests", "no results.json (-suite, -results FILE or STICKLER_REPORT_DIR)")
+	}
+	t.print(os.Stdout)
+	return 0
+}
+
+func fail(format string, args ...any) int {
+	fmt.Fprintf(os.Stderr, "stickler-bench: "+format+"\n", args...)
+	return 2
+}
+
+// benchBuild times the image recipe: warm (everything cached: what every run pays), the top
+// layer cold (no cache, the root reused) and, if asked, everything cold (debootstrap root).
+func benchBuild(t *table, withRoot bool) error {
+	// Warm means cached: build once untimed if this recipe was never built here.
+	if out, err := exec.Command(buildScript).CombinedOutput(); err != nil {
+		return fmt.Errorf("building the image: %v\n%s", err, out)
+	}
+	began := time.Now()
+	if out, err := exec.Command(buildScript).CombinedOutput(); err != nil {
+		return fmt.Errorf("building the image: %v\n%s", err, out)
+	}
+	t.add("image build, warm", fmt.Sprintf("%s (%s, recipe unchanged: nothing built)", round(time.Since(began)), buildScript))
+
+	name := fmt.Sprintf("stickler-bench-%d", os.Getpid())
+	cold := func(flag, what string) error {
+		began := time.Now()
+		out, err := exec.Command(buildScript, flag, name).CombinedOutput()
+		took := time.Since(began)
+		removeImages(name)
+		if err != nil {
+			return fmt.Errorf("cold build (%s %s): %v\n%s", buildScript, flag, err, out)
+		}
+		t.add("image build, cold "+what, round(took))
+		return nil
+	}
+	if err := cold("--cold-top", "top layer (root reused)"); err != nil {
+		return err
+	}
+	if !withRoot {
+		t.skip("image build, cold root", "not measured (-build-root; debootstrap of Debian sid, about 2-3 min)")
+		return nil
+	}
+	return cold("--cold", "root and top layer")
+}
+
+// removeImages removes the benchmark's temporary images (NAME:* and NAME-root:*).
+func removeImages(name string) {
+	for _, repo := range []string{name, name + "-root"} {
+		out, _ := exec.Command("docker", "images", "-q", "--format", "{{.Repository}}:{{.Tag}}", repo).Output()
+		for _, tag := range strings.Fields(string(out)) {
+			_ = exec.Command("docker", "rmi", tag).Run()
+		}
+	}
+}
+
+// benchStarts starts n one-server deployments one after another and takes each server's
+// start-to-ready time (container start until /versions answers 200), as the suite's first
+// start of a server does.
+func benchStarts(t *table, cfg deploy.Config, n int) error {
+	var took, cpu []time.Duration
+	loads := []string{loadavg()}
+	for i := range n {
+		d, err := deploy.New(context.Background(), cfg, 1)
+		if err != nil {
+			return fmt.Errorf("start %d of %d: %v", i+1, n, err)
+		}
+		s := d.Servers[0]
+		c, cerr := cpuTime(s.ContainerID)
+		d.Destroy()
+		if cerr != nil {
+			return cerr
+		}
+		took, cpu = append(took, s.ReadyIn), append(cpu, c)
+		fmt.Fprintf(os.Stderr, "start %d/%d: %v (CPU time %v)\n", i+1, n, round(s.ReadyIn), round(c))
+	}
+	loads = append(loads, loadavg())
+	t.add(fmt.Sprintf("server start (%d fresh starts)", n), stats(took)+"; load average before/after: "+strings.Join(loads, " / "))
+	t.add("server CPU time until ready", stats(cpu)+" (what a start costs, whatever the load)")
+	return nil
+}
+
+// cpuTime is the CPU time a container has used so far (docker stats).
+func cpuTime(id string) (time.Duration, error) {
+	c, err := deploy.Docker()
+	if err != nil {
+		return 0, err
+	}
+	st, err := c.ContainerStatsOneShot(context.Background(), id)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Body.Close()
+	var v container.StatsResponse
+	if err := json.NewDecoder(st.Body).Decode(&v); err != nil {
+		return 0, err
+	}
+	return time.Duration(v.CPUStats.CPUUsage.TotalUsage), nil
+}
+
+// benchRestarts crashes and starts one server n times, as the crash tests do: a start with
+// its data (database, keys, certificate) kept.
+func benchRestarts(t *table, cfg deploy.Config, n int) error {
+	d, err := deploy.New(context.Background(), cfg, 1)
+	if err != nil {
+		return err
+	}
+	defer d.Destroy()
+	s := d.Servers[0]
+	var took []time.Duration
+	for i := range n {
+		if err := s.Crash(); err != nil {
+			return err
+		}
+		if err := s.Start(); err != nil {
+			return fmt.Errorf("restart %d of %d: %v", i+1, n, err)
+		}
+		took = append(took, s.ReadyIn)
+	}
+	t.add(fmt.Sprintf("server restart (%d crash+start, data kept)", n), stats(took))
+	return nil
+}
+
+// benchResults reads a run's results: the five slowest tests and the time spent per
+// requirement group.
+func benchResults(t *table, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := report.Read(f, nil)
+	if err != nil {
+		return fmt.Errorf("reading %s: %v", path, err)
+	}
+	var top []*report.Test
+	groups := map[*report.Test]map[string]bool{}
+	for _, x := range r.Tests {
+		if strings.HasPrefix(x.Name, "(") {
+			continue // package output, build errors
+		}
+		root, _, _ := strings.Cut(x.Name, "/")
+		var parent *report.Test
+		for _, y := range top {
+			if y.Package == x.Package && y.Name == root {
+				parent = y
+			}
+		}
+		if parent == nil {
+			if x.Name != root {
+				continue
+			}
+			parent = x
+			top = append(top, x)
+			groups[x] = map[string]bool{}
+		}
+		for _, id := range x.Covers {
+			groups[parent][spec.GroupOf(id)] = true
+		}
+	}
+	if len(top) == 0 {
+		return fmt.Errorf("%s holds no test", path)
+	}
+	var first, last time.Time
+	for _, x := range top {
+		if first.IsZero() || !x.Started.IsZero() && x.Started.Before(first) {
+			first = x.Started
+		}
+		if x.Finished.After(last) {
+			last = x.Finished
+		}
+	}
+	t.add("results read", fmt.Sprintf("%s: %d tests, first start to last end %s", path, len(top), round(last.Sub(first))))
+	slow := append([]*report.Test(nil), top...)
+	sort.Slice(slow, func(i, j int) bool { return slow[i].Elapsed > slow[j].Elapsed })
+	for i, x := range slow[:min(5, len(slow))] {
+		t.add(fmt.Sprintf("slowest test %d", i+1), fmt.Sprintf("%s %s (%s)", x.Name, round(x.Elapsed), x.Outcome))
+	}
+	perGroup := map[string]time.Duration{}
+	count := map[string]int{}
+	for _, x := range top {
+		for g := range groups[x] {
+			perGroup[g] += x.Elapsed
+			count[g]++
+		}
+	}
+	var names []string
+	for g := range perGroup {
+		names = append(names, g)
+	}
+	sort.Slice(names, func(i, j int) bool { return perGroup[names[i]] > perGroup[names[j]] })
+	var parts []string
+	for _, g := range names {
+		parts = append(parts, fmt.Sprintf("%s %s (%d)", g, round(perGroup[g]), count[g]))
+	}
+	t.add("test time per requirement group", strings.Join(parts, ", ")+
+		" (sum of its tests' times, number of tests; tests run in parallel and a test covering two groups counts in both)")
+	return nil
+}
+
+// stats says p50, p95, min and max of durations.
+func stats(ds []time.Duration) string {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	pct := func(p float64) time.Duration {
+		// Nearest rank: the smallest value with at least p of the samples at or below it.
+		i := int(float64(len(s))*p+0.999999) - 1
+		return s[max(0, min(i, len(s)-1))]
+	}
+	return fmt.Sprintf("p50 %s, p95 %s (min %s, max %s)", round(pct(0.5)), round(pct(0.95)), round(s[0]), round(s[len(s)-1]))
+}
+
+func round(d time.Duration) string {
+	if d < 10*time.Second {
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+func machine() string {
+	cpu := "?"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		fmt.Sscanf(strings.TrimPrefix(strings.SplitN(string(b), "\n", 2)[0], "MemTotal:"), "%d", &kb)
+		mem = fmt.Sprintf(", %d GiB", (kb+512*1024)/(1024*1024))
+	}
+	return fmt.Sprintf("%d CPUs (%s)%s, %s/%s, load average %s", runtime.NumCPU(), cpu, mem, runtime.GOOS, runtime.GOARCH, loadavg())
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// table is the benchmark's output: one line per figure.
+type table struct{ rows [][2]string }
+
+func (t *table) add(what, value string) { t.rows = append(t.rows, [2]string{what, value}) }
+func (t *table) skip(what, why string)  { t.add(what, why) }
+
+func (t *table) print(w io.Writer) {
+	fmt.Fprintln(w, "| measure | value |")
+	fmt.Fprintln(w, "|---|---|")
+	for _, r := range t.rows {
+		fmt.Fprintf(w, "| %s | %s |\n", r[0], strings.ReplaceAll(r[1], "|", "/"))
+	}
+}
