@@ -2,6 +2,7 @@
 # Runs the conformance suite against a homeserver image.
 #
 #   ./run.sh [go test args...]          e.g. ./run.sh -run 'TestSend'
+#   ./run.sh --bench [bench flags...]   the benchmark instead (cmd/stickler-bench; -h lists flags)
 #
 # Without COMPLEMENT_BASE_IMAGE it builds (if missing) and uses the project's image named by
 # STICKLER_SERVER (synapse, the default; dendrite; mixed: hs2 Dendrite, the others Synapse) with
@@ -15,6 +16,11 @@ die() { echo "run.sh: $*" >&2; exit 2; }
 command -v go >/dev/null || die "Go is not installed (the suite needs Go 1.26 or newer)"
 command -v docker >/dev/null || die "the docker command is not installed; install Docker and start its engine"
 docker info >/dev/null 2>&1 || die "cannot reach the Docker engine: start it (or set DOCKER_HOST) and check that this user may use it"
+
+if [ "${1:-}" = "--bench" ]; then
+  shift
+  exec go run ./cmd/stickler-bench "$@"
+fi
 
 case "${STICKLER_NAMES:-unstable}" in unstable|stable) ;; *) die "STICKLER_NAMES=$STICKLER_NAMES: want unstable or stable";; esac
 case "${STICKLER_LOAD_REHEARSAL:-0}" in ''|0|[1-9]|[1-9][0-9]) ;; *) die "STICKLER_LOAD_REHEARSAL=$STICKLER_LOAD_REHEARSAL: want 0, 1 (one hog per core) or a number of hogs";; esac
