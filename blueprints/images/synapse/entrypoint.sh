@@ -17,9 +17,11 @@ data=/data
 if [ ! -f "$data/server.crt" ]; then
   [ -f /complement/ca/ca.crt ] && [ -f /complement/ca/ca.key ] || {
     echo "entrypoint: /complement/ca/ca.crt and ca.key are required" >&2; exit 1; }
-  openssl req -new -x509 -key "$data/server.key" -subj "/CN=$SERVER_NAME" \
-    -addext "subjectAltName=DNS:$SERVER_NAME" -CA /complement/ca/ca.crt -CAkey /complement/ca/ca.key \
-    -days 2 -sha256 -out "$data/server.crt.tmp" 2>"$data/openssl.err" \
+  # A leaf certificate (CA:FALSE: strict TLS clients refuse a CA certificate as a server's).
+  printf 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:%s\n' "$SERVER_NAME" >"$data/cert.ext"
+  { openssl req -new -key "$data/server.key" -subj "/CN=$SERVER_NAME" -out "$data/server.csr" &&
+    openssl x509 -req -in "$data/server.csr" -CA /complement/ca/ca.crt -CAkey /complement/ca/ca.key \
+      -CAcreateserial -days 2 -sha256 -extfile "$data/cert.ext" -out "$data/server.crt.tmp"; } 2>"$data/openssl.err" \
     || { cat "$data/openssl.err" >&2; exit 1; }
   mv "$data/server.crt.tmp" "$data/server.crt"
 fi
