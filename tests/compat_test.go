@@ -1,0 +1,229 @@
+package tests
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"stickler/blueprints"
+	"stickler/helpers/client"
+	"stickler/helpers/deploy"
+	"stickler/helpers/spec"
+	"stickler/helpers/wire"
+)
+
+// COMPAT: rooms shared by servers that implement sticky events and servers that do not
+// (STICKLER_SERVER=mixed: hs1 and hs3 Synapse, hs2 Dendrite). Roles are read from /versions
+// (blueprints.Classify); a deployment without the mix skips these tests, saying which kind of
+// server it lacks.
+
+// A sticky event from an implementing server reaches a non-implementing server's client as an
+// ordinary timeline event, with its content, and the server keeps it (GET /event). An ordinary
+// event sent right after it tells "never sent/received" (neither arrives) from "rejected or
+// soft-failed for the extra key" (only the later one arrives).
+func TestCompatStickyReachesNonImplementing(t *testing.T) {
+	spec.Covers(t, "COMPAT-1")
+	t.Parallel()
+	b, roles := blueprints.MixedFederation(t, 3, 1, 1)
+	alice, bob := b.UserOn(roles.Implementing[0]), b.UserOn(roles.NonImplementing[0])
+	w := blueprints.Watch(t, bob)
+	body := fmt.Sprintf("sticky from %s to %s", alice.ServerName(), bob.ServerName())
+	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": body}, blueprints.LongSticky)
+	after := alice.SendText(t, b.Room, "ordinary event after the sticky one")
+	w.Label(map[string]string{ev: "the sticky event", after: "the ordinary event sent after it"})
+	if err := w.TryAwait(t, client.DefaultWait, ev, after); err != nil {
+		held := bob.GetEvent(t, b.Room, ev)
+		if len(w.Of(after)) > 0 {
+			spec.Fatalf(t, "rejected-by-non-implementing", "expected %s's sticky event %s to reach %s on the non-implementing %s as an ordinary event; the ordinary event sent after it arrived, the sticky one did not within %v (rejected or soft-failed for its %s key?): %v; GET /event there answers %s",
+				alice.ServerName(), ev, bob.UserID, bob.ServerName(), client.DefaultWait, bob.Names.EventKey, err, held)
+		}
+		spec.Fatalf(t, "not-received-by-non-implementing", "expected %s's sticky event %s and the ordinary event after it to reach %s on the non-implementing %s within %v: %v; GET /event there answers %s",
+			alice.ServerName(), ev, bob.UserID, bob.ServerName(), client.DefaultWait, err, held)
+	}
+	got := w.Of(ev)[0]
+	if got.Section != client.InTimeline {
+		spec.Errorf(t, "not-ordinary-timeline-event", "expected the non-implementing server to deliver the sticky event in the room timeline, it came in %s: %s", got.Section, got.Event.Raw)
+	}
+	if got.Event.Get("type").Str != blueprints.StickyType || got.Event.Get("content.body").Str != body {
+		spec.Errorf(t, "redacted-by-non-implementing", "expected %s's client to see the event with type %q and content.body %q (a stripped content means the server redacted it, failing its hash check); it sees %s",
+			bob.UserID, blueprints.StickyType, body, got.Event.Raw)
+	}
+	held := bob.GetEvent(t, b.Room, ev)
+	if held.StatusCode != 200 || held.JSON.Get("content.body").Str != body {
+		spec.Errorf(t, "rejected-by-non-implementing", "expected the non-implementing %s to keep the sticky event %s with its content (GET /event 200); it answers %s", bob.ServerName(), ev, held)
+	}
+	// Not required: a non-implementing server's client API may drop unknown top-level keys.
+	// What it shows is reported; whether the key survives on the wire is COMPAT-3's check.
+	if dur, ok := bob.StickyDuration(held.JSON); ok {
+		t.Logf("observed: the non-implementing %s serves the event to its client with the %s key intact: %s", bob.ServerName(), bob.Names.EventKey, dur.Raw)
+	} else {
+		t.Logf("observed: the non-implementing %s serves the event to its client without the %s key (its client format drops unknown top-level keys): %s", bob.ServerName(), bob.Names.EventKey, client.Truncate(held.JSON.Raw, 600))
+	}
+}
+
+// In a room with a non-implementing server, an implementing server delivers that server's
+// ordinary events to its users, and still treats its own sticky events as sticky for its own
+// users and for a second implementing server: in a fresh sync whose one-event timeline holds a
+// later filler, the event is in the sticky section with a remaining time.
+func TestCompatImplementingKeepsSticky(t *testing.T) {
+	spec.Covers(t, "COMPAT-2")
+	t.Parallel()
+	b, roles := blueprints.MixedFederation(t, 3, 2, 1)
+	alice, carol := b.UserOn(roles.Implementing[0]), b.UserOn(roles.Implementing[1])
+	bob := b.UserOn(roles.NonImplementing[0])
+	wa, wc := blueprints.Watch(t, alice), blueprints.Watch(t, carol)
+
+	plain := bob.SendText(t, b.Room, "ordinary event from the non-implementing server")
+	for _, w := range []*client.Stream{wa, wc} {
+		w.Label(map[string]string{plain: "the non-implementing server's event"})
+		if err := w.TryAwait(t, client.DefaultWait, plain); err != nil {
+			spec.Errorf(t, "lost-non-implementing-event", "expected the ordinary event %s of %s on the non-implementing %s to reach %s within %v: %v",
+				plain, bob.UserID, bob.ServerName(), w.Client().UserID, client.DefaultWait, err)
+		}
+	}
+
+	// Sent after the non-implementing server's event, so it sits on top of it in the DAG.
+	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": "sticky in a mixed room"}, blueprints.LongSticky)
+	sent := time.Now()
+	for _, c := range []struct {
+		w    *client.Stream
+		code string
+		who  string
+	}{
+		{wa, "not-sticky-for-own-clients", "its own user"},
+		{wc, "not-sticky-on-implementing-peer", "the other implementing server's user"},
+	} {
+		user := c.w.Client()
+		c.w.Label(map[string]string{ev: "the sticky event"})
+		if err := c.w.TryAwait(t, client.DefaultWait, ev); err != nil {
+			spec.Errorf(t, c.code, "expected %s's sticky event %s to reach %s (%s) within %v in a room with the non-implementing %s: %v",
+				alice.ServerName(), ev, user.UserID, c.who, client.DefaultWait, bob.ServerName(), err)
+			continue
+		}
+		got, r := blueprints.StickyInFreshSync(t, user, b.Room, ev)
+		if err := stickyWithRemaining(user, got, blueprints.LongSticky, sent); err != nil {
+			spec.Errorf(t, c.code, "expected %s's sticky event %s in the %s section of a fresh sync of %s (%s) in a room with the non-implementing %s: %v; the room in that response: %s",
+				alice.ServerName(), ev, user.Names.SyncSection, user.UserID, c.who, bob.ServerName(), err, client.Truncate(r.Get(wire.Path("rooms.join", b.Room)).Raw, 1500))
+		}
+	}
+}
+
+// An implementing server that learns of a sticky event only through a non-implementing one
+// still verifies it and treats it as sticky. hs1's path to hs3 is cut (hs3 can still reach
+// hs2, and hs2 hs1): hs3 joins through hs2, hs1 sends a sticky event that only hs2 receives,
+// then hs2's user sends an ordinary event on top of it, and hs3 must fetch the missing sticky
+// event from hs2. Controls: before the cut hs1 and hs3 reach each other (which also gives hs3
+// hs1's signing key: the image has no key notary); during and after the observation neither
+// reaches the other; and hs3 lacks the event until hs2's event makes it ask. A stripped key
+// or content would fail the hash check (redacted) or the stickiness.
+func TestCompatStickyThroughNonImplementing(t *testing.T) {
+	spec.Covers(t, "COMPAT-3")
+	t.Parallel()
+	blueprints.Classify(t, deploy.Shared(t, 3)).RequireMix(t, 2, 1) // skip before deploying
+	d := deploy.Deploy(t, 3)
+	roles := blueprints.Classify(t, d)
+	roles.RequireMix(t, 2, 1)
+	origin, relay, learner := roles.Implementing[0], roles.NonImplementing[0], roles.Implementing[1]
+	t.Logf("origin %s (%s), relay %s (%s), learner %s (%s)", origin.Name, origin.Image, relay.Name, relay.Image, learner.Name, learner.Image)
+
+	alice := blueprints.NewUser(t, origin, "alice")
+	bob := blueprints.NewUser(t, relay, "bob")
+	carol := blueprints.NewUser(t, learner, "carol")
+	room := alice.CreateRoom(t, blueprints.MixedRoomBody())
+	bob.JoinRoom(t, room, origin.Name)
+	blueprints.WaitMembership(t, alice, room, bob.UserID, "join", client.DefaultWait)
+
+	// Before the cut: each reaches the other. The learner verifies the origin's signed request,
+	// so it holds the origin's key when it must later verify the origin's events.
+	for _, p := range [][2]*client.Client{{alice, carol}, {carol, alice}} {
+		if res := profile(t, p[0], p[1].UserID); res.StatusCode != 200 {
+			t.Fatalf("setup: before the partition %s should reach %s (profile of %s), got %s", p[0].ServerName(), p[1].ServerName(), p[1].UserID, res)
+		}
+	}
+	if err := learner.PartitionFrom(origin); err != nil {
+		t.Fatalf("partitioning %s from %s: %v", learner.Name, origin.Name, err)
+	}
+	t.Logf("%s: partitioned from %s at %s (both still federate with %s)", learner.Name, origin.Name, time.Now().Format("15:04:05.000"), relay.Name)
+	t.Cleanup(func() { _ = learner.HealFrom(origin) })
+	requireCut := func(when string) {
+		t.Helper()
+		// Fresh users each time: no server can answer from a cached profile.
+		for _, p := range [][2]*deploy.Server{{origin, learner}, {learner, origin}} {
+			asker, target := blueprints.NewUser(t, p[0], "asker"), blueprints.NewUser(t, p[1], "target")
+			if res := profile(t, asker, target.UserID); res.StatusCode == 200 {
+				t.Fatalf("control failed %s: %s reached %s (profile of %s answered %s), so the event may not have come only through %s",
+					when, p[0].Name, p[1].Name, target.UserID, res, relay.Name)
+			}
+		}
+		t.Logf("control %s: %s and %s cannot reach each other", when, origin.Name, learner.Name)
+	}
+	requireCut("before the join")
+
+	carol.JoinRoom(t, room, relay.Name)
+	for _, who := range []string{alice.UserID, bob.UserID} {
+		blueprints.WaitMembership(t, carol, room, who, "join", client.DefaultWait)
+	}
+	blueprints.WaitMembership(t, alice, room, carol.UserID, "join", client.DefaultWait) // the relay sent it
+	wc := blueprints.Watch(t, carol)
+
+	body := "sticky event that reaches the learner only through the non-implementing server"
+	ev := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"body": body}, blueprints.LongSticky)
+	sent := time.Now()
+	waitForEvent(t, bob, room, ev, client.DefaultWait)
+	if res := carol.GetEvent(t, room, ev); res.StatusCode == 200 {
+		t.Fatalf("control failed: %s holds %s before %s sent anything on top of it, so it did not come only through %s: %s", learner.Name, ev, relay.Name, relay.Name, res)
+	}
+
+	after := bob.SendText(t, room, "ordinary event on top of the sticky one")
+	wc.Label(map[string]string{after: "the relay's ordinary event", ev: "the origin's sticky event"})
+	if err := wc.TryAwait(t, client.DefaultWait, after); err != nil {
+		spec.Fatalf(t, "lost-non-implementing-event", "expected %s's ordinary event %s to reach %s on %s within %v: %v", relay.Name, after, carol.UserID, learner.Name, client.DefaultWait, err)
+	}
+	var held *client.Response
+	if err := client.Poll(client.DefaultWait, 200*time.Millisecond, func(time.Duration) error {
+		if held = carol.GetEvent(t, room, ev); held.StatusCode != 200 {
+			return fmt.Errorf("GET /event answers %s", held)
+		}
+		return nil
+	}); err != nil {
+		spec.Fatalf(t, "not-verified-through-relay", "expected %s to fetch the missing sticky event %s (the prev event of %s's event %s, which it has) from %s and accept it within %v: %v; %s's /sync saw: %s",
+			learner.Name, ev, relay.Name, after, relay.Name, client.DefaultWait, err, carol.UserID, wc.Arrived(room))
+	}
+	requireCut("after the event arrived")
+
+	if dur, ok := carol.StickyDuration(held.JSON); !ok || dur.Int() != blueprints.LongSticky.Milliseconds() || held.JSON.Get("content.body").Str != body {
+		spec.Fatalf(t, "lost-sticky-key", "expected the event %s on %s, learnt through %s, to keep content.body %q and %s.duration_ms %d; GET /event answers %s",
+			ev, learner.Name, relay.Name, body, carol.Names.EventKey, blueprints.LongSticky.Milliseconds(), held)
+	}
+	got, r := blueprints.StickyInFreshSync(t, carol, room, ev)
+	if err := stickyWithRemaining(carol, got, blueprints.LongSticky, sent); err != nil {
+		spec.Errorf(t, "not-sticky-through-relay", "expected the sticky event %s, learnt by %s only through %s, in the %s section of a fresh sync of %s: %v; the room in that response: %s",
+			ev, learner.Name, relay.Name, carol.Names.SyncSection, carol.UserID, err, client.Truncate(r.Get(wire.Path("rooms.join", room)).Raw, 1500))
+	}
+	t.Logf("%s learnt %s's sticky event %s only through %s; its /sync showed: %s", learner.Name, origin.Name, ev, relay.Name, wc.Describe(ev))
+}
+
+// stickyWithRemaining checks that ev (from a sticky section; empty when absent) carries a
+// remaining time in (0, life - time since sent].
+func stickyWithRemaining(c *client.Client, ev gjson.Result, life time.Duration, sent time.Time) error {
+	if !ev.Exists() {
+		return fmt.Errorf("it is not there")
+	}
+	rem, ok := c.Remaining(ev)
+	if !ok {
+		return fmt.Errorf("it is there without unsigned.%s: %s", c.Names.RemainingField, ev.Raw)
+	}
+	if most := life.Milliseconds(); rem <= 0 || rem > most {
+		return fmt.Errorf("its unsigned.%s is %d, want between 1 and %d (sent %v ago): %s", c.Names.RemainingField, rem, most, time.Since(sent).Round(time.Millisecond), ev.Raw)
+	}
+	return nil
+}
+
+// profile asks c's server for another user's profile: for a user of another server, a
+// federation request from c's server to that one.
+func profile(t *testing.T, c *client.Client, userID string) *client.Response {
+	t.Helper()
+	return c.Do(t, client.Request{Method: "GET", Path: client.V3("profile", userID)})
+}
