@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,13 +112,19 @@ func TestCompatImplementingKeepsSticky(t *testing.T) {
 }
 
 // An implementing server that learns of a sticky event only through a non-implementing one
-// still verifies it and treats it as sticky. hs1's path to hs3 is cut (hs3 can still reach
-// hs2, and hs2 hs1): hs3 joins through hs2, hs1 sends a sticky event that only hs2 receives,
-// then hs2's user sends an ordinary event on top of it, and hs3 must fetch the missing sticky
-// event from hs2. Controls: before the cut hs1 and hs3 reach each other (which also gives hs3
-// hs1's signing key: the image has no key notary); during and after the observation neither
-// reaches the other; and hs3 lacks the event until hs2's event makes it ask. A stripped key
-// or content would fail the hash check (redacted) or the stickiness.
+// still verifies it and treats it as sticky. The learner's federation with the origin is cut
+// (PartitionFrom: both still federate with the relay), and it learns the origin's sticky event
+// in one of two ways, one room each:
+//   - missing-events: the learner's user is in the room (joined through the relay); the sticky
+//     event reaches only the relay, whose user then sends an ordinary event on top of it, so
+//     the learner fetches the missing sticky event from the relay.
+//   - join-after: the sticky event is sent before the learner's user joins through the relay;
+//     paging back (/messages) makes the learner backfill it from the relay.
+//
+// Controls: before the cut the origin and the learner reach each other (which also gives the
+// learner the origin's signing key: the image has no key notary), and from the cut to the end
+// neither does. A key or content stripped on the way fails the hash check (the learner redacts
+// the event) or the stickiness.
 func TestCompatStickyThroughNonImplementing(t *testing.T) {
 	spec.Covers(t, "COMPAT-3")
 	t.Parallel()
@@ -131,10 +138,6 @@ func TestCompatStickyThroughNonImplementing(t *testing.T) {
 	alice := blueprints.NewUser(t, origin, "alice")
 	bob := blueprints.NewUser(t, relay, "bob")
 	carol := blueprints.NewUser(t, learner, "carol")
-	room := alice.CreateRoom(t, blueprints.MixedRoomBody())
-	bob.JoinRoom(t, room, origin.Name)
-	blueprints.WaitMembership(t, alice, room, bob.UserID, "join", client.DefaultWait)
-
 	// Before the cut: each reaches the other. The learner verifies the origin's signed request,
 	// so it holds the origin's key when it must later verify the origin's events.
 	for _, p := range [][2]*client.Client{{alice, carol}, {carol, alice}} {
@@ -147,62 +150,133 @@ func TestCompatStickyThroughNonImplementing(t *testing.T) {
 	}
 	t.Logf("%s: partitioned from %s at %s (both still federate with %s)", learner.Name, origin.Name, time.Now().Format("15:04:05.000"), relay.Name)
 	t.Cleanup(func() { _ = learner.HealFrom(origin) })
-	requireCut := func(when string) {
-		t.Helper()
-		// Fresh users each time: no server can answer from a cached profile.
-		for _, p := range [][2]*deploy.Server{{origin, learner}, {learner, origin}} {
-			asker, target := blueprints.NewUser(t, p[0], "asker"), blueprints.NewUser(t, p[1], "target")
-			if res := profile(t, asker, target.UserID); res.StatusCode == 200 {
-				t.Fatalf("control failed %s: %s reached %s (profile of %s answered %s), so the event may not have come only through %s",
-					when, p[0].Name, p[1].Name, target.UserID, res, relay.Name)
-			}
+	requireCut(t, origin, learner, "before the rooms")
+
+	// room makes a room on the origin that the relay's user has joined.
+	room := func(t *testing.T) string {
+		r := alice.CreateRoom(t, blueprints.MixedRoomBody())
+		bob.JoinRoom(t, r, origin.Name)
+		blueprints.WaitMembership(t, alice, r, bob.UserID, "join", client.DefaultWait)
+		return r
+	}
+	// joinThroughRelay joins the learner's user through the relay only.
+	joinThroughRelay := func(t *testing.T, r string) {
+		carol.JoinRoom(t, r, relay.Name)
+		for _, who := range []string{alice.UserID, bob.UserID} {
+			blueprints.WaitMembership(t, carol, r, who, "join", client.DefaultWait)
 		}
-		t.Logf("control %s: %s and %s cannot reach each other", when, origin.Name, learner.Name)
+		blueprints.WaitMembership(t, alice, r, carol.UserID, "join", client.DefaultWait) // the relay sent it
 	}
-	requireCut("before the join")
-
-	carol.JoinRoom(t, room, relay.Name)
-	for _, who := range []string{alice.UserID, bob.UserID} {
-		blueprints.WaitMembership(t, carol, room, who, "join", client.DefaultWait)
-	}
-	blueprints.WaitMembership(t, alice, room, carol.UserID, "join", client.DefaultWait) // the relay sent it
-	wc := blueprints.Watch(t, carol)
-
 	body := "sticky event that reaches the learner only through the non-implementing server"
-	ev := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"body": body}, blueprints.LongSticky)
-	sent := time.Now()
-	waitForEvent(t, bob, room, ev, client.DefaultWait)
-	if res := carol.GetEvent(t, room, ev); res.StatusCode == 200 {
-		t.Fatalf("control failed: %s holds %s before %s sent anything on top of it, so it did not come only through %s: %s", learner.Name, ev, relay.Name, relay.Name, res)
-	}
 
-	after := bob.SendText(t, room, "ordinary event on top of the sticky one")
-	wc.Label(map[string]string{after: "the relay's ordinary event", ev: "the origin's sticky event"})
-	if err := wc.TryAwait(t, client.DefaultWait, after); err != nil {
-		spec.Fatalf(t, "lost-non-implementing-event", "expected %s's ordinary event %s to reach %s on %s within %v: %v", relay.Name, after, carol.UserID, learner.Name, client.DefaultWait, err)
+	t.Run("missing-events", func(t *testing.T) {
+		r := room(t)
+		joinThroughRelay(t, r)
+		wc := blueprints.Watch(t, carol)
+		ev := alice.SendSticky(t, r, blueprints.StickyType, map[string]any{"body": body}, blueprints.LongSticky)
+		sent := time.Now()
+		waitForEvent(t, bob, r, ev, client.DefaultWait)
+		if res := carol.GetEvent(t, r, ev); res.StatusCode == 200 {
+			t.Fatalf("control failed: %s holds %s before %s sent anything on top of it, so it did not come only through %s: %s", learner.Name, ev, relay.Name, relay.Name, res)
+		}
+		after := bob.SendText(t, r, "ordinary event on top of the sticky one")
+		wc.Label(map[string]string{after: "the relay's ordinary event", ev: "the origin's sticky event"})
+		if err := wc.TryAwait(t, client.DefaultWait, after); err != nil {
+			spec.Fatalf(t, "lost-non-implementing-event", "expected %s's ordinary event %s to reach %s on %s within %v: %v", relay.Name, after, carol.UserID, learner.Name, client.DefaultWait, err)
+		}
+		held, err := awaitEvent(t, carol, r, ev)
+		if err != nil {
+			spec.Fatalf(t, "not-verified-through-relay", "expected %s to fetch the missing sticky event %s (the prev event of %s's event %s, which it has) from %s and accept it within %v: %v; %s's /sync saw: %s",
+				learner.Name, ev, relay.Name, after, relay.Name, client.DefaultWait, err, carol.UserID, wc.Arrived(r))
+		}
+		requireStickyThroughRelay(t, carol, r, ev, body, held, sent, learner, relay)
+		t.Logf("%s learnt %s's sticky event %s only through %s; its /sync showed: %s", learner.Name, origin.Name, ev, relay.Name, wc.Describe(ev))
+	})
+
+	t.Run("join-after", func(t *testing.T) {
+		r := room(t)
+		ev := alice.SendSticky(t, r, blueprints.StickyType, map[string]any{"body": body}, blueprints.LongSticky)
+		sent := time.Now()
+		waitForEvent(t, bob, r, ev, client.DefaultWait)
+		joinThroughRelay(t, r)
+		t.Logf("right after the join, GET /event on %s answers %d", learner.Name, carol.GetEvent(t, r, ev).StatusCode)
+		var page *client.Response
+		if err := client.Poll(client.DefaultWait, 500*time.Millisecond, func(time.Duration) error {
+			page = carol.Messages(t, r, 30)
+			if page.StatusCode == 200 && client.Contains(page.JSON.Get("chunk").Array(), ev) {
+				return nil
+			}
+			return fmt.Errorf("/messages (dir=b, limit 30) answers %s", client.Truncate(page.String(), 1500))
+		}); err != nil {
+			spec.Fatalf(t, "not-verified-through-relay", "expected %s, joined through %s after the sticky event %s was sent, to backfill it from %s when its user pages back within %v: %v",
+				learner.Name, relay.Name, ev, relay.Name, client.DefaultWait, err)
+		}
+		held, err := awaitEvent(t, carol, r, ev)
+		if err != nil {
+			spec.Fatalf(t, "not-verified-through-relay", "%s lists %s in /messages but GET /event fails: %v", learner.Name, ev, err)
+		}
+		requireStickyThroughRelay(t, carol, r, ev, body, held, sent, learner, relay)
+	})
+	requireCut(t, origin, learner, "after both ways")
+}
+
+// requireStickyThroughRelay checks the event a learner got through a relay: content and sticky
+// key as sent (GET /event), and in the sticky section of a fresh sync with a remaining time.
+func requireStickyThroughRelay(t *testing.T, c *client.Client, room, ev, body string, held *client.Response, sent time.Time, learner, relay *deploy.Server) {
+	t.Helper()
+	if dur, ok := c.StickyDuration(held.JSON); !ok || dur.Int() != blueprints.LongSticky.Milliseconds() || held.JSON.Get("content.body").Str != body {
+		spec.Fatalf(t, "lost-sticky-key", "expected the event %s on %s, learnt through %s, to keep content.body %q and %s.duration_ms %d; GET /event answers %s",
+			ev, learner.Name, relay.Name, body, c.Names.EventKey, blueprints.LongSticky.Milliseconds(), held)
 	}
+	got, r := blueprints.StickyInFreshSync(t, c, room, ev)
+	if err := stickyWithRemaining(c, got, blueprints.LongSticky, sent); err != nil {
+		spec.Errorf(t, "not-sticky-through-relay", "expected the sticky event %s, learnt by %s only through %s, in the %s section of a fresh sync of %s: %v; the room in that response: %s",
+			ev, learner.Name, relay.Name, c.Names.SyncSection, c.UserID, err, client.Truncate(r.Get(wire.Path("rooms.join", room)).Raw, 1500))
+	}
+}
+
+// awaitEvent polls GET /event until c's server has the event; the error carries its answer.
+func awaitEvent(t *testing.T, c *client.Client, room, ev string) (*client.Response, error) {
+	t.Helper()
 	var held *client.Response
-	if err := client.Poll(client.DefaultWait, 200*time.Millisecond, func(time.Duration) error {
-		if held = carol.GetEvent(t, room, ev); held.StatusCode != 200 {
+	err := client.Poll(client.DefaultWait, 200*time.Millisecond, func(time.Duration) error {
+		if held = c.GetEvent(t, room, ev); held.StatusCode != 200 {
 			return fmt.Errorf("GET /event answers %s", held)
 		}
 		return nil
-	}); err != nil {
-		spec.Fatalf(t, "not-verified-through-relay", "expected %s to fetch the missing sticky event %s (the prev event of %s's event %s, which it has) from %s and accept it within %v: %v; %s's /sync saw: %s",
-			learner.Name, ev, relay.Name, after, relay.Name, client.DefaultWait, err, carol.UserID, wc.Arrived(room))
-	}
-	requireCut("after the event arrived")
+	})
+	return held, err
+}
 
-	if dur, ok := carol.StickyDuration(held.JSON); !ok || dur.Int() != blueprints.LongSticky.Milliseconds() || held.JSON.Get("content.body").Str != body {
-		spec.Fatalf(t, "lost-sticky-key", "expected the event %s on %s, learnt through %s, to keep content.body %q and %s.duration_ms %d; GET /event answers %s",
-			ev, learner.Name, relay.Name, body, carol.Names.EventKey, blueprints.LongSticky.Milliseconds(), held)
+// requireCut fails the test unless a and b cannot reach each other: a fresh user of each asks
+// for the profile of a fresh user of the other (fresh, so no server answers from a cache),
+// both at once, since a request on a connection the cut left open waits out the sender's
+// timeout (10 s in the Synapse image).
+func requireCut(t *testing.T, a, b *deploy.Server, when string) {
+	t.Helper()
+	type probe struct {
+		asker, target *client.Client
+		res           *client.Response
+		err           error
 	}
-	got, r := blueprints.StickyInFreshSync(t, carol, room, ev)
-	if err := stickyWithRemaining(carol, got, blueprints.LongSticky, sent); err != nil {
-		spec.Errorf(t, "not-sticky-through-relay", "expected the sticky event %s, learnt by %s only through %s, in the %s section of a fresh sync of %s: %v; the room in that response: %s",
-			ev, learner.Name, relay.Name, carol.Names.SyncSection, carol.UserID, err, client.Truncate(r.Get(wire.Path("rooms.join", room)).Raw, 1500))
+	probes := []*probe{
+		{asker: blueprints.NewUser(t, a, "asker"), target: blueprints.NewUser(t, b, "target")},
+		{asker: blueprints.NewUser(t, b, "asker"), target: blueprints.NewUser(t, a, "target")},
 	}
-	t.Logf("%s learnt %s's sticky event %s only through %s; its /sync showed: %s", learner.Name, origin.Name, ev, relay.Name, wc.Describe(ev))
+	var wg sync.WaitGroup
+	for _, p := range probes {
+		wg.Go(func() {
+			p.res, p.err = p.asker.Try(client.Request{Method: "GET", Path: client.V3("profile", p.target.UserID)})
+		})
+	}
+	wg.Wait()
+	for _, p := range probes {
+		if p.err == nil && p.res.StatusCode == 200 {
+			t.Fatalf("control failed %s: %s reached %s (profile of %s answered %s), so the event may not have come only through the relay",
+				when, p.asker.ServerName(), p.target.ServerName(), p.target.UserID, p.res)
+		}
+	}
+	t.Logf("control %s: %s and %s cannot reach each other (profile lookups both ways failed)", when, a.Name, b.Name)
 }
 
 // stickyWithRemaining checks that ev (from a sticky section; empty when absent) carries a
