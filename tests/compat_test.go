@@ -88,21 +88,32 @@ func TestCompatImplementingKeepsSticky(t *testing.T) {
 	// Sent after the non-implementing server's event, so it sits on top of it in the DAG.
 	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": "sticky in a mixed room"}, blueprints.LongSticky)
 	sent := time.Now()
-	for _, c := range []struct {
-		w    *client.Stream
-		code string
-		who  string
+	checks := []struct {
+		w       *client.Stream
+		code    string
+		who     string
+		arrived bool
 	}{
-		{wa, "not-sticky-for-own-clients", "its own user"},
-		{wc, "not-sticky-on-implementing-peer", "the other implementing server's user"},
-	} {
-		user := c.w.Client()
+		{w: wa, code: "not-sticky-for-own-clients", who: "its own user"},
+		{w: wc, code: "not-sticky-on-implementing-peer", who: "the other implementing server's user"},
+	}
+	// Both wait before either sends the filler of a fresh sync: a later event would make the
+	// other server fetch the sticky one as a missing prev event and hide a missing push.
+	for i := range checks {
+		c := &checks[i]
 		c.w.Label(map[string]string{ev: "the sticky event"})
 		if err := c.w.TryAwait(t, client.DefaultWait, ev); err != nil {
-			spec.Errorf(t, c.code, "expected %s's sticky event %s to reach %s (%s) within %v in a room with the non-implementing %s: %v",
-				alice.ServerName(), ev, user.UserID, c.who, client.DefaultWait, bob.ServerName(), err)
+			spec.Errorf(t, c.code, "expected %s's sticky event %s to reach %s (%s) within %v, with nothing sent after it, in a room with the non-implementing %s: %v",
+				alice.ServerName(), ev, c.w.Client().UserID, c.who, client.DefaultWait, bob.ServerName(), err)
 			continue
 		}
+		c.arrived = true
+	}
+	for _, c := range checks {
+		if !c.arrived {
+			continue
+		}
+		user := c.w.Client()
 		got, r := blueprints.StickyInFreshSync(t, user, b.Room, ev)
 		if err := stickyWithRemaining(user, got, blueprints.LongSticky, sent); err != nil {
 			spec.Errorf(t, c.code, "expected %s's sticky event %s in the %s section of a fresh sync of %s (%s) in a room with the non-implementing %s: %v; the room in that response: %s",
@@ -175,7 +186,7 @@ func TestCompatStickyThroughNonImplementing(t *testing.T) {
 		wc := blueprints.Watch(t, carol)
 		ev := alice.SendSticky(t, r, blueprints.StickyType, map[string]any{"body": body}, blueprints.LongSticky)
 		sent := time.Now()
-		waitForEvent(t, bob, r, ev, client.DefaultWait)
+		relayHolds(t, bob, r, ev)
 		if res := carol.GetEvent(t, r, ev); res.StatusCode == 200 {
 			t.Fatalf("control failed: %s holds %s before %s sent anything on top of it, so it did not come only through %s: %s", learner.Name, ev, relay.Name, relay.Name, res)
 		}
@@ -197,7 +208,7 @@ func TestCompatStickyThroughNonImplementing(t *testing.T) {
 		r := room(t)
 		ev := alice.SendSticky(t, r, blueprints.StickyType, map[string]any{"body": body}, blueprints.LongSticky)
 		sent := time.Now()
-		waitForEvent(t, bob, r, ev, client.DefaultWait)
+		relayHolds(t, bob, r, ev)
 		joinThroughRelay(t, r)
 		t.Logf("right after the join, GET /event on %s answers %d", learner.Name, carol.GetEvent(t, r, ev).StatusCode)
 		var page *client.Response
@@ -218,6 +229,15 @@ func TestCompatStickyThroughNonImplementing(t *testing.T) {
 		requireStickyThroughRelay(t, carol, r, ev, body, held, sent, learner, relay)
 	})
 	requireCut(t, origin, learner, "after both ways")
+}
+
+// relayHolds waits until the relay's user's server has the origin's sticky event: the
+// precondition of learning it through the relay.
+func relayHolds(t *testing.T, c *client.Client, room, ev string) {
+	t.Helper()
+	if _, err := awaitEvent(t, c, room, ev); err != nil {
+		spec.Fatalf(t, "not-received-by-non-implementing", "expected the origin's sticky event %s to reach the non-implementing %s (which the origin still reaches) within %v: %v", ev, c.ServerName(), client.DefaultWait, err)
+	}
 }
 
 // requireStickyThroughRelay checks the event a learner got through a relay: content and sticky
