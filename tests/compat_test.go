@@ -23,7 +23,8 @@ import (
 // A sticky event from an implementing server reaches a non-implementing server's client as an
 // ordinary timeline event, with its content, and the server keeps it (GET /event). An ordinary
 // event sent right after it tells "never sent/received" (neither arrives) from "rejected or
-// soft-failed for the extra key" (only the later one arrives).
+// soft-failed for the extra key" (only the later one arrives: its prev event is the sticky one,
+// so a server that accepted it has received or fetched the sticky one).
 func TestCompatStickyReachesNonImplementing(t *testing.T) {
 	spec.Covers(t, "COMPAT-1")
 	t.Parallel()
@@ -60,7 +61,7 @@ func TestCompatStickyReachesNonImplementing(t *testing.T) {
 	if dur, ok := bob.StickyDuration(held.JSON); ok {
 		t.Logf("observed: the non-implementing %s serves the event to its client with the %s key intact: %s", bob.ServerName(), bob.Names.EventKey, dur.Raw)
 	} else {
-		t.Logf("observed: the non-implementing %s serves the event to its client without the %s key (its client format drops unknown top-level keys): %s", bob.ServerName(), bob.Names.EventKey, client.Truncate(held.JSON.Raw, 600))
+		t.Logf("observed: the non-implementing %s serves the event to its client without the %s key (its client format keeps no unknown top-level key): %s", bob.ServerName(), bob.Names.EventKey, client.Truncate(held.JSON.Raw, 600))
 	}
 }
 
