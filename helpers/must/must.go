@@ -186,6 +186,7 @@ func (c Coded) fatalf(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if c.code == "" {
 		t.Fatalf(format, args...)
+		return
 	}
 	spec.Fatalf(t, c.code, format, args...)
 }
