@@ -58,7 +58,9 @@ for n in "${names[@]}"; do
   dir=$out/$n
   mkdir -p "$dir"
   echo "mutants.sh: variant $n: ./run.sh -run '$tests' (log: $dir/run.log)"
-  env "${prefix}STICKLER_MUTANT=$n" STICKLER_REPORT_DIR="$dir" ./run.sh -run "$tests" >"$dir/run.log" 2>&1
+  # Strict: a variant that breaks a SHOULD (SYNC-3, SYNC-9) is caught when its test fails,
+  # and without STICKLER_STRICT that failure is only a warning and the run passes.
+  env "${prefix}STICKLER_MUTANT=$n" STICKLER_STRICT=1 STICKLER_REPORT_DIR="$dir" ./run.sh -run "$tests" >"$dir/run.log" 2>&1
   status=$?
   echo "$status" >"$dir/exit"
   tail -1 "$dir/run.log" | sed 's/^/    /'

@@ -8,6 +8,7 @@ import (
 	"stickler/helpers/deploy"
 	"stickler/helpers/federation"
 	"stickler/helpers/must"
+	"stickler/helpers/spec"
 	"stickler/helpers/wire"
 
 	"github.com/tidwall/gjson"
@@ -59,11 +60,18 @@ const readSlack = 500 * time.Millisecond
 // section, so a test never checks stickiness before an event has arrived.
 func (f *PeerRoom) WaitDelivered(t testing.TB, what string, eventIDs ...string) {
 	t.Helper()
+	f.WaitDeliveredAs(t, "not-delivered", what, eventIDs...)
+}
+
+// WaitDeliveredAs is WaitDelivered failing with the given failure code (what the missing
+// events mean for the test).
+func (f *PeerRoom) WaitDeliveredAs(t testing.TB, code, what string, eventIDs ...string) {
+	t.Helper()
 	s := f.Alice.NewStream(client.Sync, client.Filter(""))
 	for _, id := range eventIDs {
 		s.Labels[id] = what
 	}
-	s.Await(t, client.DefaultWait, eventIDs...)
+	s.AwaitAs(t, code, client.DefaultWait, eventIDs...)
 }
 
 // StickyNow looks for the event in the room's sticky section of a fresh initial sync of
@@ -93,27 +101,37 @@ func (f *PeerRoom) RequireStickyFor(t testing.TB, eventID string, want time.Dura
 	c := f.Alice
 	ev, rem, ok, r := f.StickyNow(t, eventID)
 	if !ev.Exists() {
-		t.Fatalf("%s: expected %s in the sticky section (outside the timeline) %v into its %v lifetime, it is not; the sticky section holds %v, the timeline %v",
+		spec.Fatalf(t, "not-sticky", "%s: expected %s in the sticky section (outside the timeline) %v into its %v lifetime, it is not; the sticky section holds %v, the timeline %v",
 			why, eventID, time.Since(since).Round(time.Millisecond), want, client.EventIDs(c.Sticky(r, f.Room.ID)), client.EventIDs(client.Timeline(r, f.Room.ID)))
 	}
 	if !ok {
-		t.Fatalf("%s: the sticky event has no unsigned.%s: %s", why, c.Names.RemainingField, ev.Raw)
+		spec.Fatalf(t, "no-remaining-time", "%s: the sticky event has no unsigned.%s: %s", why, c.Names.RemainingField, ev.Raw)
 	}
 	lo, hi := (want - time.Since(since) - readSlack).Milliseconds(), want.Milliseconds()
-	if rem > hi || rem < lo {
-		t.Fatalf("%s: expected the remaining time in [%d, %d] ms, got %d: %s", why, lo, hi, rem, ev.Raw)
+	if rem > hi {
+		spec.Fatalf(t, "ttl-too-long", "%s: expected the remaining time in [%d, %d] ms, got %d (longer): %s", why, lo, hi, rem, ev.Raw)
+	}
+	if rem < lo {
+		spec.Fatalf(t, "ttl-too-short", "%s: expected the remaining time in [%d, %d] ms, got %d (shorter): %s", why, lo, hi, rem, ev.Raw)
 	}
 }
 
-// RequireNotSticky checks that the event is in no sticky section of Alice's and that GET
-// /event shows no remaining-time field.
+// RequireNotSticky checks that the event is in no sticky section of Alice's (failure code
+// still-sticky) and that GET /event shows no remaining-time field (ttl-when-not-sticky).
 func (f *PeerRoom) RequireNotSticky(t testing.TB, eventID, why string) {
+	t.Helper()
+	f.RequireNotStickyAs(t, "still-sticky", "ttl-when-not-sticky", eventID, why)
+}
+
+// RequireNotStickyAs is RequireNotSticky with the test's own failure codes: inSection when
+// the event is still in the sticky section, field when GET /event shows a remaining time.
+func (f *PeerRoom) RequireNotStickyAs(t testing.TB, inSection, field, eventID, why string) {
 	t.Helper()
 	c := f.Alice
 	if ev, _, _, _ := f.StickyNow(t, eventID); ev.Exists() {
-		t.Fatalf("%s: expected %s NOT to be in the sticky section, but it is: %s", why, eventID, ev.Raw)
+		spec.Fatalf(t, inSection, "%s: expected %s NOT to be in the sticky section, but it is: %s", why, eventID, ev.Raw)
 	}
 	res := c.GetEvent(t, f.Room.ID, eventID)
 	must.Status(t, res, 200, why+": GET /event")
-	must.Missing(t, res.JSON, wire.Path("unsigned", c.Names.RemainingField), why+": GET /event")
+	must.As(field).Missing(t, res.JSON, wire.Path("unsigned", c.Names.RemainingField), why+": GET /event")
 }

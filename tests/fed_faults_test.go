@@ -178,13 +178,13 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	fresh := blueprints.Watch(t, bob)
 	for _, w := range []*client.Stream{wb, fresh} {
 		if ds := w.StickyOf(expiring); len(ds) > 0 {
-			t.Fatalf("expected the sticky event %s, which expired during the outage, never to be delivered as sticky on hs2; got: %s",
+			spec.Fatalf(t, "expired-delivered-as-sticky", "expected the sticky event %s, which expired during the outage, never to be delivered as sticky on hs2; got: %s",
 				expiring, w.Describe(expiring))
 		}
 	}
 	if res := bob.GetEvent(t, b.Room, expiring); res.StatusCode == 200 {
 		if rem, ok := bob.Remaining(res.JSON); ok {
-			t.Fatalf("expected no remaining time on the expired event on hs2, got %d in %s", rem, res)
+			spec.Fatalf(t, "ttl-after-expiry", "expected no remaining time on the expired event on hs2, got %d in %s", rem, res)
 		}
 	}
 	t.Logf("the expired event on hs2's client: %s", wb.Describe(expiring))
@@ -216,11 +216,11 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "leave", blueprints.HealWait)
 	wb.Watch(t, 2*time.Second)
 	if ds := wb.StickyOf(erased); len(ds) > 0 {
-		t.Fatalf("expected the sticky event %s of the erased user not to be delivered as sticky on hs2; got: %s", erased, wb.Describe(erased))
+		spec.Fatalf(t, "erased-sent-in-catch-up", "expected the sticky event %s of the erased user not to be delivered as sticky on hs2; got: %s", erased, wb.Describe(erased))
 	}
 	if res := bob.GetEvent(t, b.Room, erased); res.StatusCode == 200 {
 		if _, ok := bob.StickyDuration(res.JSON); ok || res.JSON.Get("content.secret").Exists() {
-			t.Fatalf("expected hs2 not to have received the erased user's sticky event in catch-up (or only redacted), got %s", res)
+			spec.Fatalf(t, "erased-sent-in-catch-up", "expected hs2 not to have received the erased user's sticky event in catch-up (or only redacted), got %s", res)
 		}
 		t.Logf("hs2 holds the erased user's event only redacted: %s", res.JSON.Raw)
 	}

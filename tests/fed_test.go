@@ -29,7 +29,7 @@ func TestFedStickyPushedToJoinedServer(t *testing.T) {
 	w := blueprints.Watch(t, bob)
 	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": "pushed"}, blueprints.LongSticky)
 	if err := w.TryAwait(t, client.DefaultWait, ev); err != nil {
-		t.Fatalf("expected hs1's sticky event %s to reach %s on hs2 within %v without further activity; %v",
+		spec.Fatalf(t, "not-pushed", "expected hs1's sticky event %s to reach %s on hs2 within %v without further activity; %v",
 			ev, bob.UserID, client.DefaultWait, err)
 	}
 }
@@ -107,7 +107,7 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	w := carol.NewStream(client.Sync, client.Offline())
 	maps.Copy(w.Labels, map[string]string{oldA: "hs1's old sticky event", oldB: "hs2's old sticky event", newA: "hs1's recent sticky event", newB: "hs2's recent sticky event"})
 	if err := w.TryAwait(t, client.DefaultWait, oldA, oldB, newA, newB); err != nil {
-		t.Fatalf("expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room within %v (no event was sent after the join): %v",
+		spec.Fatalf(t, "not-pushed-to-newcomer", "expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room within %v (no event was sent after the join): %v",
 			carol.UserID, client.DefaultWait, err)
 	}
 }
@@ -208,7 +208,7 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 			}
 		}
 		if len(missing) > 0 {
-			t.Fatalf("hs1 did not push its own unexpired sticky event(s) %v to the newcomer within %v (+%v listening); %s",
+			spec.Fatalf(t, "not-pushed-to-newcomer", "hs1 did not push its own unexpired sticky event(s) %v to the newcomer within %v (+%v listening); %s",
 				missing, client.DefaultWait, blueprints.PeerSettle, received())
 		}
 	})
@@ -222,14 +222,14 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 			}
 		}
 		if len(forwarded) > 0 {
-			t.Fatalf("hs1 forwarded hs2's sticky event(s) to the newcomer:\n  %s\n%s", strings.Join(forwarded, "\n  "), received())
+			spec.Fatalf(t, "forwarded-others-events", "hs1 forwarded hs2's sticky event(s) to the newcomer:\n  %s\n%s", strings.Join(forwarded, "\n  "), received())
 		}
 	})
 	t.Run("expired-not-pushed", func(t *testing.T) {
 		spec.Covers(t, "FED-5")
 		requirePushed(t)
 		if r := got[expired]; r != nil {
-			t.Fatalf("hs1 pushed its expired sticky event %s (lifetime %v, expired before the join) to the newcomer: %s\n%s", expired, peerExpiredLife, r.Event.JSON, received())
+			spec.Fatalf(t, "expired-pushed", "hs1 pushed its expired sticky event %s (lifetime %v, expired before the join) to the newcomer: %s\n%s", expired, peerExpiredLife, r.Event.JSON, received())
 		}
 	})
 	t.Run("redacted-not-pushed-as-sticky", func(t *testing.T) {
@@ -240,7 +240,7 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 			return
 		}
 		if hasSticky(r) {
-			t.Fatalf("hs1 pushed its redacted sticky event %s to the newcomer with its %s key: %s\n%s", redacted, p.Names.EventKey, r.Event.JSON, received())
+			spec.Fatalf(t, "redacted-pushed-as-sticky", "hs1 pushed its redacted sticky event %s to the newcomer with its %s key: %s\n%s", redacted, p.Names.EventKey, r.Event.JSON, received())
 		}
 		t.Logf("hs1 pushed the redacted event %s without its %s key (allowed): %s", redacted, p.Names.EventKey, r.Event.JSON)
 	})
@@ -263,9 +263,13 @@ func TestPeerNewcomerGetsOldStickyEvents(t *testing.T) {
 
 	p := federation.New(t, d)
 	p.Join(t, hs1, roomID, p.UserID("newcomer"))
-	p.WaitPDUs(t, client.DefaultWait, "both unexpired sticky events of hs1 (one 60+ events back) pushed to the newcomer", func(rs []*federation.Received) bool {
+	all, ok := p.TryWaitPDUs(client.DefaultWait, func(rs []*federation.Received) bool {
 		return federation.FindPDU(rs, old) != nil && federation.FindPDU(rs, recent) != nil
 	})
+	if !ok {
+		spec.Fatalf(t, "not-pushed-to-newcomer", "the federation peer waited %v for both unexpired sticky events of hs1 (%s 60+ events back, %s recent) pushed to the newcomer; not seen. It received %d PDU(s):\n%s",
+			client.DefaultWait, old, recent, len(all), federation.Describe(all))
+	}
 }
 
 // A sticky event whose prev_events the server does not know: the server fetches them from the

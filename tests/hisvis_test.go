@@ -39,7 +39,7 @@ func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 	t.Run("sync", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
 		if err := w.TryAwait(t, client.DefaultWait, sticky); err != nil {
-			t.Fatalf("expected %s (joined hs2 after the sticky event %s was sent, history_visibility joined) to receive it via /sync within %v; %v",
+			spec.Fatalf(t, "not-pushed-to-newcomer", "expected %s (joined hs2 after the sticky event %s was sent, history_visibility joined) to receive it via /sync within %v; %v",
 				bob.UserID, sticky, client.DefaultWait, err)
 		}
 	})
@@ -65,7 +65,7 @@ func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
 		skipUnlessHeld(t)
 		res := bob.GetEvent(t, room, sticky)
-		must.Status(t, res, 200, "GET /event on hs2 of a sticky event sent before hs2 joined")
+		hiddenIfRefused(t, res, "GET /event on hs2 of a sticky event sent before hs2 joined")
 		if _, ok := bob.StickyDuration(res.JSON); !ok {
 			t.Fatalf("GET /event on hs2: expected the sticky object on %s, got %s", sticky, res)
 		}
@@ -74,7 +74,7 @@ func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
 		skipUnlessHeld(t)
 		res := bob.Context(t, room, sticky, 2)
-		must.Status(t, res, 200, "GET /context on hs2 of a sticky event sent before hs2 joined")
+		hiddenIfRefused(t, res, "GET /context on hs2 of a sticky event sent before hs2 joined")
 		must.JSONEqual(t, res.JSON, "event.event_id", sticky, "GET /context on hs2")
 	})
 	t.Run("messages", func(t *testing.T) {
@@ -82,7 +82,7 @@ func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 		skipUnlessHeld(t)
 		res := bob.Messages(t, room, 50)
 		must.Status(t, res, 200, "GET /messages on hs2")
-		must.Has(t, res.JSON.Get("chunk").Array(), sticky, "GET /messages on hs2 (the sticky event was sent before hs2 joined)")
+		must.As("hidden-by-history-visibility").Has(t, res.JSON.Get("chunk").Array(), sticky, "GET /messages on hs2 (the sticky event was sent before hs2 joined)")
 	})
 }
 
@@ -110,7 +110,7 @@ func TestHistoryVisibilityJoiner(t *testing.T) {
 		// incremental delivery to joiners (SYNC-8 checks that).
 		f := bob.NewStream(kind, client.TimelineLimit(100))
 		f.Labels[sticky] = "the pre-join sticky event"
-		f.Await(t, client.DefaultWait, sticky)
+		f.AwaitAs(t, "hidden-by-history-visibility", client.DefaultWait, sticky)
 		if len(f.Of(ordinary)) > 0 {
 			t.Fatalf("control failed: the pre-join ordinary event %s reached bob in a 'joined' room, so the server does not apply history visibility here", ordinary)
 		}
@@ -124,25 +124,26 @@ func TestHistoryVisibilityJoiner(t *testing.T) {
 // History visibility does not hide a sticky event on any single-server endpoint while it is
 // sticky.
 func TestHistoryVisibilityEndpoints(t *testing.T) {
+	spec.Covers(t, "HISVIS-2") // here too, so a server that skips the subtests shows it
 	t.Parallel()
 	_, bob, room, _, sticky := historyRoom(t, blueprints.LongSticky, 60)
 	t.Run("event", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
 		res := bob.GetEvent(t, room, sticky)
-		must.Status(t, res, 200, "bob's GET /event of the pre-join sticky event")
+		hiddenIfRefused(t, res, "bob's GET /event of the pre-join sticky event")
 		must.JSONEqual(t, res.JSON, "content.kind", "sticky", "the event bob was served")
 	})
 	t.Run("context", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
 		res := bob.Context(t, room, sticky, 2)
-		must.Status(t, res, 200, "bob's GET /context of the pre-join sticky event")
+		hiddenIfRefused(t, res, "bob's GET /context of the pre-join sticky event")
 		must.JSONEqual(t, res.JSON, "event.event_id", sticky, "/context's event")
 	})
 	t.Run("messages", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
 		res := bob.Messages(t, room, 100)
 		must.Status(t, res, 200, "bob's GET /messages")
-		must.Has(t, res.JSON.Get("chunk").Array(), sticky, "bob's /messages back through the room's history")
+		must.As("hidden-by-history-visibility").Has(t, res.JSON.Get("chunk").Array(), sticky, "bob's /messages back through the room's history")
 	})
 }
 
@@ -169,10 +170,21 @@ func TestHistoryVisibilityAfterExpiry(t *testing.T) {
 	}
 	time.Sleep(time.Until(origin.Add(lifetime + time.Second))) // lets the sticky event expire
 	if res := bob.GetEvent(t, room, sticky); res.StatusCode == 200 {
-		t.Fatalf("after expiry the pre-join event must be hidden by 'joined' history visibility again, but bob can GET it: %s", res)
+		spec.Fatalf(t, "visible-after-expiry", "after expiry the pre-join event must be hidden by 'joined' history visibility again, but bob can GET it: %s", res)
 	}
 	r := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":100}}}`)).Next(t, 0)
 	if client.Mentions(r, sticky) {
-		t.Fatalf("after expiry bob's initial sync still holds the pre-join event %s: %.2000s", sticky, r.Raw)
+		spec.Fatalf(t, "visible-after-expiry", "after expiry bob's initial sync still holds the pre-join event %s: %.2000s", sticky, r.Raw)
 	}
+}
+
+// hiddenIfRefused fails unless res is 200; a 403 or 404 (how the client-server API refuses an
+// event the user may not see) fails with hidden-by-history-visibility, anything else without
+// a code.
+func hiddenIfRefused(t *testing.T, res *client.Response, why string) {
+	t.Helper()
+	if res.StatusCode == 403 || res.StatusCode == 404 {
+		spec.Fatalf(t, "hidden-by-history-visibility", "%s: expected HTTP 200, got %s", why, res)
+	}
+	must.Status(t, res, 200, why)
 }

@@ -23,9 +23,9 @@ func TestRedactedStickyNotSticky(t *testing.T) {
 		alice.Redact(t, room, s)
 		ev := alice.GetEvent(t, room, s)
 		must.Status(t, ev, 200, "GET /event of the redacted event")
-		must.Missing(t, ev.JSON, wire.Escape(alice.Names.EventKey), "the redacted event")
-		must.Missing(t, ev.JSON, "unsigned."+wire.Escape(alice.Names.RemainingField), "the redacted event")
+		must.As("sticky-key-kept-after-redaction").Missing(t, ev.JSON, wire.Escape(alice.Names.EventKey), "the redacted event")
+		must.As("ttl-after-redaction").Missing(t, ev.JSON, "unsigned."+wire.Escape(alice.Names.RemainingField), "the redacted event")
 		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
-		must.HasNot(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section after the redaction")
+		must.As("still-sticky-after-redaction").HasNot(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section after the redaction")
 	})
 }

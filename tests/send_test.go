@@ -21,6 +21,7 @@ import (
 // Durations above the one-hour cap are either refused or accepted; if accepted, the server
 // never treats the event as sticky for more than an hour.
 func TestSendAboveCap(t *testing.T) {
+	spec.Covers(t, "SEND-3", "TIME-2") // here too, so a server that skips the subtests shows it
 	hs := blueprints.OneServer(t)
 	for _, d := range []int64{blueprints.MaxSticky.Milliseconds() + 1, 99999999} {
 		t.Run(strconv.FormatInt(d, 10), func(t *testing.T) {
@@ -42,10 +43,10 @@ func TestSendAboveCap(t *testing.T) {
 			e := must.Has(t, alice.Sticky(r, room), ev, "the sticky section")
 			rem, ok := alice.Remaining(e)
 			if !ok {
-				t.Fatalf("expected a remaining-time field on the delivered sticky event, got %s", e.Raw)
+				spec.Fatalf(t, "no-remaining-time", "expected a remaining-time field on the delivered sticky event, got %s", e.Raw)
 			}
 			if rem > blueprints.MaxSticky.Milliseconds() {
-				t.Fatalf("duration %d accepted: remaining time %d ms exceeds the one-hour cap %d", d, rem, blueprints.MaxSticky.Milliseconds())
+				spec.Fatalf(t, "cap-not-applied", "duration %d accepted: remaining time %d ms exceeds the one-hour cap %d", d, rem, blueprints.MaxSticky.Milliseconds())
 			}
 			stored, _ := alice.StickyDuration(e)
 			spec.Choice(t, "SEND-3", fmt.Sprintf("%d accepted; event carries duration_ms %s, remaining %d ms (capped)", d, stored.Raw, rem))
@@ -136,6 +137,7 @@ func TestDelayedStickyFromSendTime(t *testing.T) {
 // Sticky events are authorised like any event: a user who is not joined gets 403 and nothing
 // is created.
 func TestSendStickyNotJoined(t *testing.T) {
+	spec.Covers(t, "SEND-7") // here too, so a server that skips the subtests shows it
 	hs := blueprints.OneServer(t)
 	for _, how := range []string{"never-joined", "left", "kicked", "banned"} {
 		t.Run(how, func(t *testing.T) {
@@ -156,11 +158,11 @@ func TestSendStickyNotJoined(t *testing.T) {
 				}
 			}
 			res := mallory.Do(t, mallory.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"intruder": true}, strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10)))
-			must.MatrixError(t, res, 403, "", "a sticky send by a user who is "+how)
+			must.As("non-member-send-accepted").MatrixError(t, res, 403, "", "a sticky send by a user who is "+how)
 			msgs := alice.Messages(t, room, 50)
-			must.NoneWith(t, msgs.JSON.Get("chunk").Array(), "content.intruder", "the refused sticky send must create no event (/messages)")
+			must.As("refused-send-created-event").NoneWith(t, msgs.JSON.Get("chunk").Array(), "content.intruder", "the refused sticky send must create no event (/messages)")
 			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
-			must.NoneWith(t, alice.Sticky(r, room), "content.intruder", "the refused sticky send must not appear in the sticky section")
+			must.As("refused-send-created-event").NoneWith(t, alice.Sticky(r, room), "content.intruder", "the refused sticky send must not appear in the sticky section")
 		})
 	}
 }
@@ -237,7 +239,7 @@ func TestSendDurationValidation(t *testing.T) {
 	for _, d := range []int{0, 1, 3600000} {
 		ds := fmt.Sprint(d)
 		res := alice.Do(t, alice.SendRequest(room, "org.example.sticky", client.TxnID(), map[string]any{"d": d}, ds))
-		must.Status(t, res, 200, "sending with valid duration "+ds)
+		must.As("refused-valid-duration").Status(t, res, 200, "sending with valid duration "+ds)
 		ev := alice.GetEvent(t, room, res.JSON.Get("event_id").Str)
 		must.JSONEqual(t, ev.JSON, alice.StickyDurationPath(), d, "the event sent with duration "+ds)
 	}
@@ -249,7 +251,7 @@ func TestSendDurationValidation(t *testing.T) {
 		req := alice.SendRequest(room, "org.example.sticky", txn, map[string]any{"invalid": i}, "x")
 		req.Query = url.Values{alice.Names.DurationParam: {d}} // sent as is, even when empty
 		res := alice.Do(t, req)
-		must.MatrixError(t, res, 400, "", fmt.Sprintf("sending with invalid duration %q", d))
+		must.As("accepted-invalid-duration").MatrixError(t, res, 400, "", fmt.Sprintf("sending with invalid duration %q", d))
 		refusedTxns = append(refusedTxns, txn)
 	}
 	// Nothing was created: the refused transaction IDs make fresh events when used again.
@@ -259,7 +261,7 @@ func TestSendDurationValidation(t *testing.T) {
 		must.JSONEqual(t, ev.JSON, "content.retry", i, fmt.Sprintf("reusing the txnId refused for %q must create a new event", invalid[i]))
 	}
 	msgs := alice.Messages(t, room, 50)
-	must.NoneWith(t, msgs.JSON.Get("chunk").Array(), "content.invalid", "a send with an invalid duration must create no event (/messages)")
+	must.As("refused-send-created-event").NoneWith(t, msgs.JSON.Get("chunk").Array(), "content.invalid", "a send with an invalid duration must create no event (/messages)")
 }
 
 // Without the parameter the event is ordinary: no sticky key, never in the sticky section.

@@ -42,7 +42,7 @@ func TestSlidingListsScope(t *testing.T) {
 	// One more exchange, so a late delivery of the unmatched room's event is seen too.
 	last := s.Next(t, 0)
 	if len(s.Of(sUnmatched)) > 0 || client.Mentions(last, sUnmatched) {
-		t.Fatalf("the sticky event of a room no list matches (unencrypted room, list filter is_encrypted) was delivered")
+		spec.Fatalf(t, "delivered-outside-lists", "the sticky event of a room no list matches (unencrypted room, list filter is_encrypted) was delivered")
 	}
 }
 
@@ -62,13 +62,11 @@ func TestSlidingLimitOne(t *testing.T) {
 	f.Until(t, client.DefaultWait, "all 3 sticky events, one per page", func(r gjson.Result) error {
 		st := f.Sticky(r, room)
 		if len(st) > 1 {
-			t.Fatalf("the extension returned %d events with limit 1: %v", len(st), client.EventIDs(st))
+			spec.Fatalf(t, "limit-ignored", "the extension returned %d events with limit 1: %v", len(st), client.EventIDs(st))
 		}
 		pages = append(pages, client.EventIDs(st))
-		return f.Delivered(ids...)
+		return spec.WithCode("lost-events", f.Delivered(ids...))
 	})
-	if err := f.OnceEach(ids...); err != nil {
-		t.Errorf("Sliding Sync pages of limit 1: %v", err)
-	}
-	must.OldestFirst(t, ids, pages)
+	spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery
+	must.As("not-oldest-first").OldestFirst(t, ids, pages)
 }

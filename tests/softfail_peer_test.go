@@ -53,13 +53,13 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 		spec.Covers(t, "SOFTFAIL-1")
 		r := f.Alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":50}}}`)).Next(t, 0)
 		if ev := client.Find(client.Timeline(r, f.Room.ID), e.ID); ev.Exists() {
-			t.Fatalf("the soft-failed sticky event %s was delivered to alice in the timeline while its sender is not joined: %s", e.ID, ev.Raw)
+			spec.Fatalf(t, "soft-failed-delivered", "the soft-failed sticky event %s was delivered to alice in the timeline while its sender is not joined: %s", e.ID, ev.Raw)
 		}
 		if ev := client.Find(f.Alice.Sticky(r, f.Room.ID), e.ID); ev.Exists() {
-			t.Fatalf("the soft-failed sticky event %s was delivered to alice in the sticky section while its sender is not joined: %s", e.ID, ev.Raw)
+			spec.Fatalf(t, "soft-failed-delivered", "the soft-failed sticky event %s was delivered to alice in the sticky section while its sender is not joined: %s", e.ID, ev.Raw)
 		}
 		if ev, _, _, _ := f.StickyNow(t, e.ID); ev.Exists() {
-			t.Fatalf("the soft-failed sticky event %s is in the sticky section: %s", e.ID, ev.Raw)
+			spec.Fatalf(t, "soft-failed-delivered", "the soft-failed sticky event %s is in the sticky section: %s", e.ID, ev.Raw)
 		}
 		// Evidence for the report: a soft-failed event is stored (GET /event may serve it), a
 		// rejected one is not; only the former can be re-evaluated.
@@ -72,7 +72,7 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 			Content: map[string]any{"membership": "join"}})
 		f.Peer.Send(t, f.HS, rejoin).MustAccept(t, rejoin)
 		f.WaitDelivered(t, "the peer user's rejoin at alice", rejoin.ID)
-		f.WaitDelivered(t, "the re-evaluated sticky event after the rejoin", e.ID)
+		f.WaitDeliveredAs(t, "not-reevaluated", "the re-evaluated sticky event after the rejoin", e.ID)
 		f.RequireStickyFor(t, e.ID, blueprints.LongSticky, sent, "re-evaluated soft-failed sticky event")
 	})
 }

@@ -74,7 +74,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		for _, w := range []*client.Stream{wa, fresh} {
 			for _, ev := range evs {
 				if len(w.Of(ev)) > 0 {
-					t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 kicked them) and not deliver it; got: %s", ev, charlie.UserID, w.Describe(ev))
+					spec.Fatalf(t, "soft-failed-delivered", "expected hs1 to soft-fail %s (sent by %s after hs1 kicked them) and not deliver it; got: %s", ev, charlie.UserID, w.Describe(ev))
 				}
 			}
 		}
@@ -97,11 +97,11 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		// when the sender's membership made it pass again.
 		spec.Covers(t, "SOFTFAIL-2")
 		if err := wa.TryAwait(t, client.DefaultWait, long); err != nil {
-			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of %s re-joining (it is unexpired): %v",
+			spec.Fatalf(t, "not-reevaluated", "expected the soft-failed sticky event %s to be delivered to %s within %v of %s re-joining (it is unexpired): %v",
 				long, alice.UserID, client.DefaultWait, charlie.UserID, err)
 		}
 		if len(wa.StickyOf(long)) == 0 {
-			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", long, wa.Describe(long))
+			spec.Fatalf(t, "reevaluated-not-sticky", "expected %s to be delivered as sticky (sticky section or remaining time); got: %s", long, wa.Describe(long))
 		}
 	})
 
@@ -117,7 +117,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		for _, w := range []*client.Stream{wa, fresh} {
 			for _, d := range w.Of(short) {
 				if !d.At.Before(rejoinedAt) {
-					t.Fatalf("expected the soft-failed sticky event %s, expired at %s, not to be re-evaluated or delivered after the re-join; got: %s",
+					spec.Fatalf(t, "expired-reevaluated", "expected the soft-failed sticky event %s, expired at %s, not to be re-evaluated or delivered after the re-join; got: %s",
 						short, shortEnd.Format("15:04:05.000"), w.Describe(short))
 				}
 			}
@@ -155,7 +155,7 @@ func TestSoftFailPowerRestored(t *testing.T) {
 		spec.Covers(t, "SOFTFAIL-1")
 		wa.Watch(t, 2*time.Second)
 		if len(wa.Of(ev)) > 0 {
-			t.Fatalf("expected hs1 to soft-fail %s (sent by %s after hs1 lowered their power) and not deliver it; got: %s", ev, charlie.UserID, wa.Describe(ev))
+			spec.Fatalf(t, "soft-failed-delivered", "expected hs1 to soft-fail %s (sent by %s after hs1 lowered their power) and not deliver it; got: %s", ev, charlie.UserID, wa.Describe(ev))
 		}
 	})
 
@@ -165,11 +165,11 @@ func TestSoftFailPowerRestored(t *testing.T) {
 		// when the sender's power was restored (a state change other than membership: SHOULD).
 		spec.Covers(t, "SOFTFAIL-4")
 		if err := wa.TryAwait(t, client.DefaultWait, ev); err != nil {
-			t.Fatalf("expected the soft-failed sticky event %s to be delivered to %s within %v of restoring %s's power (it is unexpired): %v",
+			spec.Fatalf(t, "not-reevaluated", "expected the soft-failed sticky event %s to be delivered to %s within %v of restoring %s's power (it is unexpired): %v",
 				ev, alice.UserID, client.DefaultWait, charlie.UserID, err)
 		}
 		if len(wa.StickyOf(ev)) == 0 {
-			t.Fatalf("expected %s to be delivered as sticky (sticky section or remaining time); got: %s", ev, wa.Describe(ev))
+			spec.Fatalf(t, "reevaluated-not-sticky", "expected %s to be delivered as sticky (sticky section or remaining time); got: %s", ev, wa.Describe(ev))
 		}
 	})
 }

@@ -31,10 +31,10 @@ func TestStickyOutsideTimeline(t *testing.T) {
 			return client.HasEvent(f.Timeline(r, room), fill[4], "the timeline")
 		})
 		must.HasNot(t, f.Timeline(r, room), s, "the limited timeline (the test needs a gap)")
-		must.Has(t, f.Sticky(r, room), s, "the sticky section of a gappy incremental sync")
+		must.As("not-in-sticky-section").Has(t, f.Sticky(r, room), s, "the sticky section of a gappy incremental sync")
 
 		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
-		must.Has(t, f.Sticky(r, room), s, "the sticky section of an initial sync with timeline limit 1")
+		must.As("not-in-sticky-section").Has(t, f.Sticky(r, room), s, "the sticky section of an initial sync with timeline limit 1")
 	})
 }
 
@@ -47,11 +47,11 @@ func TestStickyInTimelineNotRepeated(t *testing.T) {
 		r := f.Until(t, client.DefaultWait, "the sticky event in the timeline", func(r gjson.Result) error {
 			return client.HasEvent(f.Timeline(r, room), s, "the timeline")
 		})
-		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of the incremental response whose timeline holds it")
+		must.As("repeated-in-same-response").HasNot(t, f.Sticky(r, room), s, "the sticky section of the incremental response whose timeline holds it")
 
 		r = alice.NewStream(kind, client.TimelineLimit(10)).Next(t, 0)
 		must.Has(t, f.Timeline(r, room), s, "the timeline of an initial sync with limit 10")
-		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of the initial response whose timeline holds it")
+		must.As("repeated-in-same-response").HasNot(t, f.Sticky(r, room), s, "the sticky section of the initial response whose timeline holds it")
 	})
 }
 
@@ -84,12 +84,12 @@ func TestRemainingTimeAccurate(t *testing.T) {
 		ev := must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section half-way through the lifetime")
 		rem, ok := alice.Remaining(ev)
 		if !ok {
-			t.Fatalf("expected unsigned.%s on a delivered sticky event, got: %s", alice.Names.RemainingField, ev.Raw)
+			spec.Fatalf(t, "no-remaining-time", "expected unsigned.%s on a delivered sticky event, got: %s", alice.Names.RemainingField, ev.Raw)
 		}
 		predicted := readAt.Add(time.Duration(rem) * time.Millisecond)
 		actualEnd := sentAt.Add(lifetime)
 		if d := predicted.Sub(actualEnd).Abs(); d > remainingTolerance {
-			t.Fatalf("remaining %d ms read at +%v predicts expiry at +%v, but the event was sent with %v: off by %v (tolerance %v)",
+			spec.Fatalf(t, "ttl-inaccurate", "remaining %d ms read at +%v predicts expiry at +%v, but the event was sent with %v: off by %v (tolerance %v)",
 				rem, readAt.Sub(sentAt).Round(time.Millisecond), predicted.Sub(sentAt).Round(time.Millisecond), lifetime, d, remainingTolerance)
 		}
 		// Now watch when the server really drops it, with fresh initial syncs.
@@ -105,10 +105,10 @@ func TestRemainingTimeAccurate(t *testing.T) {
 			time.Sleep(expiryProbe) // probe interval while waiting for expiry to happen
 		}
 		if goneAt.IsZero() {
-			t.Fatalf("the event was still in the sticky section %v after the predicted expiry (remaining %d ms)", time.Since(predicted).Round(time.Millisecond), rem)
+			spec.Fatalf(t, "still-sticky-after-expiry", "the event was still in the sticky section %v after the predicted expiry (remaining %d ms)", time.Since(predicted).Round(time.Millisecond), rem)
 		}
 		if d := goneAt.Sub(predicted).Abs(); d > remainingTolerance {
-			t.Fatalf("the event left the sticky section at +%v, the remaining-time field predicted +%v: off by %v (tolerance %v)",
+			spec.Fatalf(t, "expiry-inaccurate", "the event left the sticky section at +%v, the remaining-time field predicted +%v: off by %v (tolerance %v)",
 				goneAt.Sub(sentAt).Round(time.Millisecond), predicted.Sub(sentAt).Round(time.Millisecond), d, remainingTolerance)
 		}
 		t.Logf("remaining %d ms at +%v; predicted expiry +%v; gone at +%v",
@@ -162,7 +162,7 @@ func TestRemainingTimeOmittedAfterExpiry(t *testing.T) {
 	}
 	time.Sleep(time.Until(origin.Add(lifetime + time.Second))) // lets the event expire, with a margin for clock reading
 	for where, get := range serve {
-		must.Missing(t, get(), field, where+" after expiry")
+		must.As("ttl-after-expiry").Missing(t, get(), field, where+" after expiry")
 	}
 }
 
@@ -183,10 +183,10 @@ func TestExpiredNotDelivered(t *testing.T) {
 			return client.HasEvent(f.Timeline(r, room), last, "the timeline")
 		})
 		must.Has(t, f.Sticky(r, room), control, "the sticky section of the gappy sync (control: an unexpired sticky event)")
-		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of a gappy sync after expiry")
+		must.As("still-sticky-after-expiry").HasNot(t, f.Sticky(r, room), s, "the sticky section of a gappy sync after expiry")
 		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		must.Has(t, f.Sticky(r, room), control, "the sticky section of an initial sync (control)")
-		must.HasNot(t, f.Sticky(r, room), s, "the sticky section of an initial sync after expiry")
+		must.As("still-sticky-after-expiry").HasNot(t, f.Sticky(r, room), s, "the sticky section of an initial sync after expiry")
 	})
 }
 
@@ -210,15 +210,14 @@ func TestDeliveredOnce(t *testing.T) {
 		f.Until(t, client.DefaultWait, "the end marker", func(r gjson.Result) error {
 			return client.HasEvent(f.Timeline(r, room), end, "the timeline")
 		})
-		if err := f.OnceEach(sticky...); err != nil {
-			t.Error(err)
-		}
+		spec.ErrorOn(t, f.OnceEach(sticky...)) // duplicate-delivery or lost-events
 	})
 }
 
 // The RoomFilter's state and timeline parts do not remove events from the sticky section, and
 // an event the timeline filter removes is delivered in the sticky section.
 func TestFiltersDoNotHideSticky(t *testing.T) {
+	spec.Covers(t, "SYNC-6") // here too, so a server that skips the subtests shows it
 	hs := blueprints.OneServer(t)
 	cases := []struct {
 		name   string
@@ -248,7 +247,7 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 			}
 			r := alice.NewStream(client.Sync, client.Filter(filter)).Next(t, 0)
 			must.HasNot(t, client.Timeline(r, room), s, "the timeline (the filter removes it there)")
-			must.Has(t, alice.Sticky(r, room), s, "the sticky section under filter "+tc.filter)
+			must.As("hidden-by-filter").Has(t, alice.Sticky(r, room), s, "the sticky section under filter "+tc.filter)
 		})
 	}
 }
@@ -267,12 +266,13 @@ func TestJoinerReceivesEarlierSticky(t *testing.T) {
 		f := bob.NewStream(kind, client.TimelineLimit(5))
 		f.Next(t, 0) // bob syncs before joining: the events must come in incremental syncs
 		bob.JoinRoom(t, room)
-		f.Await(t, client.DefaultWait, sticky...)
+		f.AwaitAs(t, "missing-after-join", client.DefaultWait, sticky...)
 	})
 }
 
 // Only joined members get a room's sticky events.
 func TestOnlyMembersReceiveSticky(t *testing.T) {
+	spec.Covers(t, "SYNC-10") // here too, so a server that skips the subtests shows it
 	hs := blueprints.OneServer(t)
 	for _, how := range []string{"never-joined", "left", "banned"} {
 		t.Run(how, func(t *testing.T) {
@@ -317,11 +317,11 @@ func TestOnlyMembersReceiveSticky(t *testing.T) {
 				return f.Delivered(canary)
 			})
 			if leak != "" {
-				t.Fatalf("bob (%s) received sticky event %s of a room he is not joined to, in: %.2000s", how, after, leak)
+				spec.Fatalf(t, "delivered-to-non-member", "bob (%s) received sticky event %s of a room he is not joined to, in: %.2000s", how, after, leak)
 			}
 			r := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
 			if client.Mentions(r, after) {
-				t.Fatalf("bob's initial sync (%s) holds sticky event %s of a room he is not joined to: %.2000s", how, after, r.Raw)
+				spec.Fatalf(t, "delivered-to-non-member", "bob's initial sync (%s) holds sticky event %s of a room he is not joined to: %.2000s", how, after, r.Raw)
 			}
 		})
 	}
@@ -345,10 +345,10 @@ func TestIgnoredSenderNotDelivered(t *testing.T) {
 		f.Labels[canary] = "carol's sticky event (the canary)"
 		f.Await(t, client.DefaultWait, canary)
 		if tl, st := f.Count(ignored); tl+st > 0 {
-			t.Fatalf("bob ignores alice, yet alice's sticky event %s was delivered %d time(s) (sticky section %d)", ignored, tl+st, st)
+			spec.Fatalf(t, "ignored-user-delivered", "bob ignores alice, yet alice's sticky event %s was delivered %d time(s) (sticky section %d)", ignored, tl+st, st)
 		}
 		r := bob.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
-		must.HasNot(t, bob.NewStream(kind).Sticky(r, room), ignored, "bob's initial sync")
+		must.As("ignored-user-delivered").HasNot(t, bob.NewStream(kind).Sticky(r, room), ignored, "bob's initial sync")
 	})
 }
 
@@ -370,16 +370,14 @@ func TestManyStickyAllDelivered(t *testing.T) {
 			st := f.Sticky(r, room)
 			maxPerResponse = max(maxPerResponse, len(st))
 			pages = append(pages, client.EventIDs(st))
-			return f.Delivered(ids...)
+			return spec.WithCode("lost-events", f.Delivered(ids...))
 		})
-		if err := f.OnceEach(ids...); err != nil {
-			t.Error(err)
-		}
+		spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery (lost-events cannot be left here)
 		if kind == "sliding" {
 			if maxPerResponse > extLimit {
-				t.Errorf("the extension returned %d events in one response, above the requested limit %d", maxPerResponse, extLimit)
+				spec.Errorf(t, "limit-ignored", "the extension returned %d events in one response, above the requested limit %d", maxPerResponse, extLimit)
 			}
-			must.OldestFirst(t, ids, pages)
+			must.As("not-oldest-first").OldestFirst(t, ids, pages)
 		}
 		spec.Choice(t, map[bool]string{true: "SSS-3", false: "SYNC-7"}[kind == "sliding"],
 			fmt.Sprintf("%d sticky events over %d response(s), at most %d per response", n, responses, maxPerResponse))

@@ -72,7 +72,7 @@ func TestPeerFutureOriginTSDoesNotExtend(t *testing.T) {
 	f.WaitDelivered(t, "the future-dated sticky event at alice", e.ID)
 	f.RequireStickyFor(t, e.ID, life, sent, "future origin_server_ts")
 	time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime (from receipt) pass
-	f.RequireNotSticky(t, e.ID, "after duration from receipt (future origin_server_ts)")
+	f.RequireNotStickyAs(t, "sticky-from-future-ts", "ttl-from-future-ts", e.ID, "after duration from receipt (future origin_server_ts)")
 }
 
 // origin_server_ts in the past: the window is measured from it, so the event expires early;
@@ -130,6 +130,40 @@ func TestPeerDurationCappedAtOneHour(t *testing.T) {
 	past := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "past"}, huge, sent.Add(-30*time.Minute).UnixMilli())
 	f.WaitDelivered(t, "the over-long back-dated sticky event at alice", past.ID)
 	f.RequireStickyFor(t, past.ID, 30*time.Minute, sent, "duration_ms 99999999, origin_server_ts 30 min ago")
+}
+
+// duration_ms above the one-hour cap, with origin_server_ts almost an hour ago: the capped
+// window ends capLead after arrival, and the event must then leave the sticky section (an
+// uncapped window would keep it there for another day). Before that it must be there (the
+// control). The end is measured from origin_server_ts (TIME-4), so the test covers that too.
+// A failure (still-sticky-past-cap) means the cap is applied to the remaining-time field at
+// most, not to the expiry.
+func TestPeerOverlongDurationLeavesAtCap(t *testing.T) {
+	spec.Covers(t, "TIME-2", "TIME-4")
+	t.Parallel()
+	f := blueprints.NewPeerRoom(t, 1, nil)
+	huge := f.Peer.StickyValue(map[string]any{"duration_ms": 99999999})
+	// Delivery, a filler and an initial sync (the control) must fit in capLead on a loaded
+	// machine; the origin_server_ts is taken right before sending, so setup costs nothing.
+	const capLead = 10 * time.Second
+	sent := time.Now()
+	ts := sent.Add(-(blueprints.MaxSticky - capLead))
+	end := ts.Add(blueprints.MaxSticky) // capped end: about capLead after arrival
+	e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "almost an hour old"}, huge, ts.UnixMilli())
+	f.WaitDelivered(t, "the over-long sticky event from almost an hour ago at alice", e.ID)
+	if ev, _, _, r := f.StickyNow(t, e.ID); !ev.Exists() {
+		if left := time.Until(end); left < blueprints.ExpiryGrace {
+			t.Fatalf("setup too slow: the control sync came only %v before the capped end (%v after sending), too late to tell; the sticky section holds %v",
+				left.Round(time.Millisecond), capLead, client.EventIDs(f.Alice.Sticky(r, f.Room.ID)))
+		}
+		spec.Fatalf(t, "not-sticky", "control: expected %s (duration_ms 99999999, origin_server_ts %v ago) in the sticky section %v before its capped end, it is not; the sticky section holds %v",
+			e.ID, blueprints.MaxSticky-capLead, time.Until(end).Round(time.Millisecond), client.EventIDs(f.Alice.Sticky(r, f.Room.ID)))
+	}
+	// Tolerance: blueprints.ExpiryGrace after the capped end, plus the filler and sync that
+	// RequireNotSticky makes.
+	time.Sleep(time.Until(end.Add(blueprints.ExpiryGrace))) // lets the capped lifetime pass
+	f.RequireNotStickyAs(t, "still-sticky-past-cap", "ttl-when-not-sticky", e.ID,
+		fmt.Sprintf("%v after the capped end (origin_server_ts + 1 h; sent with duration_ms 99999999 %v ago)", blueprints.ExpiryGrace, time.Since(sent).Round(time.Millisecond)))
 }
 
 // Every invalid sticky object: the event is not sticky (never in the sticky section, no

@@ -188,7 +188,7 @@ func Judge(v Variant, dir string) Outcome {
 			}
 			o.Expected = append(o.Expected, Failed{Test: t.Name, Covers: t.Covers, Message: firstLine(msg), Codes: codes[t.Name]})
 		}
-		if t.Counted && (t.Verdict == report.Failed || t.Verdict == report.Unfinished || t.Verdict == report.UnexpectedPass) {
+		if t.Counted && (t.Verdict == report.Failed || t.Verdict == report.FailsDifferently || t.Verdict == report.Unfinished || t.Verdict == report.UnexpectedPass) {
 			msg := t.Message
 			if l, ok := lines[t.Name]; ok {
 				msg = l

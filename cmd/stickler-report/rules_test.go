@@ -213,3 +213,21 @@ func TestNotImplementedHeadline(t *testing.T) {
 	c, out = runTool(t, tstream(tcase{"TestDiscover", []string{covers("DISCOVER-1")}, "pass"}, tcase{"TestSendA", []string{covers("SEND-1"), stable}, "skip"}))
 	expect(t, "stable names", c, out, 0, "STABLE NAMES NOT SUPPORTED: the server advertises only org.matrix.msc4354 (unstable names); 1 sticky test(s) skipped")
 }
+
+// A parent whose subtests all skipped checked nothing: its live line says skip, not pass (the
+// counts come from the subtests either way).
+func TestLiveParentOfSkippedSubtestsIsSkipped(t *testing.T) {
+	in := tstream(
+		tcase{"TestSendAboveCap/1", []string{covers("SEND-3")}, "skip"},
+		tcase{"TestSendAboveCap/2", []string{covers("SEND-3")}, "skip"},
+		tcase{"TestSendAboveCap", []string{covers("SEND-3", "TIME-2")}, "pass"},
+		tcase{"TestMixed/a", nil, "skip"},
+		tcase{"TestMixed/b", nil, "pass"},
+		tcase{"TestMixed", nil, "pass"},
+	)
+	c, out := runEnv(t, nil, in, "-live")
+	expect(t, "live", c, out, 0, "skip              TestSendAboveCap (0.1s)", "pass              TestMixed (0.1s)", "1 passed, 0 failed, 3 skipped")
+	if strings.Contains(out, "pass              TestSendAboveCap ") {
+		t.Errorf("the parent of skipped subtests has a pass line:\n%s", out)
+	}
+}

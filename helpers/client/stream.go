@@ -1,6 +1,7 @@
 package client
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"stickler/helpers/spec"
 	"stickler/helpers/wire"
 )
 
@@ -303,22 +305,31 @@ func (s *Stream) Delivered(ids ...string) error {
 	if len(rooms) == 0 {
 		rooms = []string{"nothing"}
 	}
-	return fmt.Errorf("%d of %d event(s) never delivered to %s over %s: %s; what did arrive: %s",
-		len(missing), len(ids), s.c.UserID, s.Feed, strings.Join(missing, ", "), strings.Join(rooms, " | "))
+	return spec.WithCode("not-delivered", fmt.Errorf("%d of %d event(s) never delivered to %s over %s: %s; what did arrive: %s",
+		len(missing), len(ids), s.c.UserID, s.Feed, strings.Join(missing, ", "), strings.Join(rooms, " | ")))
 }
 
 // OnceEach checks that every event came exactly once (timeline and sticky section together).
+// Its error carries the code duplicate-delivery for events that came more than once and
+// lost-events for events that never came (both when both happened).
 func (s *Stream) OnceEach(ids ...string) error {
-	var wrong []string
+	var twice, never []string
 	for _, id := range ids {
-		if tl, st := s.Count(id); tl+st != 1 {
-			wrong = append(wrong, fmt.Sprintf("%s %d times (timeline %d, sticky %d)", s.label(id), tl+st, tl, st))
+		switch tl, st := s.Count(id); {
+		case tl+st > 1:
+			twice = append(twice, fmt.Sprintf("%s %d times (timeline %d, sticky %d)", s.label(id), tl+st, tl, st))
+		case tl+st == 0:
+			never = append(never, s.label(id))
 		}
 	}
-	if len(wrong) > 0 {
-		return fmt.Errorf("over %s, expected every sticky event exactly once; %d not: %s", s.Feed, len(wrong), strings.Join(wrong, "; "))
+	var errs []error
+	if len(twice) > 0 {
+		errs = append(errs, spec.WithCode("duplicate-delivery", fmt.Errorf("over %s, expected every sticky event exactly once; %d came more than once: %s", s.Feed, len(twice), strings.Join(twice, "; "))))
 	}
-	return nil
+	if len(never) > 0 {
+		errs = append(errs, spec.WithCode("lost-events", fmt.Errorf("over %s, expected every sticky event exactly once; %d never came: %s", s.Feed, len(never), strings.Join(never, ", "))))
+	}
+	return errors.Join(errs...)
 }
 
 // Until syncs until check accepts a response, failing the test after within with what was
@@ -343,11 +354,21 @@ func (s *Stream) Label(names map[string]string) *Stream {
 }
 
 // Await syncs until every event has come, failing the test after within with the missing
-// ones and what came, and logs how long it took.
+// ones and what came (failure code not-delivered), and logs how long it took.
 func (s *Stream) Await(t testing.TB, within time.Duration, ids ...string) {
 	t.Helper()
+	s.AwaitAs(t, "not-delivered", within, ids...)
+}
+
+// AwaitAs is Await failing with the given failure code: what the missing events mean for the
+// test (e.g. missing-after-join).
+func (s *Stream) AwaitAs(t testing.TB, code string, within time.Duration, ids ...string) {
+	t.Helper()
 	start := time.Now()
-	Wait(t, within, fmt.Sprintf("%d event(s) over %s as %s", len(ids), s.Feed, s.c.UserID), 0, s.awaiting(t, ids))
+	await := s.awaiting(t, ids)
+	Wait(t, within, fmt.Sprintf("%d event(s) over %s as %s", len(ids), s.Feed, s.c.UserID), 0, func(left time.Duration) error {
+		return spec.WithCode(code, await(left))
+	})
 	t.Logf("all %d event(s) reached %s over %s in %v", len(ids), s.c.UserID, s.Feed, time.Since(start).Round(time.Millisecond))
 }
 
@@ -377,11 +398,12 @@ func (s *Stream) Watch(t testing.TB, d time.Duration) {
 }
 
 // Wait calls try until it returns nil, at least every interval, and fails the test after
-// within saying what it waited for and try's last reason. try gets the time left; a try that
-// long-polls passes interval 0.
+// within saying what it waited for and try's last reason (with the failure codes that reason
+// carries, spec.WithCode). try gets the time left; a try that long-polls passes interval 0.
 func Wait(t testing.TB, within time.Duration, what string, interval time.Duration, try func(left time.Duration) error) {
 	t.Helper()
 	if err := Poll(within, interval, try); err != nil {
+		spec.MarkCodes(t, err)
 		t.Fatalf("waited %v for %s: %v", within, what, err)
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"stickler/helpers/spec"
 	"stickler/helpers/wire"
 )
 
@@ -74,6 +76,17 @@ func TestStreamLogsSyncDeliveries(t *testing.T) {
 	err := s.OnceEach("$a", "$b")
 	if err == nil || !strings.Contains(err.Error(), "$b 2 times (timeline 1, sticky 1)") {
 		t.Fatalf("expected OnceEach to name $b's two deliveries, got %v", err)
+	}
+	// How it failed is in the codes: twice and never are different defects.
+	if got := spec.CodesOf(err); !slices.Equal(got, []string{"duplicate-delivery"}) {
+		t.Fatalf("expected OnceEach's codes [duplicate-delivery], got %v", got)
+	}
+	err = s.OnceEach("$a", "$b", "$never")
+	if got := spec.CodesOf(err); !slices.Equal(got, []string{"duplicate-delivery", "lost-events"}) {
+		t.Fatalf("expected OnceEach's codes [duplicate-delivery lost-events] with $b twice and $never missing, got %v (%v)", got, err)
+	}
+	if got := spec.CodesOf(spec.WithCode("missing-after-join", s.Delivered("$never"))); !slices.Equal(got, []string{"missing-after-join"}) {
+		t.Fatalf("expected an outer code to replace Delivered's not-delivered, got %v", got)
 	}
 }
 

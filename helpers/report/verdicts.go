@@ -30,11 +30,17 @@ type Rules struct {
 //  4. A parent that failed only through its subtests takes the mildest verdict that covers all
 //     of its failing subtests: expected when all are expected, a warning when all are expected
 //     or warnings, a failure otherwise.
+//  5. A parent that passed while every subtest it ran was skipped is skipped: nothing it ran
+//     checked anything (the counts, taken from the subtests, already say so; the parent's own
+//     line must not say pass).
 
 // Verdict judges one test. children are its direct subtests that have ended, with their
 // verdicts; subtests end before their parent, so a live reader can judge as it reads.
 func (ru Rules) Verdict(t *Test, codes []string, children map[*Test]Verdict) Verdict {
 	v := ru.own(t, codes)
+	if v == Passed && len(children) > 0 && allSkipped(children) {
+		return Skipped
+	}
 	if v != Failed || ru.hasExpectation(t) {
 		return v
 	}
@@ -97,6 +103,16 @@ func (ru Rules) own(t *Test, codes []string) Verdict {
 		return Skipped
 	}
 	return Unfinished
+}
+
+// allSkipped says whether every subtest was skipped.
+func allSkipped(children map[*Test]Verdict) bool {
+	for _, v := range children {
+		if v != Skipped && v != ExpectedSkip {
+			return false
+		}
+	}
+	return true
 }
 
 // codesMatch: the test failed with at least one code, and only with listed ones.
