@@ -129,7 +129,8 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	for i := range backlog {
 		last = alice.SendText(t, b.Room, fmt.Sprintf("backlog %d", i))
 	}
-	t.Logf("sent %d ordinary events behind the sticky one in %v", backlog, time.Since(start).Round(time.Millisecond))
+	sending := time.Since(start)
+	t.Logf("sent %d ordinary events behind the sticky one in %v", backlog, sending.Round(time.Millisecond))
 	// The sender must have given up its in-flight transaction (which still holds the sticky
 	// event in memory), so that what it sends afterwards comes from its catch-up.
 	time.Sleep(time.Until(start.Add(fedLongOutage))) // lets the outage outlast the in-flight retries
@@ -138,8 +139,13 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
 	// Control first: the newest event shows that federation resumed, so a missing sticky
-	// event is dropped, not merely late.
-	wb.Label(map[string]string{last: "the last ordinary event (control)"}).Await(t, blueprints.HealWait, last)
+	// event is dropped, not merely late. hs2 must fetch and handle the whole backlog (hs1's
+	// catch-up sends the newest events, hs2 fetches the gap), work like hs1's making it, so the
+	// wait after the heal grows by the time the sends took: on a loaded machine that was
+	// minutes (250 sends in 2m48s), and a fixed bound then measured the machine, not hs2.
+	healWait := blueprints.HealWait + sending
+	t.Logf("waiting up to %v after the heal (blueprints.HealWait %v + the sends' %v)", healWait.Round(time.Second), blueprints.HealWait, sending.Round(time.Second))
+	wb.Label(map[string]string{last: "the last ordinary event (control)"}).Await(t, healWait, last)
 	// The sticky event may come a little after the newest one.
 	wb.Label(map[string]string{sticky: fmt.Sprintf("the sticky event sent before %d ordinary events", backlog)}).Await(t, client.DefaultWait, sticky)
 }

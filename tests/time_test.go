@@ -9,6 +9,7 @@ import (
 	"stickler/blueprints"
 	"stickler/helpers/client"
 	"stickler/helpers/federation"
+	"stickler/helpers/realtime"
 	"stickler/helpers/spec"
 	"stickler/helpers/wire"
 )
@@ -48,15 +49,29 @@ func TestPeerStickyWindowFromOriginTS(t *testing.T) {
 	spec.Covers(t, "TIME-1")
 	t.Parallel()
 	f := blueprints.NewPeerRoom(t, 1, nil)
-	const life = blueprints.PeerShortLife
-	sent := time.Now() // the event's origin_server_ts and its receipt are after this...
-	e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), 0)
-	accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-	f.WaitDelivered(t, "the peer's sticky event at alice", e.ID)
-	f.RequireStickyFor(t, e.ID, life, sent, "right after arrival")
-	time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime pass
-	f.RequireNotSticky(t, e.ID, "after its duration")
+	realtime.Run(t, peerLives, func(life time.Duration) error {
+		sent := time.Now() // the event's origin_server_ts and its receipt are after this...
+		e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), 0)
+		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
+		f.WaitDelivered(t, "the peer's sticky event at alice", e.ID)
+		if err := realtime.Need(sent.Add(life), peerCheckTime, "the check that it is sticky"); err != nil {
+			return err
+		}
+		f.RequireStickyFor(t, e.ID, life, sent, "right after arrival")
+		time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime pass
+		f.RequireNotSticky(t, e.ID, "after its duration")
+		return nil
+	})
 }
+
+// peerLives are the lifetimes of a peer's event a test first sees sticky and then watches
+// expire: blueprints.PeerShortLife, and a longer plan for when a loaded machine took so long
+// to deliver it that too little of the first was left for the check (realtime.Run).
+var peerLives = []time.Duration{blueprints.PeerShortLife, 45 * time.Second}
+
+// peerCheckTime is what a check that an event is sticky (a filler send and an initial sync,
+// blueprints.StickyNow) needs before the event's end on a loaded two-core machine.
+const peerCheckTime = 5 * time.Second
 
 // origin_server_ts one hour in the future: the start is the time of receipt, so the event is
 // sticky for its duration from arrival, not until an hour from now. A failure means a sender
@@ -65,14 +80,19 @@ func TestPeerFutureOriginTSDoesNotExtend(t *testing.T) {
 	spec.Covers(t, "TIME-3", "TIME-1")
 	t.Parallel()
 	f := blueprints.NewPeerRoom(t, 1, nil)
-	const life = blueprints.PeerShortLife
-	sent := time.Now() // the server receives the event after this...
-	e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
-	accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-	f.WaitDelivered(t, "the future-dated sticky event at alice", e.ID)
-	f.RequireStickyFor(t, e.ID, life, sent, "future origin_server_ts")
-	time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime (from receipt) pass
-	f.RequireNotStickyAs(t, "sticky-from-future-ts", "ttl-from-future-ts", e.ID, "after duration from receipt (future origin_server_ts)")
+	realtime.Run(t, peerLives, func(life time.Duration) error {
+		sent := time.Now() // the server receives the event after this...
+		e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
+		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
+		f.WaitDelivered(t, "the future-dated sticky event at alice", e.ID)
+		if err := realtime.Need(sent.Add(life), peerCheckTime, "the check that it is sticky"); err != nil {
+			return err
+		}
+		f.RequireStickyFor(t, e.ID, life, sent, "future origin_server_ts")
+		time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime (from receipt) pass
+		f.RequireNotStickyAs(t, "sticky-from-future-ts", "ttl-from-future-ts", e.ID, "after duration from receipt (future origin_server_ts)")
+		return nil
+	})
 }
 
 // origin_server_ts in the past: the window is measured from it, so the event expires early;
@@ -90,26 +110,45 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 		// the check comes blueprints.ExpiryGrace plus a filler send and a sync after the right end, so
 		// age leaves several seconds for those on a loaded machine.
 		const age = 10 * time.Second
-		const life = blueprints.PeerShortLife + age
-		ts := time.Now().Add(-age)
-		e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "early"}, f.Peer.StickyFor(life), ts.UnixMilli())
-		f.WaitDelivered(t, "the back-dated sticky event at alice", e.ID)
-		f.RequireStickyFor(t, e.ID, life-age, ts.Add(age), fmt.Sprintf("origin_server_ts %v in the past, %v duration", age, life))
-		time.Sleep(time.Until(ts.Add(life + blueprints.ExpiryGrace))) // let the (shortened) lifetime pass
-		f.RequireNotSticky(t, e.ID, fmt.Sprintf("%v after its origin_server_ts (%v after receipt), %v duration", life+blueprints.ExpiryGrace, life+blueprints.ExpiryGrace-age, life))
+		realtime.Run(t, peerLives, func(left time.Duration) error {
+			life := left + age
+			ts := time.Now().Add(-age)
+			e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "early"}, f.Peer.StickyFor(life), ts.UnixMilli())
+			f.WaitDelivered(t, "the back-dated sticky event at alice", e.ID)
+			if err := realtime.Need(ts.Add(life), peerCheckTime, "the check that it is sticky"); err != nil {
+				return err
+			}
+			f.RequireStickyFor(t, e.ID, life-age, ts.Add(age), fmt.Sprintf("origin_server_ts %v in the past, %v duration", age, life))
+			time.Sleep(time.Until(ts.Add(life + blueprints.ExpiryGrace))) // let the (shortened) lifetime pass
+			f.RequireNotSticky(t, e.ID, fmt.Sprintf("%v after its origin_server_ts (%v after receipt), %v duration", life+blueprints.ExpiryGrace, life+blueprints.ExpiryGrace-age, life))
+			// A check that ended after the end measured from receipt would pass on a server
+			// that measures from receipt too: it proved nothing.
+			if wrongEnd := ts.Add(age + life); time.Now().After(wrongEnd) { // the server received it after ts+age
+				return realtime.SetupTooSlow("the not-sticky check ended %v after the end measured from receipt, so it cannot tell the two apart", time.Since(wrongEnd).Round(time.Millisecond))
+			}
+			return nil
+		})
 	})
-	// expired-on-arrival: its window ended blueprints.PeerShortLife before it was sent, so a server that
-	// measured from receipt would keep it sticky for blueprints.PeerShortLife, long enough for the check
-	// after WaitDelivered to see it on a loaded machine.
-	for name, tc := range map[string]struct{ life, age time.Duration }{
-		"expired-on-arrival": {blueprints.PeerShortLife, 2 * blueprints.PeerShortLife},
-		"zero-duration":      {0, 0},
+	// expired-on-arrival: its window (life) ended life before it was sent, so a server that
+	// measured from receipt would keep it sticky for life, long enough for the check after
+	// WaitDelivered to see it on a loaded machine. A check that ends later than that would
+	// pass on such a server too, so then it is played again with the longer plan.
+	for name, lives := range map[string][]time.Duration{
+		"expired-on-arrival": peerLives,
+		"zero-duration":      {0},
 	} {
 		t.Run(name, func(t *testing.T) {
 			spec.Covers(t, "TIME-4", "TIME-1")
-			e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": name}, f.Peer.StickyFor(tc.life), time.Now().Add(-tc.age).UnixMilli())
-			f.WaitDelivered(t, "the already-expired sticky event as an ordinary event at alice", e.ID)
-			f.RequireNotSticky(t, e.ID, name)
+			realtime.Run(t, lives, func(life time.Duration) error {
+				before := time.Now()
+				e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": name}, f.Peer.StickyFor(life), time.Now().Add(-2*life).UnixMilli())
+				f.WaitDelivered(t, "the already-expired sticky event as an ordinary event at alice", e.ID)
+				f.RequireNotSticky(t, e.ID, name)
+				if life > 0 && time.Since(before) > life {
+					return realtime.SetupTooSlow("the not-sticky check ended %v after the send, later than the %v a server measuring from receipt would keep it sticky", time.Since(before).Round(time.Millisecond), life)
+				}
+				return nil
+			})
 		})
 	}
 }

@@ -43,8 +43,9 @@ const (
 type Delivery struct {
 	Room, EventID string
 	Section       Section
-	Remaining     int64 // the remaining-time field, -1 when absent
-	At            time.Time
+	Remaining     int64     // the remaining-time field, -1 when absent
+	At            time.Time // when the response arrived
+	Asked         time.Time // when its request was sent: the server built the response in [Asked, At]
 	Event         gjson.Result
 }
 
@@ -120,6 +121,7 @@ func (s *Stream) Client() *Client { return s.c }
 func (s *Stream) Next(t testing.TB, timeout time.Duration) gjson.Result {
 	t.Helper()
 	q := url.Values{"timeout": {strconv.FormatInt(timeout.Milliseconds(), 10)}}
+	asked := time.Now()
 	var r gjson.Result
 	if s.Feed == Sliding {
 		ext := map[string]any{"enabled": true}
@@ -158,12 +160,12 @@ func (s *Stream) Next(t testing.TB, timeout time.Duration) gjson.Result {
 			t.Fatalf("/sync answer has no next_batch: %s", res)
 		}
 	}
-	s.record(r, time.Now())
+	s.record(r, asked, time.Now())
 	return r
 }
 
 // record logs a response's deliveries: each room's sticky events first, then its timeline.
-func (s *Stream) record(r gjson.Result, at time.Time) {
+func (s *Stream) record(r gjson.Result, asked, at time.Time) {
 	s.Responses = append(s.Responses, r)
 	rooms, stickyRooms, section := r.Get("rooms.join"), r.Get("rooms.join"), InSticky
 	if s.Feed == Sliding {
@@ -171,22 +173,22 @@ func (s *Stream) record(r gjson.Result, at time.Time) {
 		stickyRooms = r.Get(wire.Path("extensions", s.c.Names.SlidingExtension, "rooms"))
 	}
 	stickyRooms.ForEach(func(room, _ gjson.Result) bool {
-		s.add(room.Str, s.Sticky(r, room.Str), section, at)
+		s.add(room.Str, s.Sticky(r, room.Str), section, asked, at)
 		return true
 	})
 	rooms.ForEach(func(room, _ gjson.Result) bool {
-		s.add(room.Str, s.Timeline(r, room.Str), InTimeline, at)
+		s.add(room.Str, s.Timeline(r, room.Str), InTimeline, asked, at)
 		return true
 	})
 }
 
-func (s *Stream) add(room string, events []gjson.Result, where Section, at time.Time) {
+func (s *Stream) add(room string, events []gjson.Result, where Section, asked, at time.Time) {
 	for _, e := range events {
 		rem, ok := s.c.Remaining(e)
 		if !ok {
 			rem = -1
 		}
-		s.Log = append(s.Log, Delivery{Room: room, EventID: e.Get("event_id").Str, Section: where, Remaining: rem, At: at, Event: e})
+		s.Log = append(s.Log, Delivery{Room: room, EventID: e.Get("event_id").Str, Section: where, Remaining: rem, At: at, Asked: asked, Event: e})
 	}
 }
 

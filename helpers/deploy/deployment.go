@@ -151,20 +151,20 @@ func (d *Deployment) create(ctx context.Context, n int) error {
 		}
 	}
 	name := "stickler-" + d.ID
-	resp, err := d.docker.NetworkCreate(ctx, name, network.CreateOptions{Driver: "bridge", Labels: d.labels()})
+	id, err := d.createNetwork(ctx, name, false)
 	if err != nil {
-		return fmt.Errorf("creating network %s: %w", name, err)
+		return err
 	}
-	d.mainNet = resp.ID
+	d.mainNet = id
 	for i := 1; i <= n; i++ {
 		for j := i + 1; j <= n; j++ {
 			pn := fmt.Sprintf("%s-hs%d-hs%d", name, i, j)
 			// Internal: these networks carry federation between two servers and nothing else.
-			resp, err := d.docker.NetworkCreate(ctx, pn, network.CreateOptions{Driver: "bridge", Internal: true, Labels: d.labels()})
+			id, err := d.createNetwork(ctx, pn, true)
 			if err != nil {
-				return fmt.Errorf("creating network %s: %w", pn, err)
+				return err
 			}
-			d.pairNet[[2]int{i, j}] = resp.ID
+			d.pairNet[[2]int{i, j}] = id
 		}
 	}
 	for i := 1; i <= n; i++ {
