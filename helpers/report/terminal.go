@@ -31,44 +31,16 @@ func WriteTerminal(w io.Writer, r *Results, ru Rules) Counts {
 		byGroup[g] = append(byGroup[g], q)
 	}
 	for _, g := range groups {
-		var ok, bad, warned, known, skipped, observed, untested []string
+		ids := map[string][]string{} // requirement IDs by state
 		for _, q := range byGroup[g] {
 			st := requirementState(q, v)
-			switch st {
-			case "pass":
-				ok = append(ok, q.ID)
-			case "fail":
-				bad = append(bad, q.ID)
-			case "warning":
-				warned = append(warned, q.ID)
-			case "observed":
-				observed = append(observed, q.ID)
-			case "expected-fail":
-				known = append(known, q.ID)
-			case "skip":
-				skipped = append(skipped, q.ID)
-			default:
-				untested = append(untested, q.ID)
+			ids[st] = append(ids[st], q.ID)
+		}
+		line := fmt.Sprintf("%-9s %2d/%-2d pass", g, len(ids["pass"]), len(byGroup[g]))
+		for _, part := range groupLineParts {
+			if len(ids[part.state]) > 0 {
+				line += "  " + part.label + ": " + strings.Join(ids[part.state], " ")
 			}
-		}
-		line := fmt.Sprintf("%-9s %2d/%-2d pass", g, len(ok), len(byGroup[g]))
-		if len(bad) > 0 {
-			line += "  FAIL: " + strings.Join(bad, " ")
-		}
-		if len(warned) > 0 {
-			line += "  warnings (SHOULD): " + strings.Join(warned, " ")
-		}
-		if len(observed) > 0 {
-			line += "  observed: " + strings.Join(observed, " ")
-		}
-		if len(known) > 0 {
-			line += "  known failures: " + strings.Join(known, " ")
-		}
-		if len(skipped) > 0 {
-			line += "  skipped (see below): " + strings.Join(skipped, " ")
-		}
-		if len(untested) > 0 {
-			line += "  not tested here: " + strings.Join(untested, " ")
 		}
 		fmt.Fprintln(w, line)
 	}
@@ -183,6 +155,17 @@ func firstMessage(t *Test) string {
 		}
 	}
 	return "(no message)"
+}
+
+// groupLineParts are the lists a requirement group's summary line names after its pass
+// count, in this order: each requirement state (requirementState) with the words before it.
+var groupLineParts = []struct{ state, label string }{
+	{"fail", "FAIL"},
+	{"warning", "warnings (SHOULD)"},
+	{"observed", "observed"},
+	{"expected-fail", "known failures"},
+	{"skip", "skipped (see below)"},
+	{"untested", "not tested here"},
 }
 
 // requirementState is the worst verdict among a requirement's tests.
