@@ -23,27 +23,37 @@ import (
 // so the JUnit totals fail exactly when the run fails.
 
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	XMLName xml.Name `xml:"testsuites"`
+	Name    string   `xml:"name,attr"`
+	junitCounts
+	Suites []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
+	Name string `xml:"name,attr"`
+	junitCounts
 	Timestamp  string          `xml:"timestamp,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property,omitempty"`
 	Cases      []junitCase     `xml:"testcase"`
 	seconds    float64
+}
+
+// junitCounts are the totals <testsuites> and each <testsuite> carry, as attributes after
+// the name (encoding/xml writes an embedded struct's fields in place).
+type junitCounts struct {
+	Tests    int    `xml:"tests,attr"`
+	Failures int    `xml:"failures,attr"`
+	Errors   int    `xml:"errors,attr"`
+	Skipped  int    `xml:"skipped,attr"`
+	Time     string `xml:"time,attr"`
+}
+
+// add adds o's test counts (not its time) to c.
+func (c *junitCounts) add(o junitCounts) {
+	c.Tests += o.Tests
+	c.Failures += o.Failures
+	c.Errors += o.Errors
+	c.Skipped += o.Skipped
 }
 
 type junitProperty struct {
@@ -140,10 +150,7 @@ func WriteJUnit(w io.Writer, s *Summary) error {
 	for _, pkg := range order {
 		su := byPkg[pkg]
 		su.Time = fmt.Sprintf("%.3f", su.seconds)
-		suites.Tests += su.Tests
-		suites.Failures += su.Failures
-		suites.Errors += su.Errors
-		suites.Skipped += su.Skipped
+		suites.add(su.junitCounts)
 		suites.Suites = append(suites.Suites, *su)
 	}
 	suites.Time = fmt.Sprintf("%.3f", total)
