@@ -182,13 +182,11 @@ var none Coded
 // As returns the checks of this package failing with the failure code (see spec.Errorf).
 func As(code string) Coded { return Coded{code} }
 
+// fatalf is errorf that stops the test (testing's Fatalf is Errorf's log followed by FailNow).
 func (c Coded) fatalf(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if c.code == "" {
-		t.Fatalf(format, args...)
-		return
-	}
-	spec.Fatalf(t, c.code, format, args...)
+	c.errorf(t, format, args...)
+	t.FailNow()
 }
 
 func (c Coded) errorf(t testing.TB, format string, args ...any) {

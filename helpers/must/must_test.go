@@ -18,6 +18,7 @@ func (r *recorder) Helper()                   {}
 func (r *recorder) Logf(f string, a ...any)   { r.logs = append(r.logs, fmt.Sprintf(f, a...)) }
 func (r *recorder) Fatalf(f string, a ...any) { r.fatals = append(r.fatals, fmt.Sprintf(f, a...)) }
 func (r *recorder) Errorf(f string, a ...any) { r.fatals = append(r.fatals, fmt.Sprintf(f, a...)) }
+func (r *recorder) FailNow()                  {}
 func (r *recorder) marked() string            { return strings.Join(r.logs, "\n") }
 func events(raw string) []gjson.Result        { return gjson.Parse(raw).Array() }
 func (r *recorder) failedWith(prefix string) bool {
