@@ -70,11 +70,7 @@ func SealPDU(s Signer, version gomatrixserverlib.RoomVersion, fields map[string]
 	if err != nil {
 		return nil, err
 	}
-	id, err := EventID(impl, signed)
-	if err != nil {
-		return nil, err
-	}
-	return &Event{ID: id, Version: version, JSON: signed, Parsed: gjson.ParseBytes(signed)}, nil
+	return eventOf(impl, signed)
 }
 
 // ContentHash returns the unpadded base64 SHA-256 of the event's canonical JSON without
@@ -205,9 +201,14 @@ func ParseEvent(version gomatrixserverlib.RoomVersion, eventJSON []byte) (*Event
 	if err != nil {
 		return nil, err
 	}
+	return eventOf(impl, canon)
+}
+
+// eventOf is the Event for canonical PDU JSON, with its ID derived by the room version's rules.
+func eventOf(impl gomatrixserverlib.IRoomVersion, canon []byte) (*Event, error) {
 	id, err := EventID(impl, canon)
 	if err != nil {
 		return nil, err
 	}
-	return &Event{ID: id, Version: version, JSON: canon, Parsed: gjson.ParseBytes(canon)}, nil
+	return &Event{ID: id, Version: impl.Version(), JSON: canon, Parsed: gjson.ParseBytes(canon)}, nil
 }
