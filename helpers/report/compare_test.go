@@ -16,9 +16,8 @@ import (
 // mixed-room test passes and one skips for another reason.
 func notImplementedStream(t *testing.T) string {
 	s := newStream(t)
-	covers := func(test string, ids ...string) { s.mark(test, func(tb testing.TB) { spec.Covers(tb, ids...) }) }
 	s.run("TestDiscover")
-	covers("TestDiscover", "DISCOVER-1")
+	s.covers("TestDiscover", "DISCOVER-1")
 	s.mark("TestDiscover", func(tb testing.TB) { spec.MarkFailure(tb, "not-advertised") })
 	s.log("TestDiscover", wire.NotAdvertised+" in /versions: sticky events not implemented or not enabled")
 	s.end("TestDiscover", "fail", 0.1)
@@ -30,18 +29,10 @@ func notImplementedStream(t *testing.T) string {
 		{"TestSendDurationBounds", []string{"SEND-2", "SEND-3"}},
 		{"TestFedCatchUpAfterCrash", []string{"FED-4"}},
 	} {
-		s.run(tc.name)
-		covers(tc.name, tc.ids...)
-		s.log(tc.name, "skipped: hs1: "+wire.NotAdvertised+" in /versions: sticky events not implemented or not enabled")
-		s.end(tc.name, "skip", 0.01)
+		s.test(tc.name, "skip", 0.01, tc.ids, "skipped: hs1: "+wire.NotAdvertised+" in /versions: sticky events not implemented or not enabled")
 	}
-	s.run("TestCompatStickyReachesOldServer")
-	covers("TestCompatStickyReachesOldServer", "COMPAT-1")
-	s.end("TestCompatStickyReachesOldServer", "pass", 3.2)
-	s.run("TestCompatJoinThroughOldServer")
-	covers("TestCompatJoinThroughOldServer", "COMPAT-3")
-	s.log("TestCompatJoinThroughOldServer", "skipped: needs a deployment with two images (COMPLEMENT_BASE_IMAGE_HSn)")
-	s.end("TestCompatJoinThroughOldServer", "skip", 0)
+	s.test("TestCompatStickyReachesOldServer", "pass", 3.2, []string{"COMPAT-1"})
+	s.test("TestCompatJoinThroughOldServer", "skip", 0, []string{"COMPAT-3"}, "skipped: needs a deployment with two images (COMPLEMENT_BASE_IMAGE_HSn)")
 	s.emit("output", "", "FAIL\tstickler/tests\t3.4s\n", 0)
 	s.emit("fail", "", "", 3.4)
 	return s.b.String()

@@ -75,6 +75,22 @@ func (s *stream) log(test, text string) {
 
 func (s *stream) mark(test string, call func(tb testing.TB)) { s.log(test, marker(s.t, call)) }
 
+// covers writes the test's spec.Covers line.
+func (s *stream) covers(test string, ids ...string) {
+	s.mark(test, func(tb testing.TB) { spec.Covers(tb, ids...) })
+}
+
+// test writes a whole test that has no subtests: its start, its spec.Covers line, the lines it
+// logs and its end.
+func (s *stream) test(name, action string, secs float64, ids []string, logs ...string) {
+	s.run(name)
+	s.covers(name, ids...)
+	for _, l := range logs {
+		s.log(name, l)
+	}
+	s.end(name, action, secs)
+}
+
 func (s *stream) end(test, action string, secs float64) {
 	word := map[string]string{"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[action]
 	s.emit("output", test, fmt.Sprintf("--- %s: %s (%.2fs)\n", word, test, secs), 0)
@@ -97,18 +113,11 @@ TestSyncIgnoredUsers      fail  ignored-delivered  sticky events of ignored user
 // split by test2json), a panicking test and one that never finished.
 func syntheticStream(t *testing.T) string {
 	s := newStream(t)
-	covers := func(test string, ids ...string) { s.mark(test, func(tb testing.TB) { spec.Covers(tb, ids...) }) }
-
-	s.run("TestDiscover")
-	covers("TestDiscover", "DISCOVER-1")
-	s.end("TestDiscover", "pass", 0.21)
-
-	s.run("TestSendStickyVisibleEverywhere")
-	covers("TestSendStickyVisibleEverywhere", "SEND-1")
-	s.end("TestSendStickyVisibleEverywhere", "pass", 2.5)
+	s.test("TestDiscover", "pass", 0.21, []string{"DISCOVER-1"})
+	s.test("TestSendStickyVisibleEverywhere", "pass", 2.5, []string{"SEND-1"})
 
 	s.run("TestSendDurationBounds")
-	covers("TestSendDurationBounds", "SEND-2", "SEND-3")
+	s.covers("TestSendDurationBounds", "SEND-2", "SEND-3")
 	s.run("TestSendDurationBounds/negative")
 	s.end("TestSendDurationBounds/negative", "pass", 0.05)
 	s.run("TestSendDurationBounds/above_cap")
@@ -120,7 +129,7 @@ func syntheticStream(t *testing.T) string {
 
 	const fed = "TestFedCatchUpAfterCrash"
 	s.run(fed)
-	covers(fed, "FED-4")
+	s.covers(fed, "FED-4")
 	s.mark(fed, func(tb testing.TB) { timeline.Sent(tb, "hs1", "$crashA", "alice/LAPTOP", ms(0).UnixMilli(), 8000) })
 	s.mark(fed, func(tb testing.TB) { timeline.Seen(tb, "alice@hs1", "$crashA", ms(120), 7880) })
 	s.mark(fed, func(tb testing.TB) { timeline.Fault(tb, "hs2", timeline.Crash, ms(500), ms(3500)) })
@@ -131,23 +140,13 @@ func syntheticStream(t *testing.T) string {
 	s.log(fed, "sync.go:88: bob@hs2 never received $crashB within 5s")
 	s.end(fed, "fail", 9.4)
 
-	s.run("TestSyncIgnoredUsers")
-	covers("TestSyncIgnoredUsers", "SYNC-11")
-	s.end("TestSyncIgnoredUsers", "pass", 1.2)
-
-	s.run("TestSSSExtension")
-	covers("TestSSSExtension", "SSS-1")
-	s.log("TestSSSExtension", "skipped: hs1 does not serve Simplified Sliding Sync")
-	s.end("TestSSSExtension", "skip", 0.02)
-
-	s.run("TestHisvisThreeServers")
-	covers("TestHisvisThreeServers", "HISVIS-2")
-	s.log("TestHisvisThreeServers", "needs a third server image")
-	s.end("TestHisvisThreeServers", "skip", 0)
+	s.test("TestSyncIgnoredUsers", "pass", 1.2, []string{"SYNC-11"})
+	s.test("TestSSSExtension", "skip", 0.02, []string{"SSS-1"}, "skipped: hs1 does not serve Simplified Sliding Sync")
+	s.test("TestHisvisThreeServers", "skip", 0, []string{"HISVIS-2"}, "needs a third server image")
 
 	const mp = "TestMapConvergesAfterPartition"
 	s.run(mp)
-	covers(mp, "MAP-2", "MAP-1")
+	s.covers(mp, "MAP-2", "MAP-1")
 	s.mark(mp, func(tb testing.TB) { timeline.Sent(tb, "hs1", "$S", "alice/LAPTOP", ms(0).UnixMilli(), 10000) })
 	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "alice@hs1", "$S", ms(80), 9920) })
 	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "bob@hs2", "$S", ms(400), 9600) })
@@ -173,11 +172,11 @@ func syntheticStream(t *testing.T) string {
 	s.end(mp, "fail", 12.7)
 
 	s.run("TestLoadMany")
-	covers("TestLoadMany", "LOAD-1")
+	s.covers("TestLoadMany", "LOAD-1")
 	s.log("TestLoadMany", "sent 150 of 400 sticky events")
 
 	s.run("TestPanics")
-	covers("TestPanics", "REDACT-1")
+	s.covers("TestPanics", "REDACT-1")
 	s.emit("output", "TestPanics", "--- FAIL: TestPanics (0.30s)\n", 0)
 	s.emit("output", "TestPanics", "panic: runtime error: index out of range [3] with length 3 [recovered]\n", 0)
 	s.emit("fail", "TestPanics", "", 0.3)
