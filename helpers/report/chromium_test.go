@@ -104,14 +104,12 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, img := renderInChromium(t, b.Bytes(), "report.html", "screenshot.png", 1280)
-	for _, want := range []string{
+	if miss := missing(d,
 		`<table class="matrix">`, `id="req-MAP-2" data-outcome="fail"`, `id="req-DISCOVER-1" data-outcome="pass"`,
 		`id="failures"`, `bob@hs2 diverged:`, `<svg class="timeline"`, `class="life"`, `class="fault"`,
 		`class="seen"`, `class="diverged"`, `class="mapstate"`, `class="mark"`, `id="skipped"`, `class="durbar"`,
-	} {
-		if !strings.Contains(d, want) {
-			t.Errorf("the DOM Chromium built lacks %s", want)
-		}
+	); len(miss) > 0 {
+		t.Errorf("the DOM Chromium built lacks %q", miss)
 	}
 	if rows := strings.Count(d, `<tr class="req"`); rows != len(spec.Catalogue) {
 		t.Errorf("the requirement matrix has %d rows in the browser, want %d (one per catalogue entry)", rows, len(spec.Catalogue))
