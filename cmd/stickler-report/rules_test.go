@@ -214,6 +214,21 @@ func TestNotImplementedHeadline(t *testing.T) {
 	expect(t, "stable names", c, out, 0, "STABLE NAMES NOT SUPPORTED: the server advertises only org.matrix.msc4354 (unstable names); 1 sticky test(s) skipped")
 }
 
+// A mixed deployment: hs1 implements the feature (DISCOVER-1 passes), hs2 does not; the
+// headline names hs2 and says the other tests ran.
+func TestMixedHeadlineNamesTheServer(t *testing.T) {
+	why := "skipped: hs2 (stickler-dendrite:x): server does not advertise org.matrix.msc4354 in /versions: sticky events not implemented or not enabled (see TestDiscover)"
+	s := tstream(
+		tcase{"TestDiscover", []string{covers("DISCOVER-1")}, "pass"},
+		tcase{"TestSendA", []string{covers("SEND-1")}, "pass"},
+		tcase{"TestFedA", []string{covers("FED-1"), why}, "skip"})
+	c, out := runTool(t, s)
+	expect(t, "mixed", c, out, 0, "NOT IMPLEMENTED BY hs2 (stickler-dendrite:x): it does not advertise org.matrix.msc4354; the 1 sticky test(s) that need every server to implement it skipped, the others ran")
+	if strings.Contains(out, "NOT IMPLEMENTED: the server") {
+		t.Errorf("a mixed run is reported as if no server implemented the feature:\n%s", out)
+	}
+}
+
 // A parent whose subtests all skipped checked nothing: its live line says skip, not pass (the
 // counts come from the subtests either way).
 func TestLiveParentOfSkippedSubtestsIsSkipped(t *testing.T) {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -69,27 +70,56 @@ func (r *Results) CheckExpectations(e Expectations, s Suite) []Problem {
 	return out
 }
 
+// skippedServer reads the server a "not advertised" skip names: "hs2 (image): server does not
+// advertise ...", with or without the "skipped: " prefix.
+var skippedServer = regexp.MustCompile(`^(?:skipped: )?(hs[0-9]+ \([^)]*\)):`)
+
 // Headline is the first thing a run's summary says when the server does not implement sticky
 // events (or not under the selected names), so that such a run is not read as a list of
-// skips or failures; "" otherwise.
+// skips or failures; "" otherwise. When DISCOVER-1 passed (hs1 implements the feature) and the
+// skips name other servers, the deployment is mixed: the headline names those servers and says
+// the other tests ran.
 func (r *Results) Headline(v map[*Test]Verdict) string {
 	notImpl, noStable := 0, 0
 	discoverFailed := false
+	servers := map[string]bool{}
 	for _, t := range r.Leaves(v) {
 		switch {
 		case t.Outcome == "skip" && strings.Contains(t.SkipWhy, wire.NotAdvertised):
 			notImpl++
+			if m := skippedServer.FindStringSubmatch(t.SkipWhy); m != nil {
+				servers[m[1]] = true
+			}
 		case t.Outcome == "skip" && strings.Contains(t.SkipWhy, wire.StableUnsupported):
 			noStable++
 		case t.Outcome == "fail" && strings.Contains(strings.Join(t.Output, ""), wire.NotAdvertised):
 			discoverFailed = true
 		}
 	}
+	mixed := !discoverFailed && len(servers) > 0 && !servers[firstServer(servers)]
 	switch {
+	case mixed:
+		names := make([]string, 0, len(servers))
+		for s := range servers {
+			names = append(names, s)
+		}
+		sort.Strings(names)
+		return fmt.Sprintf("NOT IMPLEMENTED BY %s: it does not advertise %s; the %d sticky test(s) that need every server to implement it skipped, the others ran", strings.Join(names, ", "), wire.UnstableFlag, notImpl)
 	case notImpl > 0 || discoverFailed:
 		return fmt.Sprintf("NOT IMPLEMENTED: the server does not advertise %s; %d sticky test(s) skipped", wire.UnstableFlag, notImpl)
 	case noStable > 0:
 		return fmt.Sprintf("STABLE NAMES NOT SUPPORTED: the server advertises only %s (unstable names); %d sticky test(s) skipped (STICKLER_NAMES=unstable tests it)", wire.UnstableFlag, noStable)
+	}
+	return ""
+}
+
+// firstServer returns the key for hs1 among the named servers ("" when hs1 is not named): a
+// run where hs1 itself does not implement the feature is not called mixed.
+func firstServer(servers map[string]bool) string {
+	for s := range servers {
+		if strings.HasPrefix(s, "hs1 ") {
+			return s
+		}
 	}
 	return ""
 }
