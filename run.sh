@@ -5,7 +5,8 @@
 #   ./run.sh --bench [bench flags...]   the benchmark instead (cmd/stickler-bench; -h lists flags)
 #
 # Without COMPLEMENT_BASE_IMAGE it builds (if missing) and uses the project's image named by
-# STICKLER_SERVER (synapse, the default; dendrite; mixed: hs2 Dendrite, the others Synapse) with
+# STICKLER_SERVER (synapse, the default; synapse-reference: Synapse with the project's patches
+# that implement what it lacks; dendrite; mixed: hs2 Dendrite, the others Synapse) with
 # its expectations file. Settings: see README.md. Exit codes: 0 every outcome as expected,
 # 1 some test failed the run, 2 the run could not start (no Docker, no image, bad setting).
 set -uo pipefail
@@ -29,7 +30,7 @@ case "${COMPLEMENT_SPAWN_HS_TIMEOUT_SECS:-60}" in ''|*[!0-9]*|0) die "COMPLEMENT
 # STICKLER_SERVER picks a recipe (image built if missing, plus its expectations);
 # COMPLEMENT_BASE_IMAGE names any image instead.
 server=${STICKLER_SERVER:-}
-case "$server" in ''|synapse|dendrite|mixed) ;; *) die "STICKLER_SERVER=$server: want synapse, dendrite or mixed";; esac
+case "$server" in ''|synapse|synapse-reference|dendrite|mixed) ;; *) die "STICKLER_SERVER=$server: want synapse, synapse-reference, dendrite or mixed";; esac
 build() { blueprints/images/$1/build.sh || die "building the $1 image failed (see above)"; }
 if [ -n "${COMPLEMENT_BASE_IMAGE:-}" ]; then
   [ -z "$server" ] || die "set COMPLEMENT_BASE_IMAGE (any image) or STICKLER_SERVER (a recipe), not both"
