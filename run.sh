@@ -3,6 +3,8 @@
 #
 #   ./run.sh [go test args...]          e.g. ./run.sh -run 'TestSend'
 #   ./run.sh --bench [bench flags...]   the benchmark instead (cmd/stickler-bench; -h lists flags)
+#   ./run.sh --req SYNC-3,FED [args...] only the tests that cover these requirement IDs or groups
+#   ./run.sh --list                     every requirement ID, its level and its tests
 #
 # Without COMPLEMENT_BASE_IMAGE it builds (if missing) and uses the project's image named by
 # STICKLER_SERVER (synapse, the default; synapse-reference: Synapse with the project's patches
@@ -15,6 +17,28 @@ cd "$(dirname "$0")"
 die() { echo "run.sh: $*" >&2; exit 2; }
 
 command -v go >/dev/null || die "Go is not installed (the suite needs Go 1.26 or newer)"
+
+# --list / --req: the requirement map read from the tests' spec.Covers declarations
+# (cmd/stickler-req), so it cannot drift from the tests.
+req() {
+  local bin; bin=$(mktemp -d) || die "mktemp failed"
+  go build -o "$bin/stickler-req" ./cmd/stickler-req || { rm -rf "$bin"; die "building cmd/stickler-req failed"; }
+  "$bin/stickler-req" "$@"; local rc=$?
+  rm -rf "$bin"; return $rc
+}
+if [ "${1:-}" = "--list" ]; then
+  req -list; exit $?
+fi
+case "${1:-}" in
+  --req|--req=*)
+    if [ "$1" = --req ]; then ids=${2:-}; shift; [ $# -gt 0 ] && shift; else ids=${1#--req=}; shift; fi
+    [ -n "$ids" ] || die "--req needs requirement IDs or groups, e.g. --req SYNC-3,FED (./run.sh --list shows them)"
+    for a in "$@"; do
+      case "$a" in -run|-run=*|--run|--run=*|-test.run|-test.run=*) die "--req builds the -run pattern itself; give --req or -run, not both";; esac
+    done
+    pattern=$(req -v -run "$ids") || exit 2
+    set -- -run "$pattern" "$@" ;;
+esac
 command -v docker >/dev/null || die "the docker command is not installed; install Docker and start its engine"
 docker info >/dev/null 2>&1 || die "cannot reach the Docker engine: start it (or set DOCKER_HOST) and check that this user may use it"
 
