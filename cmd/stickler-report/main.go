@@ -22,6 +22,10 @@
 //
 //	stickler-report -compare -dir DIR reports-synapse/summary.json reports-dendrite/summary.json
 //
+// The table's last column names the runs each requirement passed on ("seen passing"), and a
+// line counts the IDs seen passing on at least one run; -compare -seen-passing prints only
+// that count and the IDs never seen passing.
+//
 // Exit codes: 0 every outcome as expected (-compare: the comparison was made); 1 some test failed the run, the expectations file
 // names a test that does not exist (complete runs), or the stream held no test; 2 the tool
 // could not do its work (bad flag, unreadable file, report not written).
@@ -53,6 +57,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	complete := fs.Bool("complete", false, "the stream is the whole suite (no -run): unknown tests in the expectations file fail the run")
 	suiteFile := fs.String("suite-tests", "", "file listing the suite's top-level tests (`go test -list .` output)")
 	compare := fs.Bool("compare", false, "put runs side by side: arguments are their summary.json files; with -dir, writes DIR/compare.html")
+	seen := fs.Bool("seen-passing", false, "with -compare: print only how many requirement IDs passed on at least one of the runs, and those that never did (the README's figure)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -60,8 +65,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		fmt.Fprintln(stderr, "stickler-report:", err)
 		return 2
 	}
+	if *seen && !*compare {
+		return fail(fmt.Errorf("-seen-passing goes with -compare and the runs' summary.json files"))
+	}
 	if *compare {
-		return runCompare(fs.Args(), *dir, stdout, fail)
+		return runCompare(fs.Args(), *dir, *seen, stdout, fail)
 	}
 
 	exp, err := report.LoadExpectations(*expFile)
@@ -179,7 +187,7 @@ func serverImages(getenv func(string) string) map[string]string {
 }
 
 // runCompare reads summaries, prints the side-by-side table and writes DIR/compare.html.
-func runCompare(files []string, dir string, stdout io.Writer, fail func(error) int) int {
+func runCompare(files []string, dir string, seenOnly bool, stdout io.Writer, fail func(error) int) int {
 	if len(files) == 0 {
 		return fail(fmt.Errorf("-compare needs the summary.json files (or report directories) of the runs to compare"))
 	}
@@ -192,6 +200,13 @@ func runCompare(files []string, dir string, stdout io.Writer, fail func(error) i
 		sums = append(sums, s)
 	}
 	c := report.Compare(sums, files)
+	if seenOnly {
+		fmt.Fprintln(stdout, c.Seen.Line(len(c.Runs)))
+		if len(c.Seen.Never) > 0 {
+			fmt.Fprintf(stdout, "never seen passing: %s\n", strings.Join(c.Seen.Never, " "))
+		}
+		return 0
+	}
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fail(err)

@@ -17,14 +17,15 @@ func WriteHTML(w io.Writer, s *Summary) error {
 
 type htmlPage struct {
 	*Summary
-	Groups    []htmlGroup
-	Failing   []htmlTest
-	Warnings  []htmlTest
-	Timelines []htmlTest
-	AllTests  []htmlTest
-	Skips     []htmlTest
-	MaxMS     int64
-	Untested  int
+	Groups     []htmlGroup
+	Failing    []htmlTest
+	Warnings   []htmlTest
+	Timelines  []htmlTest
+	AllTests   []htmlTest
+	Skips      []htmlTest
+	SkipGroups []htmlSkipGroup // Skips by identical reason (inconclusive ones alone)
+	MaxMS      int64
+	Untested   int
 }
 
 type htmlGroup struct {
@@ -44,6 +45,11 @@ type htmlTest struct {
 	Picture   timelinePicture
 	HasPic    bool
 	Summaries []mapLine
+}
+
+type htmlSkipGroup struct {
+	Reason string
+	Tests  []htmlTest
 }
 
 type mapLine struct{ Client, At, Text string }
@@ -84,6 +90,17 @@ func buildPage(s *Summary) htmlPage {
 		if t.Outcome == "skip" && t.Counted {
 			p.Skips = append(p.Skips, ht)
 		}
+	}
+	var names, reasons []string
+	for _, t := range p.Skips {
+		names, reasons = append(names, t.Name), append(reasons, t.SkipReason)
+	}
+	for _, g := range GroupSkips(names, reasons) {
+		hg := htmlSkipGroup{Reason: g.Reason}
+		for _, n := range g.Tests {
+			hg.Tests = append(hg.Tests, byName[n])
+		}
+		p.SkipGroups = append(p.SkipGroups, hg)
 	}
 	for _, g := range groups() {
 		hg := htmlGroup{Name: g}
@@ -336,9 +353,10 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 
 {{if .Skips}}
 <section id="skipped">
-<h2>Skipped</h2>
-<table><thead><tr><th>Test</th><th>Reason</th></tr></thead><tbody>
-{{range .Skips}}<tr><td><a href="#{{.Anchor}}">{{.Name}}</a></td><td>{{if .SkipReason}}{{.SkipReason}}{{else}}<span class="reason">no reason given</span>{{end}}</td></tr>{{end}}
+<h2>Skipped ({{len .Skips}})</h2>
+<p class="reason">Each reason once, with the tests skipped for it; an inconclusive skip (the machine was too slow to judge) is listed on its own.</p>
+<table class="skips"><thead><tr><th>Reason</th><th class="num">Tests</th><th>Skipped tests</th></tr></thead><tbody>
+{{range .SkipGroups}}<tr><td>{{if .Reason}}{{.Reason}}{{else}}<span class="reason">no reason given</span>{{end}}</td><td class="num">{{len .Tests}}</td><td class="tests">{{range $i, $t := .Tests}}{{if $i}}, {{end}}<a href="#{{$t.Anchor}}">{{$t.Name}}</a>{{end}}</td></tr>{{end}}
 </tbody></table>
 </section>
 {{end}}
