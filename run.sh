@@ -116,14 +116,42 @@ for a in "$@"; do
 done
 [ -n "$complete" ] && report_args+=("$complete")
 
+# Ctrl-C reaches every process of the run: the test process removes its servers and exits, the
+# report tool writes one line about what finished (-interrupted), and this script goes on to
+# check that nothing is left, instead of dying with them.
+interrupted=$(dirname "$tool")/interrupted
+report_args+=(-interrupted "$interrupted")
+trap 'got_signal=1' INT TERM
 go test -json -count=1 -timeout "${STICKLER_TIMEOUT:-45m}" -parallel "${STICKLER_PARALLEL:-6}" ./tests/... "$@" \
   | "$tool" "${report_args[@]}"
 status=${PIPESTATUS[1]}   # the report's verdict (go test fails on expected failures too)
+trap - INT TERM
 
-# Belt and braces: the suite removes what it starts, but nothing of this run may outlive it.
+# What this run left: nothing, normally (the suite removes what it starts). After an interrupt
+# the test process's cleanup process may still be removing; give it time, then remove the rest
+# here. Removals that meet another cleaner's ("already in progress", "not found") are done.
+leftovers() {
+  docker ps -aq --filter "label=stickler.run=$STICKLER_RUN_ID" 2>/dev/null
+  docker network ls -q --filter "label=stickler.run=$STICKLER_RUN_ID" 2>/dev/null
+}
+if [ -f "$interrupted" ] || [ -n "${got_signal:-}" ]; then
+  for _ in $(seq 60); do [ -z "$(leftovers)" ] && break; sleep 1; done
+fi
 left=$(docker ps -aq --filter "label=stickler.run=$STICKLER_RUN_ID")
-[ -n "$left" ] && docker rm -f $left >/dev/null
+[ -n "$left" ] && docker rm -f $left >/dev/null 2>&1
 nets=$(docker network ls -q --filter "label=stickler.run=$STICKLER_RUN_ID")
-[ -n "$nets" ] && docker network rm $nets >/dev/null
+[ -n "$nets" ] && docker network rm $nets >/dev/null 2>&1
+if [ -f "$interrupted" ] || [ -n "${got_signal:-}" ]; then
+  what=$(cat "$interrupted" 2>/dev/null)
+  rest=$(leftovers | wc -l)
+  if [ "$rest" -eq 0 ]; then
+    gone="every container and network of $STICKLER_RUN_ID removed"
+  else
+    gone="$rest container(s) or network(s) of $STICKLER_RUN_ID could not be removed: docker ps -a --filter label=stickler.run=$STICKLER_RUN_ID"
+  fi
+  echo "run.sh: ${what:-run interrupted}; $gone" >&2
+  rm -rf "$(dirname "$tool")"
+  exit 130
+fi
 rm -rf "$(dirname "$tool")"
 exit $status
