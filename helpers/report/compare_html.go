@@ -144,7 +144,7 @@ td.seenon .never { color: #953800; font-weight: 600; }
 {{range .Runs}}{{if .NotImplemented}}<p class="collapsed"><b>{{.Label}}</b> implements nothing of the proposal ({{.Headline}}): its {{index .Totals "not-implemented"}} not-implemented requirement(s) show as a bare ∅ in its column, the reason said here once.</p>{{end}}{{end}}
 <p class="reason">One row per requirement of the catalogue (docs/requirements.md in the Stickler repository; hover an ID for its text), one column per run. Under each state, the reason that decided it (hover for all of it); "tests" opens every test behind the cell with its own reason. <b>≠</b> marks the {{len .Differ}} requirement(s) on which the runs that tested them disagree (skipped and not-implemented cells say nothing). The last column names the runs each requirement passed on.</p>
 <table class="cmp" id="matrix">
-<colgroup><col style="width:112px"><col style="width:64px"><col style="width:22%">{{range .Runs}}{{if .NotImplemented}}<col style="width:110px">{{else}}<col>{{end}}{{end}}<col style="width:120px"></colgroup>
+<colgroup><col style="width:112px"><col style="width:64px"><col style="width:22%">{{range .Runs}}{{if .NotImplemented}}<col style="width:150px">{{else}}<col>{{end}}{{end}}<col style="width:120px"></colgroup>
 <thead><tr><th>ID</th><th>Level</th><th>Requirement</th>{{range .Runs}}<th class="run">{{.Label}}<div class="muted" style="font-weight:400">{{.TotalsLine}}</div></th>{{end}}<th>seen passing on</th></tr></thead>
 <tbody>
 {{range .Groups}}{{$g := .}}

@@ -64,9 +64,37 @@ func TestSkipsGroupedInTerminalAndHTML(t *testing.T) {
 	if n := strings.Count(sec, wire.NotAdvertised); n != 1 {
 		t.Errorf("the Skipped section should give the not-advertised reason once, got %d:\n%s", n, sec)
 	}
-	for _, w := range []string{`<h2>Skipped (4)</h2>`, `<td class="num">3</td>`, `>TestFedCatchUpAfterCrash</a>`} {
+	for _, w := range []string{`<h2>Skipped (4)</h2>`, `<td class="num">3</td>`, `>TestFedCatchUpAfterCrash</a>`, `<tr id="skip-0">`} {
 		if !strings.Contains(sec, w) {
 			t.Errorf("the Skipped section lacks %q:\n%s", w, sec)
 		}
+	}
+	// The sections a first reader needs come before the requirements table.
+	if k, q := strings.Index(html, `<section id="skipped">`), strings.Index(html, `<section id="requirements">`); k < 0 || k > q {
+		t.Errorf("the Skipped section should come before the requirements table")
+	}
+	// In the requirements table a shared reason is a short link to its group, said once per row.
+	row := html[strings.Index(html, `id="req-SEND-2"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	if !strings.Contains(row, `skipped (TestSendDurationBounds): <a href="#skip-0"`) || !strings.Contains(row, "(+2 other tests)") {
+		t.Errorf("SEND-2's row should link its skip reason to its group and count the others:\n%s", row)
+	}
+}
+
+// The known failures are listed near the top, each with its reason, before the requirements.
+func TestHTMLKnownFailuresFirst(t *testing.T) {
+	res, exp := readSynthetic(t)
+	var page bytes.Buffer
+	if err := WriteHTML(&page, Summarize(res, Rules{Expectations: exp}, Meta{Generated: base})); err != nil {
+		t.Fatal(err)
+	}
+	html := page.String()
+	k, q := strings.Index(html, `<section id="known">`), strings.Index(html, `<section id="requirements">`)
+	if k < 0 || k > q {
+		t.Fatalf("no Known failures section before the requirements table")
+	}
+	sec := html[k:q]
+	if !strings.Contains(sec, ">TestFedCatchUpAfterCrash</a>") || !strings.Contains(sec, "Synapse&#39;s federation sender has no sticky catch-up") {
+		t.Errorf("the Known failures section lacks the synthetic known failure and its reason:\n%s", sec)
 	}
 }
