@@ -3,6 +3,8 @@
 #
 #   ./run.sh [go test args...]          e.g. ./run.sh -run 'TestSend'
 #   ./run.sh --bench [bench flags...]   the benchmark instead (cmd/stickler-bench; -h lists flags)
+#   ./run.sh --req SYNC-3,FED [args...] only the tests that cover these requirement IDs or groups
+#   ./run.sh --list                     every requirement ID, its level and its tests
 #
 # Without COMPLEMENT_BASE_IMAGE it builds (if missing) and uses the project's image named by
 # STICKLER_SERVER (synapse, the default; synapse-reference: Synapse with the project's patches
@@ -15,6 +17,28 @@ cd "$(dirname "$0")"
 die() { echo "run.sh: $*" >&2; exit 2; }
 
 command -v go >/dev/null || die "Go is not installed (the suite needs Go 1.26 or newer)"
+
+# --list / --req: the requirement map read from the tests' spec.Covers declarations
+# (cmd/stickler-req), so it cannot drift from the tests.
+req() {
+  local bin; bin=$(mktemp -d) || die "mktemp failed"
+  go build -o "$bin/stickler-req" ./cmd/stickler-req || { rm -rf "$bin"; die "building cmd/stickler-req failed"; }
+  "$bin/stickler-req" "$@"; local rc=$?
+  rm -rf "$bin"; return $rc
+}
+if [ "${1:-}" = "--list" ]; then
+  req -list; exit $?
+fi
+case "${1:-}" in
+  --req|--req=*)
+    if [ "$1" = --req ]; then ids=${2:-}; shift; [ $# -gt 0 ] && shift; else ids=${1#--req=}; shift; fi
+    [ -n "$ids" ] || die "--req needs requirement IDs or groups, e.g. --req SYNC-3,FED (./run.sh --list shows them)"
+    for a in "$@"; do
+      case "$a" in -run|-run=*|--run|--run=*|-test.run|-test.run=*) die "--req builds the -run pattern itself; give --req or -run, not both";; esac
+    done
+    pattern=$(req -v -run "$ids") || exit 2
+    set -- -run "$pattern" "$@" ;;
+esac
 command -v docker >/dev/null || die "the docker command is not installed; install Docker and start its engine"
 docker info >/dev/null 2>&1 || die "cannot reach the Docker engine: start it (or set DOCKER_HOST) and check that this user may use it"
 
@@ -92,14 +116,42 @@ for a in "$@"; do
 done
 [ -n "$complete" ] && report_args+=("$complete")
 
+# Ctrl-C reaches every process of the run: the test process removes its servers and exits, the
+# report tool writes one line about what finished (-interrupted), and this script goes on to
+# check that nothing is left, instead of dying with them.
+interrupted=$(dirname "$tool")/interrupted
+report_args+=(-interrupted "$interrupted")
+trap 'got_signal=1' INT TERM
 go test -json -count=1 -timeout "${STICKLER_TIMEOUT:-45m}" -parallel "${STICKLER_PARALLEL:-6}" ./tests/... "$@" \
   | "$tool" "${report_args[@]}"
 status=${PIPESTATUS[1]}   # the report's verdict (go test fails on expected failures too)
+trap - INT TERM
 
-# Belt and braces: the suite removes what it starts, but nothing of this run may outlive it.
+# What this run left: nothing, normally (the suite removes what it starts). After an interrupt
+# the test process's cleanup process may still be removing; give it time, then remove the rest
+# here. Removals that meet another cleaner's ("already in progress", "not found") are done.
+leftovers() {
+  docker ps -aq --filter "label=stickler.run=$STICKLER_RUN_ID" 2>/dev/null
+  docker network ls -q --filter "label=stickler.run=$STICKLER_RUN_ID" 2>/dev/null
+}
+if [ -f "$interrupted" ] || [ -n "${got_signal:-}" ]; then
+  for _ in $(seq 60); do [ -z "$(leftovers)" ] && break; sleep 1; done
+fi
 left=$(docker ps -aq --filter "label=stickler.run=$STICKLER_RUN_ID")
-[ -n "$left" ] && docker rm -f $left >/dev/null
+[ -n "$left" ] && docker rm -f $left >/dev/null 2>&1
 nets=$(docker network ls -q --filter "label=stickler.run=$STICKLER_RUN_ID")
-[ -n "$nets" ] && docker network rm $nets >/dev/null
+[ -n "$nets" ] && docker network rm $nets >/dev/null 2>&1
+if [ -f "$interrupted" ] || [ -n "${got_signal:-}" ]; then
+  what=$(cat "$interrupted" 2>/dev/null)
+  rest=$(leftovers | wc -l)
+  if [ "$rest" -eq 0 ]; then
+    gone="every container and network of $STICKLER_RUN_ID removed"
+  else
+    gone="$rest container(s) or network(s) of $STICKLER_RUN_ID could not be removed: docker ps -a --filter label=stickler.run=$STICKLER_RUN_ID"
+  fi
+  echo "run.sh: ${what:-run interrupted}; $gone" >&2
+  rm -rf "$(dirname "$tool")"
+  exit 130
+fi
 rm -rf "$(dirname "$tool")"
 exit $status

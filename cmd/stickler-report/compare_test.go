@@ -61,8 +61,8 @@ func TestCompareCommand(t *testing.T) {
 	for _, want := range []string{
 		"  synapse   PASS  stickler: 1 passed, 0 failed, 0 skipped, 0 warnings\n",
 		"  dendrite  FAIL  stickler: 0 passed, 1 failed, 0 skipped, 0 warnings\n",
-		"  SEND-1         MUST   pass             not covered\n",
-		"  SYNC-1         MUST   not covered      FAIL\n",
+		"  SEND-1         MUST   pass             not covered      synapse\n",
+		"  SYNC-1         MUST   not covered      FAIL             -\n",
 		"  dendrite: FAIL SYNC-1: [no-sticky-section] no sticky section\n",
 		"comparison: " + filepath.Join(out, "compare.html"),
 	} {
@@ -74,7 +74,15 @@ func TestCompareCommand(t *testing.T) {
 	if err != nil || !strings.Contains(string(page), `<td class="cell" data-state="fail">`) {
 		t.Errorf("compare.html not written or without the failing cell: %v", err)
 	}
+	code, text = runWithEnv(t, nil, "", "-compare", "-seen-passing", syn, den)
+	if want := "seen passing: 1 of "; code != 0 || !strings.HasPrefix(text, want) || !strings.Contains(text, "\nnever seen passing: DISCOVER-1 SEND-2 ") {
+		t.Errorf("-compare -seen-passing: exit %d, want 0 and a first line starting %q and the IDs never seen passing:\n%s", code, want, text)
+	}
+	if !strings.Contains(string(page), `<td class="seenon">synapse</td>`) {
+		t.Errorf("compare.html does not say SEND-1 was seen passing on synapse")
+	}
 	for _, bad := range [][]string{
+		{"-seen-passing", syn},
 		{"-compare"},
 		{"-compare", filepath.Join(root, "nowhere.json")},
 		{"-compare", filepath.Join(syn, "results.json")},

@@ -22,6 +22,10 @@
 //
 //	stickler-report -compare -dir DIR reports-synapse/summary.json reports-dendrite/summary.json
 //
+// The table's last column names the runs each requirement passed on ("seen passing"), and a
+// line counts the IDs seen passing on at least one run; -compare -seen-passing prints only
+// that count and the IDs never seen passing.
+//
 // Exit codes: 0 every outcome as expected (-compare: the comparison was made); 1 some test failed the run, the expectations file
 // names a test that does not exist (complete runs), or the stream held no test; 2 the tool
 // could not do its work (bad flag, unreadable file, report not written).
@@ -33,8 +37,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"stickler/helpers/report"
@@ -52,7 +58,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	live := fs.Bool("live", false, "print each test's outcome as it finishes")
 	complete := fs.Bool("complete", false, "the stream is the whole suite (no -run): unknown tests in the expectations file fail the run")
 	suiteFile := fs.String("suite-tests", "", "file listing the suite's top-level tests (`go test -list .` output)")
+	interruptFile := fs.String("interrupted", "", "with -live: when SIGINT or SIGTERM arrives, write the one-line account of the interrupted run to this file instead of printing it (run.sh adds that the servers were removed)")
 	compare := fs.Bool("compare", false, "put runs side by side: arguments are their summary.json files; with -dir, writes DIR/compare.html")
+	seen := fs.Bool("seen-passing", false, "with -compare: print only how many requirement IDs passed on at least one of the runs, and those that never did (the README's figure)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -60,8 +68,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		fmt.Fprintln(stderr, "stickler-report:", err)
 		return 2
 	}
+	if *seen && !*compare {
+		return fail(fmt.Errorf("-seen-passing goes with -compare and the runs' summary.json files"))
+	}
 	if *compare {
-		return runCompare(fs.Args(), *dir, stdout, fail)
+		return runCompare(fs.Args(), *dir, *seen, stdout, fail)
 	}
 
 	exp, err := report.LoadExpectations(*expFile)
@@ -97,12 +108,41 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		in = f
 	}
 	var onEvent func(*report.Test, string)
+	// An interrupted run (Ctrl-C reaches every process of the run): the stream is read to its
+	// end, but what ends after the signal is the servers being removed under the tests, not
+	// their verdict: it is neither printed nor counted.
+	var (
+		sigs     chan os.Signal
+		intrSig  os.Signal
+		intrAt   time.Time
+		finished = map[*report.Test]bool{}
+	)
+	began := time.Now()
+	isInterrupted := func() bool { // called by the reading goroutine only
+		if intrSig == nil && sigs != nil {
+			select {
+			case intrSig = <-sigs:
+				intrAt = time.Now()
+			default:
+			}
+		}
+		return intrSig != nil
+	}
+	if *live {
+		sigs = make(chan os.Signal, 1)
+		notifyInterrupt(sigs)
+		defer signal.Stop(sigs)
+	}
 	if *live {
 		// Subtests end before their parent, so a parent's line says what the final summary
 		// will, by the same rule (report.Rules.Verdict) applied to the subtests seen so far.
 		children := map[string]map[*report.Test]report.Verdict{} // parent key -> direct subtests
 		codes := map[string][]string{}                           // test key -> its and its subtests' codes
 		onEvent = func(t *report.Test, action string) {
+			if isInterrupted() {
+				return
+			}
+			finished[t] = true
 			key := t.Package + "\x00" + t.Name
 			all := append(codes[key], t.Codes...)
 			v := rules.Verdict(t, all, children[key])
@@ -124,6 +164,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	res, err := report.Read(in, onEvent)
 	if err != nil {
 		return fail(fmt.Errorf("reading the test stream: %w", err))
+	}
+	if isInterrupted() {
+		return reportInterrupted(res, rules, finished, intrSig, intrAt.Sub(began), *dir, *interruptFile, stdout, stderr)
 	}
 
 	status := 0
@@ -154,6 +197,43 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	return 0
 }
 
+// notifyInterrupt delivers SIGINT and SIGTERM to c (a test stands in for the signals).
+var notifyInterrupt = func(c chan<- os.Signal) { signal.Notify(c, os.Interrupt, syscall.SIGTERM) }
+
+// reportInterrupted gives an interrupted run's account in one line: the signal, when, the
+// counts of the tests that finished before it and how many were cut short. The stream goes to
+// DIR/results.json; no report is judged from half a run. Exit status 130, as for any
+// interrupted command.
+func reportInterrupted(res *report.Results, rules report.Rules, finished map[*report.Test]bool, sig os.Signal, after time.Duration,
+	dir, file string, stdout, stderr io.Writer) int {
+	done := res.Only(func(t *report.Test) bool { return finished[t] })
+	c := done.Count(done.Verdicts(rules))
+	cut := 0
+	for _, t := range res.Tests {
+		if !finished[t] && !strings.Contains(t.Name, "/") && !strings.HasPrefix(t.Name, "(") {
+			cut++
+		}
+	}
+	name := "SIGINT"
+	if sig == syscall.SIGTERM {
+		name = "SIGTERM"
+	}
+	line := fmt.Sprintf("run interrupted (%s) after %s: of the tests that finished, %d passed, %d failed, %d skipped, %d warnings; %d test(s) cut short",
+		name, after.Round(time.Second), c.Passed, c.FailingRun(), c.Skipped, c.Warnings, cut)
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "results.json"), res.Raw, 0o644)
+		}
+	}
+	if file != "" {
+		if err := os.WriteFile(file, []byte(line+"\n"), 0o644); err == nil {
+			return 130
+		}
+	}
+	fmt.Fprintln(stdout, "stickler: "+line)
+	return 130
+}
+
 // runLabel names the run for side-by-side comparisons.
 func runLabel(getenv func(string) string) string {
 	for _, k := range []string{"STICKLER_LABEL", "STICKLER_SERVER", "COMPLEMENT_BASE_IMAGE"} {
@@ -179,7 +259,7 @@ func serverImages(getenv func(string) string) map[string]string {
 }
 
 // runCompare reads summaries, prints the side-by-side table and writes DIR/compare.html.
-func runCompare(files []string, dir string, stdout io.Writer, fail func(error) int) int {
+func runCompare(files []string, dir string, seenOnly bool, stdout io.Writer, fail func(error) int) int {
 	if len(files) == 0 {
 		return fail(fmt.Errorf("-compare needs the summary.json files (or report directories) of the runs to compare"))
 	}
@@ -192,6 +272,13 @@ func runCompare(files []string, dir string, stdout io.Writer, fail func(error) i
 		sums = append(sums, s)
 	}
 	c := report.Compare(sums, files)
+	if seenOnly {
+		fmt.Fprintln(stdout, c.Seen.Line(len(c.Runs)))
+		if len(c.Seen.Never) > 0 {
+			fmt.Fprintf(stdout, "never seen passing: %s\n", strings.Join(c.Seen.Never, " "))
+		}
+		return 0
+	}
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fail(err)

@@ -114,6 +114,9 @@ func newDeployment(ctx context.Context, cfg Config, n int, logf func(string, ...
 	if err := startGuards(); err != nil {
 		return nil, err
 	}
+	if interrupted.Load() {
+		return nil, fmt.Errorf("the run was interrupted: no new deployment")
+	}
 	ca, err := NewCA()
 	if err != nil {
 		return nil, fmt.Errorf("making the CA: %w", err)

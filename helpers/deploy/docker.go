@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -78,7 +80,7 @@ func removeLabelled(ctx context.Context, c *client.Client, match map[string]stri
 		if ct.State == "paused" {
 			_ = c.ContainerUnpause(ctx, ct.ID)
 		}
-		if err := c.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && firstErr == nil {
+		if err := c.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !alreadyGone(err) && firstErr == nil {
 			firstErr = err
 		} else if err == nil {
 			n++
@@ -89,13 +91,26 @@ func removeLabelled(ctx context.Context, c *client.Client, match map[string]stri
 		return n, err
 	}
 	for _, nw := range nets {
-		if err := c.NetworkRemove(ctx, nw.ID); err != nil && firstErr == nil {
+		if err := c.NetworkRemove(ctx, nw.ID); err != nil && !alreadyGone(err) && firstErr == nil {
 			firstErr = err
 		} else if err == nil {
 			n++
 		}
 	}
 	return n, firstErr
+}
+
+// alreadyGone says whether a removal failed only because another cleaner got there first:
+// the resource is gone, or its removal is already under way (the signal handler, the test's
+// own cleanup and the cleanup process may meet on the same container). That is done, not an
+// error.
+func alreadyGone(err error) bool {
+	if cerrdefs.IsNotFound(err) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "already in progress") || strings.Contains(msg, "is marked for removal") ||
+		strings.Contains(msg, "No such container") || strings.Contains(msg, "not found")
 }
 
 // RequireDocker skips the test, saying why, when no Docker engine answers (for the deployer's

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -68,6 +69,10 @@ func reap(proc string) {
 }
 
 var (
+	// interrupted is set when SIGINT or SIGTERM arrived: the handler is removing the
+	// deployments and will exit with 130; no new deployment starts.
+	interrupted atomic.Bool
+
 	guardOnce sync.Once
 	guardErr  error
 	reaperIn  io.WriteCloser // kept open for the life of this process
@@ -91,6 +96,7 @@ func startGuards() error {
 		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 		go func() {
 			s := <-sigs
+			interrupted.Store(true)
 			fmt.Fprintf(os.Stderr, "stickler: %v received, removing deployments\n", s)
 			destroyAllLive()
 			os.Exit(130)

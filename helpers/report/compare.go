@@ -44,7 +44,32 @@ var cellStates = []string{CellPass, CellObserved, CellExpectedFail, CellWarning,
 type Comparison struct {
 	Runs   []CompareRun
 	Groups []CompareGroup
-	Differ []string // requirement IDs on which the runs that test them disagree
+	Differ []string // requirement IDs on which the runs that tested them disagree
+	Seen   SeenPassing
+}
+
+// SeenPassing counts the requirement IDs seen passing on at least one of the compared runs: a
+// suite is trusted when each of its tests has been seen to pass on a server that follows the
+// rule, so an ID no run passes is one whose tests have never proven they can pass.
+type SeenPassing struct {
+	IDs, Total int
+	ByLevel    []LevelSeen // MUST, SHOULD, MAY (levels the catalogue has), in that order
+	Never      []string    // IDs no run passed, in catalogue order
+}
+
+// LevelSeen is the count for one level.
+type LevelSeen struct {
+	Level       string
+	Seen, Total int
+}
+
+// Line is the figure in one line, as the README states it.
+func (s SeenPassing) Line(runs int) string {
+	var parts []string
+	for _, l := range s.ByLevel {
+		parts = append(parts, fmt.Sprintf("%s %d/%d", l.Level, l.Seen, l.Total))
+	}
+	return fmt.Sprintf("seen passing: %d of %d requirement IDs pass on at least one of the %d run(s) (%s)", s.IDs, s.Total, runs, strings.Join(parts, ", "))
 }
 
 // CompareRun is one column: a run and what its summary says about itself.
@@ -53,6 +78,9 @@ type CompareRun struct {
 	Source string // the summary file it was read from
 	*Summary
 	Totals map[string]int // requirements per cell state
+	// NotImplemented: the run's server implements nothing of the proposal (its headline says
+	// "NOT IMPLEMENTED:"); its not-implemented cells collapse to a mark, the reason said once.
+	NotImplemented bool
 }
 
 // CompareGroup is one requirement group (SEND, SYNC, ...).
@@ -75,13 +103,17 @@ func (g CompareGroup) Tally(i int) string {
 // CompareRow is one requirement across the runs.
 type CompareRow struct {
 	ID, Level, Title, Text string
-	Cells                  []Cell // one per run, in the order of Comparison.Runs
-	Differs                bool   // the runs that test it disagree
+	Cells                  []Cell   // one per run, in the order of Comparison.Runs
+	Differs                bool     // the runs that tested it disagree
+	SeenPassing            []string // labels of the runs it passed on
 }
 
 // Cell is a requirement's outcome in one run.
 type Cell struct {
-	State  string
+	State string
+	// Passed: the requirement passed in that run and at least one of its tests (not a parent
+	// whose subtests were all skipped) passed: it was seen passing there.
+	Passed bool
 	Reason string     // why, in one line: the reason of the test that decided the state ("" for a plain pass)
 	Tests  []CellTest // every test of the requirement in that run, with its own reason
 }
@@ -131,7 +163,8 @@ func Compare(sums []*Summary, sources []string) *Comparison {
 		if seen[label]++; seen[label] > 1 {
 			label = fmt.Sprintf("%s (%d)", label, seen[label])
 		}
-		c.Runs = append(c.Runs, CompareRun{Label: label, Source: src, Summary: s, Totals: map[string]int{}})
+		c.Runs = append(c.Runs, CompareRun{Label: label, Source: src, Summary: s, Totals: map[string]int{},
+			NotImplemented: strings.HasPrefix(s.Headline, "NOT IMPLEMENTED:")})
 	}
 
 	// Every requirement ID any run knows, in catalogue order, then the unknown ones in the
@@ -178,6 +211,9 @@ func Compare(sums []*Summary, sources []string) *Comparison {
 			if cell.State != CellNotCovered {
 				g.Covered[i]++
 			}
+			if cell.Passed {
+				row.SeenPassing = append(row.SeenPassing, c.Runs[i].Label)
+			}
 		}
 		row.Differs = disagree(row.Cells)
 		if row.Differs {
@@ -188,16 +224,58 @@ func Compare(sums []*Summary, sources []string) *Comparison {
 	for _, name := range groupOrder {
 		c.Groups = append(c.Groups, *byGroup[name])
 	}
+	c.Seen = seenPassing(c)
 	return c
 }
 
-// disagree says whether the runs that test a requirement give it different states (a run
-// that has no test of it says nothing about it).
+func seenPassing(c *Comparison) SeenPassing {
+	var s SeenPassing
+	levels := map[string]*LevelSeen{}
+	for _, l := range []string{string(spec.Must), string(spec.Should), string(spec.May)} {
+		levels[l] = &LevelSeen{Level: l}
+	}
+	for _, g := range c.Groups {
+		for _, row := range g.Rows {
+			s.Total++
+			l := levels[row.Level]
+			if l == nil { // a level a newer catalogue added
+				l = &LevelSeen{Level: row.Level}
+				levels[row.Level] = l
+			}
+			l.Total++
+			if len(row.SeenPassing) > 0 {
+				s.IDs++
+				l.Seen++
+			} else {
+				s.Never = append(s.Never, row.ID)
+			}
+		}
+	}
+	for _, l := range []string{string(spec.Must), string(spec.Should), string(spec.May)} {
+		if levels[l].Total > 0 {
+			s.ByLevel = append(s.ByLevel, *levels[l])
+		}
+		delete(levels, l)
+	}
+	var rest []string
+	for l := range levels {
+		rest = append(rest, l)
+	}
+	slices.Sort(rest)
+	for _, l := range rest {
+		s.ByLevel = append(s.ByLevel, *levels[l])
+	}
+	return s
+}
+
+// disagree says whether the runs that tested a requirement give it different states. A run
+// that has no test of it, or skipped its tests (the server does not implement the proposal,
+// or the deployment cannot run them), says nothing about it.
 func disagree(cells []Cell) bool {
 	first := ""
 	for _, c := range cells {
 		switch {
-		case c.State == CellNotCovered:
+		case c.State == CellNotCovered, c.State == CellNotImplemented, c.State == CellSkip:
 		case first == "":
 			first = c.State
 		case c.State != first:
@@ -262,10 +340,32 @@ func cellOf(s *Summary, tests map[string]*TestSummary, id string) Cell {
 		return cell
 	}
 	cell.Reason = deciding(cell)
+	if cell.State == CellPass || cell.State == CellUnexpectedPass {
+		cell.Passed = seenPassed(q.Tests)
+	}
 	if cell.Reason == "" && len(q.Choices) > 0 { // a MAY behaviour a subtest recorded
 		cell.Reason = "saw: " + q.Choices[0].Behaviour
 	}
 	return cell
+}
+
+// seenPassed says whether a test of a requirement passed having checked it: a passing test
+// counts unless subtests of it name the requirement too, for then they did the checking (a
+// parent passes when one subtest passed and the one that checks this requirement skipped).
+func seenPassed(refs []TestRef) bool {
+	for _, ref := range refs {
+		if ref.Verdict != Passed && ref.Verdict != UnexpectedPass {
+			continue
+		}
+		delegated := false
+		for _, o := range refs {
+			delegated = delegated || strings.HasPrefix(o.Name, ref.Name+"/")
+		}
+		if !delegated {
+			return true
+		}
+	}
+	return false
 }
 
 // decidedBy are the test verdicts that make each cell state, worst first.

@@ -3,6 +3,7 @@ package report
 import (
 	"html/template"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -55,7 +56,8 @@ var compareFuncs = template.FuncMap{
 		}
 		return s
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":  func(a, b int) int { return a + b },
+	"join": strings.Join,
 }
 
 var comparePage = template.Must(template.New("compare").Funcs(compareFuncs).Parse(`<!DOCTYPE html>
@@ -114,6 +116,11 @@ details ul { margin: 3px 0 0; padding-left: 16px; }
 details li { overflow-wrap: anywhere; margin-bottom: 2px; }
 details li b { font-weight: 600; }
 footer { color: var(--muted); font-size: 12px; padding: 14px 24px; border-top: 1px solid var(--line); }
+p.seen { font-size: 14px; margin: 14px 0 6px; }
+p.collapsed { font-size: 13px; color: #57534e; background: #f0ecf5; border: 1px dashed #d8d0e3; border-radius: 4px; padding: 4px 8px; }
+td.cell.ni { text-align: center; color: #8c959f; background: #faf8fc; }
+td.seenon { font-size: 12px; border-left: 1px solid var(--line); overflow-wrap: anywhere; }
+td.seenon .never { color: #953800; font-weight: 600; }
 </style>
 </head>
 <body>
@@ -133,19 +140,22 @@ footer { color: var(--muted); font-size: 12px; padding: 14px 24px; border-top: 1
 <div class="legend" id="legend">{{$m := .Meaning}}{{range .Legend}}<div><span class="st legend-st {{.State}}">{{glyph .State}} {{word .State}}</span> {{index $m .State}}</div>{{end}}</div>
 </header>
 <main>
-<p class="reason">One row per requirement of the catalogue (docs/requirements.md in the Stickler repository; hover an ID for its text), one column per run. Under each state, the reason that decided it (hover for all of it); "tests" opens every test behind the cell with its own reason. <b>≠</b> marks the {{len .Differ}} requirement(s) on which the runs that test them disagree.</p>
+<p class="seen" id="seen"><b>{{.Seen.IDs}} of {{.Seen.Total}}</b> requirement IDs seen passing on at least one of these runs ({{range $i, $l := .Seen.ByLevel}}{{if $i}}, {{end}}{{$l.Level}} {{$l.Seen}}/{{$l.Total}}{{end}}){{if .Seen.Never}}; never seen passing: {{join .Seen.Never " "}}{{end}}. A requirement is seen passing on a run when it passed there and a test that checks it passed (not only a parent whose checking subtest skipped).</p>
+{{range .Runs}}{{if .NotImplemented}}<p class="collapsed"><b>{{.Label}}</b> implements nothing of the proposal ({{.Headline}}): its {{index .Totals "not-implemented"}} not-implemented requirement(s) show as a bare ∅ in its column, the reason said here once.</p>{{end}}{{end}}
+<p class="reason">One row per requirement of the catalogue (docs/requirements.md in the Stickler repository; hover an ID for its text), one column per run. Under each state, the reason that decided it (hover for all of it); "tests" opens every test behind the cell with its own reason. <b>≠</b> marks the {{len .Differ}} requirement(s) on which the runs that tested them disagree (skipped and not-implemented cells say nothing). The last column names the runs each requirement passed on.</p>
 <table class="cmp" id="matrix">
-<colgroup><col style="width:112px"><col style="width:64px"><col style="width:22%">{{range .Runs}}<col>{{end}}</colgroup>
-<thead><tr><th>ID</th><th>Level</th><th>Requirement</th>{{range .Runs}}<th class="run">{{.Label}}<div class="muted" style="font-weight:400">{{.TotalsLine}}</div></th>{{end}}</tr></thead>
+<colgroup><col style="width:112px"><col style="width:64px"><col style="width:22%">{{range .Runs}}{{if .NotImplemented}}<col style="width:150px">{{else}}<col>{{end}}{{end}}<col style="width:120px"></colgroup>
+<thead><tr><th>ID</th><th>Level</th><th>Requirement</th>{{range .Runs}}<th class="run">{{.Label}}<div class="muted" style="font-weight:400">{{.TotalsLine}}</div></th>{{end}}<th>seen passing on</th></tr></thead>
 <tbody>
 {{range .Groups}}{{$g := .}}
-<tr class="group"><th colspan="3">{{.Name}}</th>{{range $i, $r := $.Runs}}<th class="gcount">{{$g.Tally $i}}</th>{{end}}</tr>
+<tr class="group"><th colspan="3">{{.Name}}</th>{{range $i, $r := $.Runs}}<th class="gcount">{{$g.Tally $i}}</th>{{end}}<th></th></tr>
 {{range .Rows}}
 <tr class="req{{if .Differs}} differs{{end}}" id="req-{{.ID}}">
-<td class="id" title="{{.Text}}">{{.ID}}{{if .Differs}}<span class="diff" title="the runs that test it disagree">≠</span>{{end}}</td>
+<td class="id" title="{{.Text}}">{{.ID}}{{if .Differs}}<span class="diff" title="the runs that tested it disagree">≠</span>{{end}}</td>
 <td class="level">{{.Level}}</td>
 <td class="title" title="{{.Text}}">{{.Title}}</td>
-{{range .Cells}}<td class="cell" data-state="{{.State}}"><span class="st {{.State}}" title="{{word .State}}{{if .Reason}}: {{.Reason}}{{end}}">{{glyph .State}} {{word .State}}</span>{{if .Reason}}<div class="why" title="{{.Reason}}">{{short .Reason}}</div>{{end}}{{if .Tests}}<details><summary>tests ({{len .Tests}})</summary><ul>{{range .Tests}}<li><b>{{verdict .Verdict}}</b> {{.Name}}{{if .Reason}}: <span class="reason">{{.Reason}}</span>{{end}}</li>{{end}}</ul></details>{{end}}</td>{{end}}
+{{range $i, $c := .Cells}}{{if and (eq $c.State "not-implemented") (index $.Runs $i).NotImplemented}}<td class="cell ni" data-state="{{$c.State}}" title="not implemented: {{$c.Reason}}">∅</td>{{else}}<td class="cell" data-state="{{.State}}"><span class="st {{.State}}" title="{{word .State}}{{if .Reason}}: {{.Reason}}{{end}}">{{glyph .State}} {{word .State}}</span>{{if .Reason}}<div class="why" title="{{.Reason}}">{{short .Reason}}</div>{{end}}{{if .Tests}}<details><summary>tests ({{len .Tests}})</summary><ul>{{range .Tests}}<li><b>{{verdict .Verdict}}</b> {{.Name}}{{if .Reason}}: <span class="reason">{{.Reason}}</span>{{end}}</li>{{end}}</ul></details>{{end}}</td>{{end}}{{end}}
+<td class="seenon">{{if .SeenPassing}}{{join .SeenPassing ", "}}{{else}}<span class="never">never</span>{{end}}</td>
 </tr>
 {{end}}{{end}}
 </tbody>

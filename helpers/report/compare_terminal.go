@@ -36,6 +36,16 @@ func WriteCompareTerminal(w io.Writer, c *Comparison) {
 		fmt.Fprintf(w, "  %s  requirements: %s\n", pad("", lw), r.TotalsLine())
 	}
 	fmt.Fprintln(w)
+	collapsed := false
+	for _, r := range c.Runs {
+		if r.NotImplemented {
+			collapsed = true
+			fmt.Fprintf(w, "%s implements nothing of the proposal: its %d not-implemented requirement(s) show as ∅ below\n", r.Label, r.Totals[CellNotImplemented])
+		}
+	}
+	if collapsed {
+		fmt.Fprintln(w)
+	}
 
 	cw := 17 // every state's word and two spaces
 	for _, r := range c.Runs {
@@ -45,6 +55,7 @@ func WriteCompareTerminal(w io.Writer, c *Comparison) {
 	for _, r := range c.Runs {
 		head += pad(r.Label, cw)
 	}
+	head += "seen passing on"
 	fmt.Fprintln(w, strings.TrimRight(head, " "))
 	for _, g := range c.Groups {
 		line := fmt.Sprintf("%-24s", g.Name)
@@ -58,13 +69,26 @@ func WriteCompareTerminal(w io.Writer, c *Comparison) {
 				mark = "≠"
 			}
 			line := fmt.Sprintf("%s %-14s %-7s", mark, row.ID, row.Level)
-			for _, cell := range row.Cells {
-				line += pad(cell.Word(), cw)
+			for i, cell := range row.Cells {
+				word := cell.Word()
+				if cell.State == CellNotImplemented && c.Runs[i].NotImplemented {
+					word = cellGlyphs[CellNotImplemented]
+				}
+				line += pad(word, cw)
+			}
+			if len(row.SeenPassing) > 0 {
+				line += strings.Join(row.SeenPassing, ", ")
+			} else {
+				line += "-"
 			}
 			fmt.Fprintln(w, strings.TrimRight(line, " "))
 		}
 	}
-	fmt.Fprintf(w, "≠: the runs that test it disagree (%d requirement(s))\n", len(c.Differ))
+	fmt.Fprintf(w, "≠: the runs that tested it disagree (%d requirement(s); skipped and not-implemented cells aside)\n", len(c.Differ))
+	fmt.Fprintln(w, c.Seen.Line(len(c.Runs)))
+	if len(c.Seen.Never) > 0 {
+		fmt.Fprintf(w, "  never seen passing: %s\n", strings.Join(c.Seen.Never, " "))
+	}
 
 	// Reasons, grouped: a Dendrite run skips forty requirements for one reason.
 	type note struct {

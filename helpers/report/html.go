@@ -17,14 +17,17 @@ func WriteHTML(w io.Writer, s *Summary) error {
 
 type htmlPage struct {
 	*Summary
-	Groups    []htmlGroup
-	Failing   []htmlTest
-	Warnings  []htmlTest
-	Timelines []htmlTest
-	AllTests  []htmlTest
-	Skips     []htmlTest
-	MaxMS     int64
-	Untested  int
+	Groups     []htmlGroup
+	Failing    []htmlTest
+	Warnings   []htmlTest
+	Timelines  []htmlTest
+	AllTests   []htmlTest
+	Skips      []htmlTest
+	SkipGroups []htmlSkipGroup // Skips by identical reason (inconclusive ones alone)
+	Known      []htmlTest      // known failures (the expectations file), with their reasons
+	skipGroup  map[string]int  // test name -> index of its skip group
+	MaxMS      int64
+	Untested   int
 }
 
 type htmlGroup struct {
@@ -36,6 +39,16 @@ type htmlGroup struct {
 type htmlRequirement struct {
 	RequirementSummary
 	Tests []htmlTest
+	Skips []htmlSkipNote // its tests' skip reasons, each once
+}
+
+// htmlSkipNote is a skip reason in a row of the requirements table: said once for the tests
+// of the row it applies to, and linked to its group in the Skipped section.
+type htmlSkipNote struct {
+	Reason string
+	Group  int      // index in SkipGroups (its anchor: skip-N)
+	Tests  []string // the row's tests skipped for it
+	Others int      // tests of other rows skipped for it too
 }
 
 type htmlTest struct {
@@ -44,6 +57,12 @@ type htmlTest struct {
 	Picture   timelinePicture
 	HasPic    bool
 	Summaries []mapLine
+}
+
+type htmlSkipGroup struct {
+	Index  int
+	Reason string
+	Tests  []htmlTest
 }
 
 type mapLine struct{ Client, At, Text string }
@@ -85,6 +104,24 @@ func buildPage(s *Summary) htmlPage {
 			p.Skips = append(p.Skips, ht)
 		}
 	}
+	var names, reasons []string
+	for _, t := range p.Skips {
+		names, reasons = append(names, t.Name), append(reasons, t.SkipReason)
+	}
+	p.skipGroup = map[string]int{}
+	for i, g := range GroupSkips(names, reasons) {
+		hg := htmlSkipGroup{Index: i, Reason: g.Reason}
+		for _, n := range g.Tests {
+			hg.Tests = append(hg.Tests, byName[n])
+			p.skipGroup[n] = i
+		}
+		p.SkipGroups = append(p.SkipGroups, hg)
+	}
+	for _, t := range p.AllTests {
+		if t.Verdict == ExpectedFail && t.Counted {
+			p.Known = append(p.Known, t)
+		}
+	}
 	for _, g := range groups() {
 		hg := htmlGroup{Name: g}
 		for _, id := range s.Order {
@@ -93,8 +130,24 @@ func buildPage(s *Summary) htmlPage {
 				continue
 			}
 			hq := htmlRequirement{RequirementSummary: q}
+			at := map[int]int{} // skip group -> index in hq.Skips
 			for _, ref := range q.Tests {
-				hq.Tests = append(hq.Tests, byName[ref.Name])
+				ht := byName[ref.Name]
+				hq.Tests = append(hq.Tests, ht)
+				gi, ok := p.skipGroup[ref.Name]
+				if !ok || ht.SkipReason == "" {
+					continue
+				}
+				j, seen := at[gi]
+				if !seen {
+					j = len(hq.Skips)
+					at[gi] = j
+					hq.Skips = append(hq.Skips, htmlSkipNote{Reason: ht.SkipReason, Group: gi})
+				}
+				hq.Skips[j].Tests = append(hq.Skips[j].Tests, ref.Name)
+			}
+			for j := range hq.Skips {
+				hq.Skips[j].Others = len(p.SkipGroups[hq.Skips[j].Group].Tests) - len(hq.Skips[j].Tests)
 			}
 			hg.Total++
 			if q.Outcome == "pass" {
@@ -150,8 +203,9 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f", float64(ms)*100/float64(maxMS))
 	},
-	"join": strings.Join,
-	"sub":  func(a, b int) int { return a - b },
+	"join":  strings.Join,
+	"sub":   func(a, b int) int { return a - b },
+	"short": func(s string) string { return clip(s, 110) },
 }
 
 var page = template.Must(template.New("report").Funcs(funcs).Parse(`<!DOCTYPE html>
@@ -238,7 +292,7 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 {{if .Headline}}<div class="banner" id="headline">{{.Headline}}</div>{{end}}
 <div class="meta">{{if .Meta.Label}}run <b>{{.Meta.Label}}</b> · {{end}}{{if .Meta.Strict}}<b>strict</b> (failed SHOULDs fail the run) · {{end}}{{if .Meta.Image}}image <code>{{.Meta.Image}}</code> · {{end}}{{range $hs, $img := .Meta.Servers}}{{$hs}} <code>{{$img}}</code> · {{end}}{{if .Meta.Names}}wire names <code>{{.Meta.Names}}</code> · {{end}}expectations <code>{{if .Meta.Expectations}}{{.Meta.Expectations}}{{else}}none{{end}}</code> · generated {{.Meta.Generated.UTC.Format "2006-01-02 15:04:05 UTC"}}</div>
 </header>
-<nav>{{if .Failing}}<a href="#failures">Failures ({{len .Failing}})</a>{{end}}{{if .Warnings}}<a href="#warnings">Warnings ({{len .Warnings}})</a>{{end}}{{if .Problems}}<a href="#expectations">Expectations file ({{len .Problems}})</a>{{end}}<a href="#requirements">Requirements</a>{{if .Timelines}}<a href="#timelines">Timelines ({{len .Timelines}})</a>{{end}}<a href="#tests">Tests and durations</a>{{if .Skips}}<a href="#skipped">Skipped ({{len .Skips}})</a>{{end}}</nav>
+<nav>{{if .Failing}}<a href="#failures">Failures ({{len .Failing}})</a>{{end}}{{if .Warnings}}<a href="#warnings">Warnings ({{len .Warnings}})</a>{{end}}{{if .Known}}<a href="#known">Known failures ({{len .Known}})</a>{{end}}{{if .Skips}}<a href="#skipped">Skipped ({{len .Skips}})</a>{{end}}{{if .Problems}}<a href="#expectations">Expectations file ({{len .Problems}})</a>{{end}}<a href="#requirements">Requirements</a>{{if .Timelines}}<a href="#timelines">Timelines ({{len .Timelines}})</a>{{end}}<a href="#tests">Tests and durations</a></nav>
 <main>
 {{if .Failing}}
 <section id="failures">
@@ -272,6 +326,26 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 </section>
 {{end}}
 
+{{if .Known}}
+<section id="known">
+<h2>Known failures ({{len .Known}})</h2>
+<p class="reason">Tests that fail as this server's expectations file says (with the failure codes it names): they do not fail the run. Each line is what the server gets wrong.</p>
+<table class="known"><thead><tr><th>Test</th><th>Requirements</th><th>Codes</th><th>What the server does</th></tr></thead><tbody>
+{{range .Known}}<tr><td><a href="#{{.Anchor}}">{{.Name}}</a></td><td>{{join .Covers " "}}</td><td>{{if .Codes}}<code>{{join .Codes ", "}}</code>{{end}}</td><td>{{if .Expectation}}{{.Expectation.Reason}}{{end}}</td></tr>{{end}}
+</tbody></table>
+</section>
+{{end}}
+
+{{if .Skips}}
+<section id="skipped">
+<h2>Skipped ({{len .Skips}})</h2>
+<p class="reason">Each reason once, with the tests skipped for it; an inconclusive skip (the machine was too slow to judge) is listed on its own.</p>
+<table class="skips"><thead><tr><th>Reason</th><th class="num">Tests</th><th>Skipped tests</th></tr></thead><tbody>
+{{range .SkipGroups}}<tr id="skip-{{.Index}}"><td>{{if .Reason}}{{.Reason}}{{else}}<span class="reason">no reason given</span>{{end}}</td><td class="num">{{len .Tests}}</td><td class="tests">{{range $i, $t := .Tests}}{{if $i}}, {{end}}<a href="#{{$t.Anchor}}">{{$t.Name}}</a>{{end}}</td></tr>{{end}}
+</tbody></table>
+</section>
+{{end}}
+
 {{if .Problems}}
 <section id="expectations">
 <h2>Expectations file problems</h2>
@@ -293,7 +367,7 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 <td class="id" title="{{.Text}}">{{.ID}}</td><td class="level">{{.Level}}</td><td>{{.Title}}<details class="reqtext"><summary>requirement</summary>{{.Text}} <i>Source: {{.From}}. In the repository: {{.Doc}}.</i></details></td>
 <td>{{badge .Outcome .Level}}</td>
 <td class="tests">{{range .Tests}}<div>{{badge (verdict .Verdict) ""}} <a href="#{{.Anchor}}">{{.Name}}</a> <span class="reason">{{secs .ElapsedMS}}</span></div>{{else}}<span class="reason">no test</span>{{end}}</td>
-<td>{{range .Tests}}{{if .Expectation}}<div class="reason"><b>{{.Expectation.Outcome}}</b>{{if .Expectation.Codes}} [{{join .Expectation.Codes ","}}]{{end}} ({{.Name}}): {{.Expectation.Reason}}</div>{{end}}{{if .Difference}}<div class="reason problem">{{.Difference}}</div>{{end}}{{if .SkipReason}}<div class="reason">skipped ({{.Name}}): {{.SkipReason}}</div>{{end}}{{end}}{{range .Choices}}<div class="choice"><b>seen:</b> {{.Behaviour}} <span class="reason">({{.Test}})</span></div>{{end}}</td>
+<td>{{range .Tests}}{{if .Expectation}}<div class="reason"><b>{{.Expectation.Outcome}}</b>{{if .Expectation.Codes}} [{{join .Expectation.Codes ","}}]{{end}} ({{.Name}}): {{.Expectation.Reason}}</div>{{end}}{{if .Difference}}<div class="reason problem">{{.Difference}}</div>{{end}}{{end}}{{range .Skips}}<div class="reason">skipped{{if eq (len .Tests) 1}} ({{index .Tests 0}}){{else}} ({{len .Tests}} tests){{end}}: <a href="#skip-{{.Group}}" title="{{.Reason}}">{{short .Reason}}</a>{{if .Others}} (+{{.Others}} other tests){{end}}</div>{{end}}{{range .Choices}}<div class="choice"><b>seen:</b> {{.Behaviour}} <span class="reason">({{.Test}})</span></div>{{end}}</td>
 </tr>
 {{end}}
 {{end}}
@@ -325,7 +399,7 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 {{$max := .MaxMS}}
 {{range .AllTests}}
 <tr id="{{.Anchor}}" data-verdict="{{verdict .Verdict}}"><td>{{.Name}}{{if not .Counted}} <span class="reason">(parent)</span>{{end}}{{if .HasPic}} <a href="#tl-{{.Anchor}}">timeline</a>{{end}}
-{{if .SkipReason}}<div class="reason">skipped: {{.SkipReason}}</div>{{end}}
+{{if .SkipReason}}<div class="reason">skipped: <span title="{{.SkipReason}}">{{short .SkipReason}}</span></div>{{end}}
 {{if .Expectation}}<div class="reason">expected to {{.Expectation.Outcome}}{{if .Expectation.Codes}} with {{join .Expectation.Codes " or "}}{{end}}: {{.Expectation.Reason}}</div>{{end}}{{if .Codes}}<div class="reason">failure codes: {{join .Codes ", "}}</div>{{end}}{{if .Choices}}{{if eq (verdict .Verdict) "observed"}}{{range $id, $c := .Choices}}<div class="choice"><b>observed ({{$id}}):</b> {{$c}}</div>{{end}}{{end}}{{end}}
 {{if and .Failure (not (eq (verdict .Verdict) "fail"))}}<details><summary>output</summary><pre>{{.Failure}}</pre></details>{{end}}</td>
 <td>{{badge (verdict .Verdict) ""}}</td><td class="num">{{secs .ElapsedMS}}</td><td class="dur"><div class="durbar" style="width:{{pct .ElapsedMS $max}}%"></div></td><td>{{join .Covers " "}}</td></tr>
@@ -334,14 +408,7 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 </table>
 </section>
 
-{{if .Skips}}
-<section id="skipped">
-<h2>Skipped</h2>
-<table><thead><tr><th>Test</th><th>Reason</th></tr></thead><tbody>
-{{range .Skips}}<tr><td><a href="#{{.Anchor}}">{{.Name}}</a></td><td>{{if .SkipReason}}{{.SkipReason}}{{else}}<span class="reason">no reason given</span>{{end}}</td></tr>{{end}}
-</tbody></table>
-</section>
-{{end}}
+
 {{if .Uncovered}}<p class="reason">Tests that name no requirement: {{join .Uncovered ", "}}</p>{{end}}
 </main>
 <footer>Made by stickler-report from a <code>go test -json</code> stream. Verdicts: pass; fail (fails the run); known failure (listed in the expectations file, does not fail the run); unexpected pass (fails the run until its expectations line is removed); skip; unfinished (timeout or crash, fails the run). fails differently (listed as a known failure, but failed with other failure codes than its line names: fails the run); warning (a failed test whose requirements are all SHOULD: does not fail the run unless STICKLER_STRICT=1); observed (the test only observes and reports what it saw).</footer>

@@ -297,3 +297,16 @@ func (r *Results) explainPackageFailures() {
 		}
 	}
 }
+
+// Only returns the results of the tests keep accepts, in the same order: an interrupted run
+// counts only what finished before the interrupt.
+func (r *Results) Only(keep func(*Test) bool) *Results {
+	out := &Results{byKey: map[string]*Test{}, Packages: r.Packages, Raw: r.Raw}
+	for _, t := range r.Tests {
+		if keep(t) {
+			out.Tests = append(out.Tests, t)
+			out.byKey[t.Package+"\x00"+t.Name] = t
+		}
+	}
+	return out
+}

@@ -81,15 +81,17 @@ func WriteTerminal(w io.Writer, r *Results, ru Rules) Counts {
 		fmt.Fprintln(w, strings.Join(warned, "\n"))
 	}
 
-	var skipped []string
+	var skipNames, skipWhy []string
 	for _, t := range r.Tests {
 		if t.Outcome == "skip" && !r.hasChildren(t) {
-			skipped = append(skipped, fmt.Sprintf("  %s: %s", t.Name, t.SkipWhy))
+			skipNames, skipWhy = append(skipNames, t.Name), append(skipWhy, t.SkipWhy)
 		}
 	}
-	if len(skipped) > 0 {
-		fmt.Fprintln(w, "\n== Skipped ==")
-		fmt.Fprintln(w, strings.Join(skipped, "\n"))
+	if len(skipNames) > 0 {
+		var b strings.Builder
+		writeSkipGroups(&b, GroupSkips(skipNames, skipWhy))
+		fmt.Fprintf(w, "\n== Skipped (%d) ==\n", len(skipNames))
+		fmt.Fprint(w, b.String())
 	}
 
 	problems := r.CheckExpectations(e, ru.Suite)
