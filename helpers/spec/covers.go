@@ -51,3 +51,21 @@ func Observe(t testing.TB, id, what string) {
 	}
 	t.Logf("%s %s %s", ObservedMarker, id, what)
 }
+
+// ShouldCheck runs check as a subtest named name that names only the SHOULD requirement id,
+// so that a failure there is a warning and never fails the MUST test around it (README "How
+// levels count": a test fails as a warning only when every requirement it names is SHOULD,
+// and a parent that failed only through warnings is a warning). It returns whether the
+// subtest passed. A MUST test uses it for what it can see of a SHOULD on the way (the
+// remaining-time field, SYNC-3 and SYNC-4); naming a requirement that is not SHOULD is a bug
+// in the test and fails it at once.
+func ShouldCheck(t *testing.T, id, name string, check func(t *testing.T)) bool {
+	t.Helper()
+	if r, ok := Lookup(id); !ok || r.Level != Should {
+		t.Fatalf("spec.ShouldCheck: %q is not a SHOULD requirement of the catalogue (%+v)", id, r)
+	}
+	return t.Run(name, func(t *testing.T) {
+		Covers(t, id)
+		check(t)
+	})
+}
