@@ -143,13 +143,13 @@ func (f *PeerRoom) RequireNotSticky(t *testing.T, eventID, why string) {
 	f.CheckNoRemaining(t, "ttl-when-not-sticky", eventID, why)
 }
 
-// CheckNoRemaining checks, in a subtest "no-remaining-time-on-event" that names SYNC-4 alone
+// CheckNoRemaining checks, in a subtest "remaining-time-gone" that names SYNC-4 alone
 // (a SHOULD: a failure is a warning), that GET /event of an event that is not sticky shows no
 // remaining-time field; code is the failure code.
 func (f *PeerRoom) CheckNoRemaining(t *testing.T, code, eventID, why string) {
 	t.Helper()
 	c := f.Alice
-	spec.ShouldCheck(t, "SYNC-4", "no-remaining-time-on-event", func(t *testing.T) {
+	spec.ShouldCheck(t, "SYNC-4", "remaining-time-gone", func(t *testing.T) {
 		res := c.GetEvent(t, f.Room.ID, eventID)
 		must.Status(t, res, 200, why+": GET /event")
 		must.As(code).Missing(t, res.JSON, wire.Path("unsigned", c.Names.RemainingField), why+": GET /event")

@@ -258,7 +258,7 @@ var Catalogue = []Requirement{
 	{"SOFTFAIL-2", Must, "a membership change that makes it pass re-evaluates and delivers it",
 		"When the sender of an unexpired soft-failed sticky event changes membership so that the event would now pass, the server checks the event again and delivers it in the sticky section: " +
 			"they join again, or state resolution rolls back the change that removed them (the proposal's footnote: concurrent kicks, where the kick of the kicker wins). " +
-			"The proposal's MUST names membership changes only; other state changes are SOFTFAIL-4. Re-evaluation the other way (an event that passed and now fails) the proposal does not address: a MAY, observed where a test sees it.",
+			"The proposal's MUST names membership changes only; other state changes are SOFTFAIL-4. Re-evaluation the other way (an event that passed and now fails) the proposal does not address: a MAY, which no test judges.",
 		secProposal},
 	{"SOFTFAIL-3", Should, "expired soft-failed events are not re-evaluated",
 		"A soft-failed sticky event that has expired is neither checked again nor delivered.",

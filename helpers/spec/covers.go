@@ -41,7 +41,7 @@ func Choice(t testing.TB, id, behaviour string) {
 // ObservedMarker starts the log line of spec.Observe.
 const ObservedMarker = "STICKLER-OBSERVED:"
 
-// Observe records what a test saw where it only observes and does not judge (FED-6's order,
+// Observe records what a test saw where it only observes and does not judge (FED-6 when its events did not all arrive,
 // MAP-4's shorter-overwrite hazard). A test that passes having observed is reported as
 // "observed" with what it saw, not as "pass": it could not have failed on that point.
 func Observe(t testing.TB, id, what string) {
