@@ -280,7 +280,9 @@ var Catalogue = []Requirement{
 	{"MAP-1", Must, "clients on every server compute the same map",
 		"The server does not build the map; it delivers what lets every client build the same one. Clients on each server of the room, fed only by their own server, " +
 			"arrive at the same map after writes from several users and devices on several servers. The suite's reference map keys entries by (room, sender, type, `content.sticky_key`), " +
-			"picks the winner by the highest `origin_server_ts + duration_ms` and then the highest event ID, expires entries by the remaining-time field, and treats a content holding only the sticky key as a removal.",
+			"picks the winner by the highest `origin_server_ts + duration_ms` and then the highest event ID, expires entries by the remaining-time field " +
+			"(where a server leaves that SHOULD field out, by the proposal's algorithm from `origin_server_ts`, as a client would: the field's absence is SYNC-3's warning, not a map failure), " +
+			"and treats a content holding only the sticky key as a removal.",
 		secMap},
 	{"MAP-2", Must, "the map converges after partitions, pauses and restarts",
 		"The maps still agree after partitions, a paused server and a restarted server, once those heal while the entries are unexpired.",
