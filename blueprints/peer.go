@@ -116,7 +116,14 @@ func (f *PeerRoom) RequireStickyFor(t *testing.T, eventID string, want time.Dura
 // ttl-too-short.
 func CheckRemaining(t *testing.T, c *client.Client, ev gjson.Result, want, elapsed time.Duration, why string) {
 	t.Helper()
-	spec.ShouldCheck(t, "SYNC-3", "remaining-time", func(t *testing.T) {
+	CheckRemainingAs(t, "remaining-time", c, ev, want, elapsed, why)
+}
+
+// CheckRemainingAs is CheckRemaining in a subtest of the given name (a test that checks several
+// events names each).
+func CheckRemainingAs(t *testing.T, name string, c *client.Client, ev gjson.Result, want, elapsed time.Duration, why string) {
+	t.Helper()
+	spec.ShouldCheck(t, "SYNC-3", name, func(t *testing.T) {
 		rem, ok := c.Remaining(ev)
 		if !ok {
 			spec.Fatalf(t, "no-remaining-time", "%s: the sticky event has no unsigned.%s: %s", why, c.Names.RemainingField, ev.Raw)

@@ -182,8 +182,8 @@ func TestPeerDurationCappedAtOneHour(t *testing.T) {
 	switch {
 	case evNow.Exists() && evPast.Exists():
 		spec.Choice(t, "TIME-2", "duration_ms 99999999 over federation: capped (sticky, for at most one hour from its start)")
-		blueprints.CheckRemaining(t, f.Alice, evNow, time.Hour, elapsedNow, "duration_ms 99999999 sent now")
-		blueprints.CheckRemaining(t, f.Alice, evPast, 30*time.Minute, elapsedPast, "duration_ms 99999999, origin_server_ts 30 min ago")
+		blueprints.CheckRemainingAs(t, "remaining-time-now", f.Alice, evNow, time.Hour, elapsedNow, "duration_ms 99999999 sent now")
+		blueprints.CheckRemainingAs(t, "remaining-time-past", f.Alice, evPast, 30*time.Minute, elapsedPast, "duration_ms 99999999, origin_server_ts 30 min ago")
 	case !evNow.Exists() && !evPast.Exists():
 		spec.Choice(t, "TIME-2", "duration_ms 99999999 over federation: invalid (the events are delivered but not sticky)")
 	default:
