@@ -10,6 +10,9 @@
 # Report: STICKLER_REPORT_DIR (default reports/mutants-<time>) gets one directory per variant
 # (run.log, exit, and run.sh's report files) plus mutants.md, mutants.json and mutants.html.
 # Exit: 0 every variant caught and every legal variant passed; 1 otherwise; 2 could not start.
+# Variants run with STICKLER_STRICT=1 (a broken SHOULD fails the run, so it counts as caught),
+# except "legal-should" ones: they break only SHOULDs, so they run without it and must pass
+# with warnings on the SHOULD requirements their line names (no MUST failure).
 set -uo pipefail
 cd "$(dirname "$0")"
 die() { echo "mutants.sh: $*" >&2; exit 2; }
@@ -28,10 +31,11 @@ done
 command -v go >/dev/null || die "Go is not installed (the suite needs Go 1.26 or newer)"
 
 # The manifest: name | requirements | tests | codes-or-legal | description (fields are
-# separated by " | "; a -run regexp may hold a bare "|"). Read as name<TAB>tests.
+# separated by " | "; a -run regexp may hold a bare "|"). Read as name<TAB>tests<TAB>kind.
 all=$(grep -v '^[[:space:]]*#' "$manifest" | grep -v '^[[:space:]]*$' \
-  | awk -F' [|] ' '{ n = $1; r = $3; gsub(/[ \t]+/, "", n); gsub(/[ \t]+/, "", r); print n "\t" r }')
+  | awk -F' [|] ' '{ n = $1; r = $3; k = $4; gsub(/[ \t]+/, "", n); gsub(/[ \t]+/, "", r); gsub(/[ \t]+/, "", k); print n "\t" r "\t" k }')
 tests_of() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' <<<"$all"; }
+kind_of() { awk -F'\t' -v n="$1" '$1 == n { print $3 }' <<<"$all"; }
 [ ${#names[@]} -gt 0 ] || mapfile -t names < <(cut -f1 <<<"$all")
 for n in "${names[@]}"; do [ -n "$(tests_of "$n")" ] || die "no variant '$n' in $manifest"; done
 
@@ -59,8 +63,12 @@ for n in "${names[@]}"; do
   mkdir -p "$dir"
   echo "mutants.sh: variant $n: ./run.sh -run '$tests' (log: $dir/run.log)"
   # Strict: a variant that breaks a SHOULD (SYNC-3, SYNC-9) is caught when its test fails,
-  # and without STICKLER_STRICT that failure is only a warning and the run passes.
-  env "${prefix}STICKLER_MUTANT=$n" STICKLER_STRICT=1 STICKLER_REPORT_DIR="$dir" ./run.sh -run "$tests" >"$dir/run.log" 2>&1
+  # and without STICKLER_STRICT that failure is only a warning and the run passes. A
+  # legal-should variant is the opposite case: it breaks only SHOULDs and must get warnings
+  # and nothing else, so it runs without strictness.
+  strict=1
+  [ "$(kind_of "$n")" = legal-should ] && strict=0
+  env "${prefix}STICKLER_MUTANT=$n" STICKLER_STRICT=$strict STICKLER_REPORT_DIR="$dir" ./run.sh -run "$tests" >"$dir/run.log" 2>&1
   status=$?
   echo "$status" >"$dir/exit"
   tail -1 "$dir/run.log" | sed 's/^/    /'

@@ -15,4 +15,4 @@ if [ -z "${COMPLEMENT_BASE_IMAGE:-}" ]; then
 fi
 export STICKLER_RUN_ID="selftest-$(date +%s)-$$"
 go vet ./... || exit 1
-go test -count=1 -timeout 20m "$@" ./helpers/... ./cmd/...
+go test -count=1 -timeout 20m "$@" ./helpers/... ./cmd/... ./blueprints/

@@ -37,9 +37,11 @@ func TestEncryptedSticky(t *testing.T) {
 
 		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		e := must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sender's sticky section")
-		if _, ok := alice.Remaining(e); !ok {
-			t.Fatalf("expected a remaining-time field on the encrypted sticky event, got %s", e.Raw)
-		}
+		spec.ShouldCheck(t, "SYNC-3", "remaining-time", func(t *testing.T) {
+			if _, ok := alice.Remaining(e); !ok {
+				spec.Fatalf(t, "no-remaining-time", "expected a remaining-time field on the encrypted sticky event, got %s", e.Raw)
+			}
+		})
 		bob.JoinRoom(t, room)
 		f := bob.NewStream(kind, client.TimelineLimit(1))
 		f.Labels[s] = "the encrypted sticky event"
@@ -65,13 +67,14 @@ func TestPeerEncryptedStickyEvents(t *testing.T) {
 	t.Run("peer-to-server", func(t *testing.T) {
 		spec.Covers(t, "ENC-1")
 		const life = blueprints.PeerShortLife
-		sent := time.Now() // the event's origin_server_ts and its receipt are after this...
+		control := f.ExpiryControl(t, life) // ends before the peer's event: sent first, same lifetime
+		sent := time.Now()                  // the event's origin_server_ts and its receipt are after this...
 		e := f.SendPeer(t, "m.room.encrypted", ciphertext("peer"), f.Peer.StickyFor(life), 0)
 		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
 		f.WaitDelivered(t, "the peer's encrypted sticky event at alice", e.ID)
 		f.RequireStickyFor(t, e.ID, life, sent, "encrypted sticky event from the peer")
 		time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime pass
-		f.RequireNotSticky(t, e.ID, "encrypted sticky event after its duration")
+		f.RequireExpired(t, []string{"ENC-1"}, "still-sticky", "ttl-when-not-sticky", e.ID, control, "encrypted sticky event after its duration")
 	})
 	t.Run("server-to-peer", func(t *testing.T) {
 		spec.Covers(t, "ENC-1")

@@ -197,8 +197,10 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 }
 
 // Sticky events of a user erased (deactivated with erase) during an outage are not sent in
-// catch-up (the outage outlasts the sender's in-flight retries). This test PROVOKES the sender after the heal. A failure means hs2 received the
-// erased user's sticky event as sticky after its sender was erased.
+// catch-up (the outage outlasts the sender's in-flight retries). No revision of MSC4354 says
+// so: FED-7 is a MAY, kept because erasure meets sticky events' eager delivery (a catch-up
+// could hand an erased user's content to a server that never had it), and the test reports
+// what it saw instead of judging it. This test PROVOKES the sender after the heal.
 func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	spec.Covers(t, "FED-7")
 	t.Parallel()
@@ -221,15 +223,17 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	// Control: hs2 learns that eve left (deactivation leaves every room), so catch-up ran.
 	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "leave", blueprints.HealWait)
 	wb.Watch(t, 2*time.Second)
-	if ds := wb.StickyOf(erased); len(ds) > 0 {
-		spec.Fatalf(t, "erased-sent-in-catch-up", "expected the sticky event %s of the erased user not to be delivered as sticky on hs2; got: %s", erased, wb.Describe(erased))
-	}
+	seen := "hs2 does not hold the erased user's sticky event after catch-up"
 	if res := bob.GetEvent(t, b.Room, erased); res.StatusCode == 200 {
-		if _, ok := bob.StickyDuration(res.JSON); ok || res.JSON.Get("content.secret").Exists() {
-			spec.Fatalf(t, "erased-sent-in-catch-up", "expected hs2 not to have received the erased user's sticky event in catch-up (or only redacted), got %s", res)
-		}
-		t.Logf("hs2 holds the erased user's event only redacted: %s", res.JSON.Raw)
+		_, sticky := bob.StickyDuration(res.JSON)
+		seen = fmt.Sprintf("hs2 holds the erased user's sticky event after catch-up (sticky object kept: %v, content kept: %v)", sticky, res.JSON.Get("content.secret").Exists())
 	}
+	if ds := wb.StickyOf(erased); len(ds) > 0 {
+		seen += "; delivered to hs2's client as sticky: " + wb.Describe(erased)
+	} else {
+		seen += "; not delivered to hs2's client as sticky"
+	}
+	spec.Choice(t, "FED-7", seen)
 }
 
 // deactivateErase deactivates the user's account with erase, answering the password stage.

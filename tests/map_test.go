@@ -29,10 +29,15 @@ import (
 
 // The seed's hazard (MAP-3), end to end: S (long) from hs1 reaches hs2's client; hs2 is cut
 // off; hs1 overwrites the same key with S' (short) and retries while S' expires; hs2 returns.
-// No client of hs2 may be handed S' as sticky, and S must be expired for hs2's clients when its
-// remaining time said, not later. This test PROVOKES the sender after the heal so that S'
-// reaches hs2 while the test watches. A failure means a client of hs2 was left with a wrong
-// view of the map (an expired S' as live, or S beyond its end).
+// No client of hs2 may be handed S' as sticky (MUST: an event whose window ended before it
+// arrived is never sticky), and S must be expired for hs2's clients when its remaining time
+// said, not later. The second half is seen only through SHOULDs (the remaining-time field,
+// SYNC-3; expired events no longer sent, SYNC-9), each judged in a subtest of its own; and
+// "S' handed as sticky" is a MUST failure only if hs2 does drop S after its end (S is the
+// control: a server that keeps every expired event breaks SYNC-9, and then S' says nothing
+// about its window: inconclusive). This test PROVOKES the sender after the heal so that S'
+// reaches hs2 while the test watches. A failure means a client of hs2 was handed the expired
+// overwrite S' as live.
 func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	spec.Covers(t, "MAP-3")
 	t.Parallel()
@@ -71,9 +76,10 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	if !arrived {
 		t.Logf("S' never reached hs2's clients within %v of the heal; checking only that S ends on time for them", blueprints.HealWait)
 	}
+	var handed []string // S' handed to a client of hs2 as sticky
 	for _, w := range []*client.Stream{wb, fresh} {
 		if ds := w.StickyOf(sPrime); len(ds) > 0 {
-			t.Fatalf("expected no client of hs2 to be handed the expired overwrite S' (%s) as sticky; got: %s", sPrime, w.Describe(sPrime))
+			handed = append(handed, fmt.Sprintf("%s: %s", w.Client().DeviceID, w.Describe(sPrime)))
 		}
 	}
 
@@ -81,32 +87,44 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	ev := alice.GetEvent(t, b.Room, s)
 	must.Status(t, ev, 200, "GET /event of S on hs1")
 	end := time.UnixMilli(ev.JSON.Get("origin_server_ts").Int() + sLife.Milliseconds())
-	for _, w := range []*client.Stream{wb, fresh} {
-		for _, d := range w.StickyOf(s) {
-			if d.Remaining < 0 {
-				continue
-			}
-			// The server read its clock between the request and the response: only an end said
-			// beyond the tolerance even from the request's instant is certainly wrong (a slow
-			// response on a loaded machine would otherwise count against the server).
-			if said := d.Asked.Add(time.Duration(d.Remaining) * time.Millisecond); said.After(end.Add(remainingTolerance)) {
-				t.Fatalf("S ends at %s, but hs2 told %s at %s it had %d ms left (until %s, beyond the %v tolerance)",
-					end.Format("15:04:05.000"), w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining, said.Format("15:04:05.000"), remainingTolerance)
+	spec.ShouldCheck(t, "SYNC-3", "remaining-time-of-S", func(t *testing.T) {
+		for _, w := range []*client.Stream{wb, fresh} {
+			for _, d := range w.StickyOf(s) {
+				if d.Remaining < 0 {
+					continue
+				}
+				// The server read its clock between the request and the response: only an end
+				// said beyond the tolerance even from the request's instant is certainly wrong
+				// (a slow response on a loaded machine would otherwise count against the server).
+				if said := d.Asked.Add(time.Duration(d.Remaining) * time.Millisecond); said.After(end.Add(remainingTolerance)) {
+					spec.Fatalf(t, "ttl-too-long", "S ends at %s, but hs2 told %s at %s it had %d ms left (until %s, beyond the %v tolerance)",
+						end.Format("15:04:05.000"), w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining, said.Format("15:04:05.000"), remainingTolerance)
+				}
 			}
 		}
-	}
+	})
 	// After S's end, no client of hs2 is told S is still live.
 	time.Sleep(time.Until(end.Add(remainingTolerance))) // lets S expire
 	late := blueprints.Watch(t, bob.Login(t))
-	if ds := late.StickyOf(s); len(ds) > 0 {
-		t.Fatalf("S ended at %s, yet at %s hs2 still hands a new client S as sticky: %s", end.Format("15:04:05.000"), time.Now().Format("15:04:05.000"), late.Describe(s))
-	}
 	if ds := late.StickyOf(sPrime); len(ds) > 0 {
-		t.Fatalf("after S's end hs2 hands a new client the expired S' as sticky: %s", late.Describe(sPrime))
+		handed = append(handed, fmt.Sprintf("a device made after S's end: %s", late.Describe(sPrime)))
 	}
-	t.Logf("S ended for hs2's clients by %s as its remaining time said (checked on the old client, a new device, and a device made after the end)", end.Add(remainingTolerance).Format("15:04:05.000"))
+	sKept := len(late.StickyOf(s)) > 0
+	spec.ShouldCheck(t, "SYNC-9", "S-expired", func(t *testing.T) {
+		if sKept {
+			spec.Fatalf(t, "still-sticky-after-expiry", "S ended at %s, yet at %s hs2 still hands a new client S as sticky: %s", end.Format("15:04:05.000"), time.Now().Format("15:04:05.000"), late.Describe(s))
+		}
+	})
+	if len(handed) > 0 {
+		if sKept {
+			t.Skipf("inconclusive: hs2 handed the expired overwrite S' (%s) as sticky (%s), but it also keeps S in the sticky section after S's end: it keeps expired events (SYNC-9, judged above), so S' says nothing of how it computes a window",
+				sPrime, strings.Join(handed, "; "))
+		}
+		spec.Fatalf(t, "expired-delivered-as-sticky", "expected no client of hs2 to be handed the expired overwrite S' (%s) as sticky, while hs2 does drop S after its end; got: %s", sPrime, strings.Join(handed, "; "))
+	}
+	t.Logf("S ended for hs2's clients by %s (checked on the old client, a new device, and a device made after the end)", end.Add(remainingTolerance).Format("15:04:05.000"))
 	if !arrived && len(late.Of(sPrime)) == 0 {
-		t.Skipf("inconclusive: S' (%s) never reached hs2 within %v of the heal (saw on the old client: %s; on a new device: %s; on a device made after S's end: %s), so \"no client of hs2 is handed S' as sticky\" held only trivially and the seed's hazard was not exercised; S did expire on time for hs2's clients",
+		t.Skipf("inconclusive: S' (%s) never reached hs2 within %v of the heal (saw on the old client: %s; on a new device: %s; on a device made after S's end: %s), so \"no client of hs2 is handed S' as sticky\" held only trivially and the seed's hazard was not exercised",
 			sPrime, blueprints.HealWait, wb.Describe(sPrime), fresh.Describe(sPrime), late.Describe(sPrime))
 	}
 }

@@ -7,7 +7,9 @@
 // DIR/<variant>/ holds one run: exit (run.sh's exit status), summary.json and results.json
 // (STICKLER_REPORT_DIR of that run). It prints a table and the score, writes DIR/mutants.json
 // DIR/mutants.md and DIR/mutants.html (self-contained), and exits 0 only when every variant was caught and every legal one
-// passed (1 otherwise, 2 when it cannot do its work).
+// passed (1 otherwise, 2 when it cannot do its work). A "legal-should" variant breaks only
+// SHOULD requirements: its run (not strict) must pass with warnings, at least one of them on
+// the requirements its line names, and no MUST failure.
 package main
 
 import (
@@ -40,13 +42,14 @@ type Variant struct {
 	Tests        string   `json:"tests"`        // go test -run regexp
 	Codes        []string `json:"codes"`        // expected failure codes; empty: none named yet
 	Legal        bool     `json:"legal"`        // must NOT fail the run
+	ShouldOnly   bool     `json:"should_only"`  // legal-should: breaks only SHOULDs; warnings on Requirements expected, run not strict
 	Description  string   `json:"description"`
 }
 
 // Outcome is how one variant's run was judged.
 type Outcome struct {
 	Variant
-	Verdict   string   `json:"verdict"` // caught, escaped, failed-elsewhere, fails-differently, legal-pass, legal-failed, error
+	Verdict   string   `json:"verdict"` // caught, escaped, failed-elsewhere, fails-differently, legal-pass, legal-failed, legal-warned, legal-no-warning, error
 	Good      bool     `json:"good"`
 	ExitCode  int      `json:"exit_code"`
 	CodesSeen []string `json:"codes_seen"`
@@ -55,6 +58,8 @@ type Outcome struct {
 	// Expected are failures the expectations file absorbed: a variant can hide behind one
 	// (a known failure by name that now fails for another reason).
 	Expected []Failed `json:"expected_failures,omitempty"`
+	// Warned are the tests that ended as warnings (failed SHOULDs), for legal-should variants.
+	Warned []Failed `json:"warnings,omitempty"`
 }
 
 // Failed is a test that failed the run, with the first line of its failure.
@@ -146,6 +151,8 @@ func ParseManifest(path string) ([]Variant, error) {
 		switch parts[3] {
 		case "legal":
 			v.Legal = true
+		case "legal-should":
+			v.Legal, v.ShouldOnly = true, true
 		case "-":
 		default:
 			v.Codes = strings.Split(parts[3], ",")
@@ -157,6 +164,16 @@ func ParseManifest(path string) ([]Variant, error) {
 		}
 		if !v.Legal && len(v.Requirements) == 0 {
 			return nil, fmt.Errorf("%s:%d: variant %s names no requirement it breaks", path, n, v.Name)
+		}
+		if v.ShouldOnly {
+			if len(v.Requirements) == 0 {
+				return nil, fmt.Errorf("%s:%d: legal-should variant %s names no SHOULD requirement it breaks", path, n, v.Name)
+			}
+			for _, id := range v.Requirements {
+				if r, ok := spec.Lookup(id); !ok || r.Level != spec.Should {
+					return nil, fmt.Errorf("%s:%d: legal-should variant %s names %s, which is not a SHOULD requirement", path, n, v.Name, id)
+				}
+			}
 		}
 		vs = append(vs, v)
 	}
@@ -188,6 +205,9 @@ func Judge(v Variant, dir string) Outcome {
 			}
 			o.Expected = append(o.Expected, Failed{Test: t.Name, Covers: t.Covers, Message: firstLine(msg), Codes: codes[t.Name]})
 		}
+		if t.Counted && t.Verdict == report.Warning {
+			o.Warned = append(o.Warned, Failed{Test: t.Name, Covers: t.Covers, Message: firstLine(t.Message), Codes: codes[t.Name]})
+		}
 		if t.Counted && (t.Verdict == report.Failed || t.Verdict == report.FailsDifferently || t.Verdict == report.Unfinished || t.Verdict == report.UnexpectedPass) {
 			msg := t.Message
 			if l, ok := lines[t.Name]; ok {
@@ -198,6 +218,24 @@ func Judge(v Variant, dir string) Outcome {
 			}
 			o.Failed = append(o.Failed, Failed{Test: t.Name, Covers: t.Covers, Message: firstLine(msg), Codes: codes[t.Name]})
 		}
+	}
+	if v.ShouldOnly {
+		warnedOn := false
+		for _, w := range o.Warned {
+			for _, id := range v.Requirements {
+				warnedOn = warnedOn || slices.Contains(w.Covers, id)
+			}
+		}
+		switch {
+		case o.ExitCode != 0:
+			o.Verdict = "legal-failed"
+		case !warnedOn:
+			o.Verdict = "legal-no-warning"
+			o.CodeNote = "no warning on " + strings.Join(v.Requirements, ",") + ": the variant's SHOULD breach went unseen"
+		default:
+			o.Verdict, o.Good = "legal-warned", true
+		}
+		return o
 	}
 	if v.Legal {
 		o.Good = o.ExitCode == 0
@@ -332,6 +370,9 @@ func codesCell(o Outcome) string {
 }
 
 func reqCell(o Outcome) string {
+	if o.ShouldOnly {
+		return "legal (SHOULD " + strings.Join(o.Requirements, ",") + ")"
+	}
 	if o.Legal {
 		return "legal"
 	}
@@ -351,6 +392,9 @@ func Table(outs []Outcome) string {
 		for _, f := range o.Expected {
 			fmt.Fprintf(&b, "    failed as expected (absorbed by the expectations file) %s [%s]: %s\n", f.Test, strings.Join(f.Covers, ","), f.Message)
 		}
+		for _, f := range o.Warned {
+			fmt.Fprintf(&b, "    warning %s [%s]: %s\n", f.Test, strings.Join(f.Covers, ","), f.Message)
+		}
 	}
 	fmt.Fprintf(&b, "stickler-mutants: %s\n", score(outs))
 	return b.String()
@@ -369,6 +413,9 @@ func Markdown(outs []Outcome) string {
 		}
 		for _, f := range o.Expected {
 			failed = append(failed, esc("(absorbed as expected) "+f.Test+": "+f.Message))
+		}
+		for _, f := range o.Warned {
+			failed = append(failed, esc("(warning) "+f.Test+": "+f.Message))
 		}
 		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | %s |\n", o.Name, reqCell(o), esc(o.Tests), o.Verdict, esc(codesCell(o)), strings.Join(failed, "<br>"))
 	}
@@ -394,6 +441,9 @@ table{border-collapse:collapse}.good{background:#e6f4ea}.bad{background:#fce8e6}
 		}
 		for _, f := range o.Expected {
 			failed = append(failed, "<i>absorbed as expected</i> <code>"+e(f.Test)+"</code>: "+e(f.Message))
+		}
+		for _, f := range o.Warned {
+			failed = append(failed, "<i>warning</i> <code>"+e(f.Test)+"</code>: "+e(f.Message))
 		}
 		fmt.Fprintf(&b, "<tr class=%q><td>%s<br><small>%s</small></td><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
 			class, e(o.Name), e(o.Description), e(reqCell(o)), e(o.Tests), e(o.Verdict), e(codesCell(o)), strings.Join(failed, "<br>"))

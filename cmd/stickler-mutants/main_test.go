@@ -38,6 +38,10 @@ func TestJudge(t *testing.T) {
 	coded := Variant{Name: "v", Requirements: []string{"SYNC-2"}, Codes: []string{"duplicate-delivery"}}
 	uncoded := Variant{Name: "v", Requirements: []string{"SYNC-2", "LOAD-1"}}
 	legal := Variant{Name: "v", Legal: true}
+	shouldOnly := Variant{Name: "v", Legal: true, ShouldOnly: true, Requirements: []string{"SYNC-3", "SYNC-4"}}
+	warning := func(name string, covers ...string) report.TestSummary {
+		return report.TestSummary{Name: name, Verdict: report.Warning, Outcome: "fail", Counted: true, Covers: covers}
+	}
 	cases := []struct {
 		name    string
 		v       Variant
@@ -56,6 +60,10 @@ func TestJudge(t *testing.T) {
 		{"run could not start", uncoded, "2", nil, "", "error", false},
 		{"legal variant passes", legal, "0", nil, "", "legal-pass", true},
 		{"legal variant fails", legal, "1", []report.TestSummary{failing("TestA", "SYNC-7")}, "", "legal-failed", false},
+		{"legal-should variant warns on its SHOULD", shouldOnly, "0", []report.TestSummary{warning("TestT/remaining-time", "SYNC-3")}, "", "legal-warned", true},
+		{"legal-should variant fails a MUST", shouldOnly, "1", []report.TestSummary{warning("TestT/remaining-time", "SYNC-3"), failing("TestT", "TIME-1")}, "", "legal-failed", false},
+		{"legal-should variant warns elsewhere only", shouldOnly, "0", []report.TestSummary{warning("TestX", "SYNC-9")}, "", "legal-no-warning", false},
+		{"legal-should variant leaves no trace", shouldOnly, "0", nil, "", "legal-no-warning", false},
 	}
 	for i, c := range cases {
 		dir := filepath.Join(root, strings.ReplaceAll(c.name, " ", "-"))
@@ -69,7 +77,8 @@ func TestJudge(t *testing.T) {
 
 func TestParseManifest(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "manifest.txt")
-	body := "# comment\nno-dedup | SYNC-2 | ^TestX$ | duplicate-delivery | repeats\ncap-10 | - | ^(TestA|TestB)$ | legal | smaller cap\n"
+	body := "# comment\nno-dedup | SYNC-2 | ^TestX$ | duplicate-delivery | repeats\ncap-10 | - | ^(TestA|TestB)$ | legal | smaller cap\n" +
+		"no-ttl | SYNC-3,SYNC-4 | ^TestT$ | legal-should | no field\n"
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -77,10 +86,12 @@ func TestParseManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(vs) != 2 || vs[0].Codes[0] != "duplicate-delivery" || !vs[1].Legal || vs[1].Tests != "^(TestA|TestB)$" {
-		t.Fatalf("expected two variants (coded no-dedup, legal cap-10 with its regexp intact), got %+v", vs)
+	if len(vs) != 3 || vs[0].Codes[0] != "duplicate-delivery" || !vs[1].Legal || vs[1].ShouldOnly || vs[1].Tests != "^(TestA|TestB)$" ||
+		!vs[2].Legal || !vs[2].ShouldOnly || len(vs[2].Requirements) != 2 {
+		t.Fatalf("expected three variants (coded no-dedup, legal cap-10 with its regexp intact, legal-should no-ttl), got %+v", vs)
 	}
-	for _, bad := range []string{"x | SYNC-2 | ^T$ | Bad_Code | d\n", "x | - | ^T$ | - | d\n", "x | SYNC-2 | ^T$\n"} {
+	for _, bad := range []string{"x | SYNC-2 | ^T$ | Bad_Code | d\n", "x | - | ^T$ | - | d\n", "x | SYNC-2 | ^T$\n",
+		"x | - | ^T$ | legal-should | names no SHOULD\n", "x | TIME-1 | ^T$ | legal-should | names a MUST\n"} {
 		if err := os.WriteFile(p, []byte(bad), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -88,6 +88,7 @@ const (
 	secSSS       = "MSC4480 § Proposal"
 	secSSSPaging = "MSC4480 § Pagination"
 	secDerived   = "derived from the MSC4354 design (not a section of the proposal)"
+	secDelayed   = "MSC4140 § Scheduling a delayed event"
 )
 
 // Catalogue lists every requirement, grouped by area. Texts are this project's reading of the
@@ -103,12 +104,13 @@ var Catalogue = []Requirement{
 			"The object looks the same wherever the event is read: `GET /event/{id}`, the /sync timeline, `/messages`, `/context`, and on the other servers of the room.",
 		secProposal},
 	{"SEND-2", Must, "durations 0..3600000 accepted; negative, fractional, non-numeric, empty refused with 400",
-		"Any whole number from 0 to 3600000 (one hour) is a valid duration, 0 included. A value below zero, with a fractional part, that is not a number, or that is empty " +
-			"is answered with HTTP 400 and a Matrix error body; no event results, so the same transaction ID can be used again.",
+		"Any whole number from 0 to 3600000 (one hour) is a valid duration, 0 included: that range is the proposal's. A value below zero, with a fractional part, that is not a number, or that is empty " +
+			"is answered with HTTP 400 and a Matrix error body; no event results, so the same transaction ID can be used again. " +
+			"The proposal names no status code: the 400 is the client-server API's convention for an invalid query parameter.",
 		secProposal},
-	{"SEND-3", May, "durations above 3600000 refused or accepted and capped",
-		"For a duration above one hour the server may either refuse the request with 400 or accept it. If it accepts, the event is sticky for at most one hour (TIME-2). " +
-			"The test accepts both and reports which one the server chose.",
+	{"SEND-3", May, "durations above 3600000 refused, or accepted and capped or not sticky",
+		"For a duration above one hour the server may refuse the request with 400 or accept it. The proposal gives 0..3600000 as the valid range and also caps the end at one hour, " +
+			"so an accepted event may be sticky for at most one hour (capped, TIME-2) or not sticky at all (the value treated as invalid). The test accepts all of these and reports which one the server chose.",
 		secProposal},
 	{"SEND-4", Must, "without the parameter the event is not sticky",
 		"An event sent without the duration parameter is an ordinary event: it has no `sticky` key and never shows up in a sticky section.",
@@ -118,29 +120,36 @@ var Catalogue = []Requirement{
 		secProposal},
 	{"SEND-6", Must, "delayed sticky events are sticky from their actual send time",
 		"Combined with MSC4140 delayed events (the delayed-event endpoint or the `org.matrix.msc4140.delay` parameter, whichever the server offers), the event goes out when the delay is over, " +
-			"and its stickiness is counted from that moment, not from when it was scheduled.",
-		secProposal},
+			"and its stickiness is counted from that moment, not from when it was scheduled. MSC4140 lets the server add up to 30 seconds to the scheduled send time, so the test waits that much longer for the send and measures from the send it sees.",
+		secProposal + "; " + secDelayed},
 	{"SEND-7", Must, "sticky events are authorised like any event (403 for non-members)",
 		"Sticky events pass the same authorisation as other events: a user who is not in the room (never joined, left, kicked or banned) is refused with 403 and nothing is created.",
 		secProposal},
-	{"SEND-8", May, "PUT /state with the parameter: ignored or sticky",
-		"The latest revision of the proposal dropped sticky state events created through `PUT /state`. The test reports what the server does with the parameter there " +
-			"(ignores it, refuses it, or makes a sticky state event).",
-		secProposal + " (latest revision)"},
+	{"SEND-8", Must, "PUT /state with the parameter makes a sticky state event, validated like SEND-2",
+		"`PUT /rooms/{roomId}/state/{eventType}/{stateKey}?sticky_duration_ms=N` makes a state event whose `sticky` object has `duration_ms` equal to N, with the same validation as SEND-2 " +
+			"(0..3600000 accepted; negative, fractional, non-numeric and empty refused with 400, the state left unchanged). " +
+			"Where the server then shows such an event in /sync (sticky section, state, timeline) the proposal does not say: that part is a MAY, reported, for events created through the client API and for ones received over federation.",
+		secProposal},
 
 	{"TIME-1", Must, "sticky from min(received_ts, origin_server_ts) for min(duration, 1h)",
 		"Stickiness starts at the earlier of the time the server received the event and its `origin_server_ts`, and ends `min(duration_ms, 3600000)` milliseconds later. " +
-			"The event is sticky for as long as that end lies in the future.",
+			"The event is sticky for as long as that end lies in the future (then it is in the sticky section, SYNC-1). " +
+			"Level: kept MUST, though the end of stickiness shows only through a SHOULD (expired events are no longer sent down /sync, SYNC-9): the tests judge an event's absence after its end beside a control, an event of the server's own user whose stickiness ended earlier. " +
+			"When the control is still in the sticky section too, the server keeps expired events (SYNC-9's warning) and the check is skipped as inconclusive, never failed; the remaining-time field is checked only in subtests naming SYNC-3 or SYNC-4.",
 		secProposal},
 	{"TIME-2", Must, "never sticky for more than one hour",
-		"Whatever `duration_ms` says, through the client API or over federation, no event stays sticky longer than 3600000 ms.",
+		"Whatever `duration_ms` says, through the client API or over federation, no event stays sticky longer than 3600000 ms. " +
+			"A value above 3600000 is outside the valid range and also capped by the end-time rule, so a server may treat it as capped (sticky for at most one hour) or as invalid (not sticky): " +
+			"a MAY, reported; the two events of one test with the same over-long duration must then be treated alike. " +
+			"Level: as TIME-1 (the end shows only through SYNC-9, judged beside a control).",
 		secProposal},
 	{"TIME-3", Must, "future origin_server_ts does not extend stickiness",
 		"An event from another server whose `origin_server_ts` lies ahead of the receiving server's clock ends its stickiness at receipt time plus duration: " +
-			"a sender cannot stretch the lifetime by dating an event in the future.",
+			"a sender cannot stretch the lifetime by dating an event in the future. Level: as TIME-1 (judged beside a control).",
 		secProposal + "; " + secTime},
 	{"TIME-4", Must, "past origin_server_ts expires early; already expired is never sticky",
-		"An event from another server dated in the past is measured from its `origin_server_ts`, so it expires early; if its end has already passed when it arrives, it is never sticky.",
+		"An event from another server dated in the past is measured from its `origin_server_ts`, so it expires early; if its end has already passed when it arrives, it is never sticky. " +
+			"Level: as TIME-1 (judged beside a control).",
 		secProposal + "; " + secTime},
 	{"TIME-5", Must, "invalid sticky objects over federation mean not sticky",
 		"Over federation, a `sticky` object whose `duration_ms` is missing, negative, fractional, a string or null does not make the event sticky; the event is otherwise handled like any other.",
@@ -156,7 +165,8 @@ var Catalogue = []Requirement{
 	{"SYNC-3", Should, "remaining-time field present, capped, and agrees with actual expiry",
 		"A sticky event handed to a client carries `unsigned.sticky_duration_ttl_ms` (unstable: `msc4354_sticky_duration_ttl_ms`): how many milliseconds remain until the server considers it expired, " +
 			"never more than one hour. When present, the value agrees, within a stated tolerance, with the moment the event really leaves the sticky section. " +
-			"The proposal makes the field a SHOULD, so a missing or wrong value is a warning.",
+			"The proposal makes the field a SHOULD, so a missing or wrong value is a warning: MUST tests check it only in subtests that name SYNC-3 alone. " +
+			"Checked over /sync only: MSC4480 says nothing of the field for Sliding Sync.",
 		secSync},
 	{"SYNC-4", Should, "remaining-time field omitted once expired, on every endpoint",
 		"After expiry the remaining-time field is gone wherever the event is served (sync timeline, `/event`, `/messages`, `/context`): a remaining time on an event that is no longer sticky " +
@@ -170,14 +180,16 @@ var Catalogue = []Requirement{
 			"so a sticky event the filter keeps out of the timeline appears in the sticky section.",
 		secSync},
 	{"SYNC-7", Must, "a capped sticky section delivers the rest in later syncs, none lost or repeated",
-		"A server may limit how many sticky events one response carries (100 is suggested: the MAY part). It then hands over the remainder in the syncs that follow, " +
+		"A server may limit how many sticky events one response carries (the proposal sets no number). It then hands over the remainder in the syncs that follow, " +
 			"so that over the sequence every sticky event arrives and none arrives twice (the MUST part).",
 		secSync},
 	{"SYNC-8", Must, "a joiner receives every unexpired sticky event of the room",
-		"After a user joins a room, the sync response(s) that follow contain every sticky event of the room that has not expired, including ones sent long before the join and far outside any timeline window.",
+		"After a user joins a room, the sync response that carries the join (the room's first entry under `rooms.join`) contains every sticky event of the room that has not expired, " +
+			"in its sticky section or its timeline, including ones sent long before the join and far outside any timeline window. (Over Sliding Sync MSC4480 lets the server spread them: SSS-4.)",
 		secSync},
 	{"SYNC-9", Should, "expired sticky events are no longer sent",
-		"Once a sticky event has expired, the sticky section stops carrying it.",
+		"Once a sticky event has expired, the sticky section stops carrying it. This SHOULD is also how the end of stickiness shows at all (TIME-1..4, ENC-1, MAP-3): " +
+			"those MUST tests judge expiry beside a control and skip, not fail, when the server breaks this SHOULD.",
 		secProposal},
 	{"SYNC-10", Must, "only joined members receive a room's sticky events",
 		"A user gets a room's sticky events only while joined: none for rooms they never joined, left or were banned from (once the leave has reached them).",
@@ -211,14 +223,15 @@ var Catalogue = []Requirement{
 		secProposal},
 
 	{"FED-1", Must, "a server pushes its own sticky events to every joined server",
-		"A server sends its own sticky events without delay to every server in the room, so remote clients get them even when nothing else happens in the room.",
+		"A server attempts to push its own sticky events to every server in the room, respecting each server's backoff, so remote clients get them even when nothing else happens in the room.",
 		secProposal + "; " + secFed},
 	{"FED-2", Must, "a newly joined server receives every unexpired sticky event",
 		"When a server joins a room, each server already in it pushes all of its own unexpired sticky events to the newcomer, including those far outside the recent-events window; " +
 			"the newcomer's users then receive them (SYNC-8).",
 		secProposal + "; " + secFed},
-	{"FED-3", Must, "a server sends only its own sticky events",
-		"A server only pushes sticky events whose sender belongs to it; it does not relay other servers' sticky events to a newcomer.",
+	{"FED-3", Should, "a server sends only its own sticky events",
+		"A server only pushes sticky events whose sender belongs to it; it does not relay other servers' sticky events to a newcomer. " +
+			"SHOULD: the proposal says servers are only responsible for their own events and explains why relaying others' cannot be reliable, but does not forbid it.",
 		secFed},
 	{"FED-4", Must, "unexpired sticky events survive partitions, pauses, crashes and backlogs",
 		"Outages lose nothing that is still sticky: after a partition heals, a crashed or paused server comes back, or a long backlog drains, every unexpired sticky event reaches the other server and its clients. " +
@@ -228,11 +241,13 @@ var Catalogue = []Requirement{
 		"A sticky event that expired during an outage is not pushed as sticky afterwards and never appears in a sticky section.",
 		secProposal},
 	{"FED-6", Should, "sticky events are sent in creation order (best effort)",
-		"Servers try to send their sticky events in the order they created them. The proposal does not require it, so the suite reports the order it saw and never fails on it.",
+		"Servers try to send their sticky events in the order they created them (best effort; not guaranteed while catching up). " +
+			"Sticky events created back to back with nothing to catch up must reach the federation peer in creation order; another order is a warning.",
 		secFed},
-	{"FED-7", Should, "erased users' sticky events are not sent in catch-up",
-		"Sticky events of a user deactivated with erasure are left out when a server catches another one up.",
-		secFed + " (latest revision)"},
+	{"FED-7", May, "erased users' sticky events in catch-up: reported",
+		"Whether sticky events of a user deactivated with erasure are sent when a server catches another one up after an outage. No revision of the proposal says anything about it; " +
+			"it is kept as a MAY that reports what the server did, because erasure meets eager delivery here (a catch-up can hand an erased user's content to a server that never had it).",
+		secDerived},
 	{"FED-8", Must, "sticky events with unknown prev_events are accepted and delivered",
 		"A received sticky event whose `prev_events` the server does not know (an \"old\" event) is still accepted and handed to clients while it is unexpired.",
 		secFed},
@@ -241,19 +256,21 @@ var Catalogue = []Requirement{
 		"A sticky event that soft-fails on arrival (say its sender was being kicked or lost power at the same time) is kept from clients for as long as it fails against the current state.",
 		secProposal},
 	{"SOFTFAIL-2", Must, "a membership change that makes it pass re-evaluates and delivers it",
-		"When the sender of an unexpired soft-failed sticky event changes membership so that the event would now pass (they join again), the server checks the event again and delivers it in the sticky section. " +
-			"The proposal's MUST names membership changes only; other state changes are SOFTFAIL-4.",
+		"When the sender of an unexpired soft-failed sticky event changes membership so that the event would now pass, the server checks the event again and delivers it in the sticky section: " +
+			"they join again, or state resolution rolls back the change that removed them (the proposal's footnote: concurrent kicks, where the kick of the kicker wins). " +
+			"The proposal's MUST names membership changes only; other state changes are SOFTFAIL-4. Re-evaluation the other way (an event that passed and now fails) the proposal does not address: a MAY, which no test judges.",
 		secProposal},
 	{"SOFTFAIL-3", Should, "expired soft-failed events are not re-evaluated",
 		"A soft-failed sticky event that has expired is neither checked again nor delivered.",
 		secProposal},
 	{"SOFTFAIL-4", Should, "other state changes that make it pass re-evaluate it too",
 		"Changes to the authorising state other than membership that would now let the event pass (power level restored, join rules changed, a state-resolution rollback) also make the server check it again. " +
-			"This goes beyond the proposal's MUST; implementations do it (Synapse from 1.162).",
+			"This goes beyond the proposal's MUST (its footnote asks for re-evaluation when the current state changes, its normative text for membership changes).",
 		secProposal + " (beyond its MUST)"},
 
 	{"REDACT-1", Must, "a redacted sticky event loses its stickiness",
-		"Redaction does not protect `sticky`: a redacted sticky event loses the key and with it its stickiness. It leaves the sticky section, has no remaining-time field, and is not pushed to newcomers as sticky.",
+		"Redaction does not protect `sticky`: a redacted sticky event loses the key and with it its stickiness. It leaves the sticky section and is not pushed to newcomers as sticky " +
+			"(a remaining-time field left on it is SYNC-4's, a SHOULD, checked in its own subtest).",
 		secProposal},
 
 	{"ENC-1", Must, "encrypted sticky events are sticky in every way",
@@ -263,14 +280,18 @@ var Catalogue = []Requirement{
 	{"MAP-1", Must, "clients on every server compute the same map",
 		"The server does not build the map; it delivers what lets every client build the same one. Clients on each server of the room, fed only by their own server, " +
 			"arrive at the same map after writes from several users and devices on several servers. The suite's reference map keys entries by (room, sender, type, `content.sticky_key`), " +
-			"picks the winner by the highest `origin_server_ts + duration_ms` and then the highest event ID, expires entries by the remaining-time field, and treats a content holding only the sticky key as a removal.",
+			"picks the winner by the highest `origin_server_ts + duration_ms` and then the highest event ID, expires entries by the remaining-time field " +
+			"(where a server leaves that SHOULD field out, by the proposal's algorithm from `origin_server_ts`, as a client would: the field's absence is SYNC-3's warning, not a map failure), " +
+			"and treats a content holding only the sticky key as a removal.",
 		secMap},
 	{"MAP-2", Must, "the map converges after partitions, pauses and restarts",
 		"The maps still agree after partitions, a paused server and a restarted server, once those heal while the entries are unexpired.",
 		secMap},
 	{"MAP-3", Must, "the seed's hazard: an expired overwrite is not handed out late",
 		"Server B is offline while server A keeps retrying an overwrite S' that expires meanwhile. When B returns, none of B's clients is given S' as sticky, " +
-			"and the earlier S expires for B's clients when its remaining-time field said, so no client is left believing S is still valid.",
+			"and the earlier S expires for B's clients when its remaining-time field said, so no client is left believing S is still valid. " +
+			"Level: the first half is MUST (S' expired before it arrived, so it is never sticky, TIME-4), judged with S as the control: a server that also keeps S after its end breaks SYNC-9 and the check is skipped as inconclusive. " +
+			"The second half shows only through SHOULDs (the remaining-time field, SYNC-3; expired events no longer sent, SYNC-9) and is judged in subtests naming those alone.",
 		secMap},
 	{"MAP-4", Must, "the same-duration and shorter-duration overwrite diagrams",
 		"With an overwrite of equal duration, every client is at instant B in the state {_, S'}. With a shorter overwrite the suite shows and reports the {_, S} divergence the proposal warns about; " +
@@ -281,8 +302,9 @@ var Catalogue = []Requirement{
 		secMap},
 
 	{"LOAD-1", Must, "hundreds of sticky events are all delivered",
-		"Hundreds of sticky events from one sender or many all arrive (SYNC-7, FED-4). A server may slow senders down (429 or later delivery) but loses none.",
-		secRate},
+		"Hundreds of sticky events sent through the client API by several senders at once all reach a syncing client, over /sync and Sliding Sync alike. A server may slow senders down (429 or later delivery) but loses none. " +
+			"The client-side counterpart of SYNC-7 (too many to deliver at once: delivered in subsequent responses); rate limits over federation are another requirement.",
+		secSync},
 
 	{"COMPAT-1", Must, "a non-implementing server accepts sticky events as ordinary events",
 		"A server without MSC4354 accepts sticky events an implementing server sends it over federation: hashes and signatures check out, the extra key neither rejects nor soft-fails the event, " +

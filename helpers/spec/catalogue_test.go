@@ -53,9 +53,35 @@ func TestCatalogueEntries(t *testing.T) {
 			t.Errorf("%s points at a file; the catalogue is the only copy", r.ID)
 		}
 	}
-	for id, level := range map[string]Level{"SYNC-3": Should, "SYNC-4": Should, "SOFTFAIL-2": Must, "SOFTFAIL-4": Should, "COMPAT-1": Must, "COMPAT-3": Must} {
+	for id, level := range map[string]Level{"SYNC-3": Should, "SYNC-4": Should, "SYNC-9": Should, "SOFTFAIL-2": Must, "SOFTFAIL-4": Should, "COMPAT-1": Must, "COMPAT-3": Must,
+		"SEND-8": Must, "FED-3": Should, "FED-7": May, "TIME-2": Must} {
 		if r, ok := Lookup(id); !ok || r.Level != level {
 			t.Errorf("%s: want level %s, got %+v", id, level, r)
+		}
+	}
+}
+
+// Every requirement records the proposal statement it comes from (issue 16), so the next reading
+// of the proposal against the catalogue is a diff; a statement names its section, or says it is
+// derived and why; no statement is left for an ID the catalogue no longer has.
+func TestEveryRequirementHasAStatement(t *testing.T) {
+	for _, r := range Catalogue {
+		st, ok := Statements[r.ID]
+		if !ok || len(st) < 40 {
+			t.Errorf("%s: no proposal statement in Statements (helpers/spec/statements.go): %q", r.ID, st)
+			continue
+		}
+		if !strings.HasPrefix(st, "MSC4354 §") && !strings.HasPrefix(st, "MSC4480 §") && !strings.HasPrefix(st, "MSC4354 (") &&
+			!strings.HasPrefix(st, "Derived") {
+			t.Errorf("%s: the statement must open with the section it is read from (\"MSC4354 § ...\") or say \"Derived\": %q", r.ID, st)
+		}
+		if strings.Contains(st, ".md") {
+			t.Errorf("%s: the statement points at a file; the project stands alone", r.ID)
+		}
+	}
+	for id := range Statements {
+		if _, ok := Lookup(id); !ok {
+			t.Errorf("Statements has %s, which the catalogue does not", id)
 		}
 	}
 }

@@ -41,7 +41,7 @@ func Choice(t testing.TB, id, behaviour string) {
 // ObservedMarker starts the log line of spec.Observe.
 const ObservedMarker = "STICKLER-OBSERVED:"
 
-// Observe records what a test saw where it only observes and does not judge (FED-6's order,
+// Observe records what a test saw where it only observes and does not judge (FED-6 when its events did not all arrive,
 // MAP-4's shorter-overwrite hazard). A test that passes having observed is reported as
 // "observed" with what it saw, not as "pass": it could not have failed on that point.
 func Observe(t testing.TB, id, what string) {
@@ -50,4 +50,22 @@ func Observe(t testing.TB, id, what string) {
 		t.Fatalf("spec.Observe: unknown requirement ID %q", id)
 	}
 	t.Logf("%s %s %s", ObservedMarker, id, what)
+}
+
+// ShouldCheck runs check as a subtest named name that names only the SHOULD requirement id,
+// so that a failure there is a warning and never fails the MUST test around it (README "How
+// levels count": a test fails as a warning only when every requirement it names is SHOULD,
+// and a parent that failed only through warnings is a warning). It returns whether the
+// subtest passed. A MUST test uses it for what it can see of a SHOULD on the way (the
+// remaining-time field, SYNC-3 and SYNC-4); naming a requirement that is not SHOULD is a bug
+// in the test and fails it at once.
+func ShouldCheck(t *testing.T, id, name string, check func(t *testing.T)) bool {
+	t.Helper()
+	if r, ok := Lookup(id); !ok || r.Level != Should {
+		t.Fatalf("spec.ShouldCheck: %q is not a SHOULD requirement of the catalogue (%+v)", id, r)
+	}
+	return t.Run(name, func(t *testing.T) {
+		Covers(t, id)
+		check(t)
+	})
 }

@@ -39,6 +39,9 @@ func WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "**%s**: %s.\n\n", r.Level, r.Title)
 			fmt.Fprintf(&b, "%s\n\n", r.Text)
 			fmt.Fprintf(&b, "Source: %s.\n", r.Section)
+			if st := Statements[r.ID]; st != "" {
+				fmt.Fprintf(&b, "\nProposal statement: %s\n", st)
+			}
 		}
 	}
 	_, err := io.WriteString(w, b.String())

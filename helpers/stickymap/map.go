@@ -177,7 +177,7 @@ func (m *Map) AddSync(resp gjson.Result, received time.Time, n wire.Names) (int,
 					continue
 				}
 				d.Via = part.via
-				m.Add(d)
+				m.Add(ByAlgorithm(d))
 				added++
 			}
 		}
@@ -201,7 +201,7 @@ func (m *Map) AddSlidingSync(resp gjson.Result, received time.Time, n wire.Names
 				continue
 			}
 			d.Via = via
-			m.Add(d)
+			m.Add(ByAlgorithm(d))
 			added++
 		}
 	}
@@ -217,6 +217,26 @@ func (m *Map) AddSlidingSync(resp gjson.Result, received time.Time, n wire.Names
 }
 
 func isNotMap(err error) bool { return errors.Is(err, ErrNotMapEvent) }
+
+// maxStickyMS is the proposal's one-hour cap on stickiness.
+const maxStickyMS = 3600000
+
+// ByAlgorithm is what a client does with a delivery that carries no remaining-time field (the
+// field is a SHOULD: a server may leave it out): it decides stickiness by the proposal's own
+// algorithm, from origin_server_ts + min(duration_ms, one hour), on its clock (a client does
+// not know when its server received the event, so origin_server_ts is the start). An event
+// unexpired by that rule is given the remaining time the rule says; an expired one stays not
+// live. A delivery with the field is returned unchanged, so against a server that sends the
+// field the map is built from it alone.
+func ByAlgorithm(d Delivery) Delivery {
+	if d.HasRemaining {
+		return d
+	}
+	if rem := d.OriginTS + min(d.DurationMS, maxStickyMS) - d.Received.UnixMilli(); rem > 0 && d.DurationMS >= 0 {
+		d.RemainingMS, d.HasRemaining = rem, true
+	}
+	return d
+}
 
 // Entry is the value a key holds.
 type Entry struct {

@@ -276,3 +276,29 @@ func TestSummary(t *testing.T) {
 		t.Fatalf("summary after expiry: %q", s)
 	}
 }
+
+// A delivery without the remaining-time field (a SHOULD a server may leave out) is judged by
+// the proposal's algorithm, as a client would: live until origin_server_ts + min(duration,
+// one hour); expired by that rule it stays not live; with the field it is left alone.
+func TestByAlgorithmWithoutRemainingField(t *testing.T) {
+	d := write("$a", kA, 0, 10000, 4000)
+	d.HasRemaining, d.RemainingMS = false, 0
+	if got := ByAlgorithm(d); !got.HasRemaining || got.RemainingMS != 6000 {
+		t.Errorf("unexpired without the field: want 6000 ms left by the algorithm, got %+v", got)
+	}
+	long := write("$b", kA, 0, 99999999, 1000)
+	long.HasRemaining = false
+	if got := ByAlgorithm(long); got.RemainingMS != 3600000-1000 {
+		t.Errorf("over-long duration: want the one-hour cap applied, got %d ms", got.RemainingMS)
+	}
+	old := write("$c", kA, 0, 10000, 12000)
+	old.HasRemaining, old.RemainingMS = false, 0
+	if got := ByAlgorithm(old); got.HasRemaining {
+		t.Errorf("expired by the algorithm: want not live, got %+v", got)
+	}
+	with := write("$d", kA, 0, 10000, 4000)
+	with.RemainingMS = 1234 // what the server said, even if the algorithm says otherwise
+	if got := ByAlgorithm(with); got.RemainingMS != 1234 {
+		t.Errorf("with the field: want it kept (1234), got %d", got.RemainingMS)
+	}
+}
