@@ -148,7 +148,9 @@ func TestPollReturnsLastReason(t *testing.T) {
 // (SSS-6) and the old token is sent again; one without events and without next_batch is not.
 func TestStreamRecordsMissingNextBatch(t *testing.T) {
 	n := unstable(t)
-	ext := func(body string) string { return `{"pos":"p","extensions":{"` + n.SlidingExtension + `":` + body + `}}` }
+	ext := func(body string) string {
+		return `{"pos":"p","extensions":{"` + n.SlidingExtension + `":` + body + `}}`
+	}
 	first := ext(`{"next_batch":"e1","rooms":{"!r":{"events":[{"event_id":"$a","type":"t"}]}}}`)
 	second := ext(`{"rooms":{"!r":{"events":[{"event_id":"$b","type":"t"}]}}}`)
 	third := ext(`{}`)
