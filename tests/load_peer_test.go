@@ -150,13 +150,13 @@ func TestPeerStickyBurstNotLost(t *testing.T) {
 				missing = append(missing, id)
 			}
 		}
+		if n := len(accepted) - len(missing); n > got {
+			got, lastProgress = n, time.Now()
+		}
 		if len(missing) == 0 || time.Since(lastProgress) > quiet || time.Since(waitStart) > most {
 			break
 		}
 		f.Next(t, time.Second)
-		if n := len(accepted) - len(missing); n > got {
-			got, lastProgress = n, time.Now()
-		}
 	}
 	settled := time.Since(lastAccepted)
 	if len(missing) == 0 {
