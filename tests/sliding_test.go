@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -9,6 +11,7 @@ import (
 	"stickler/helpers/client"
 	"stickler/helpers/must"
 	"stickler/helpers/spec"
+	"stickler/helpers/wire"
 )
 
 // SSS: what only the Sliding Sync extension has (list scope, its limit and pagination).
@@ -69,4 +72,97 @@ func TestSlidingLimitOne(t *testing.T) {
 	})
 	spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery
 	must.As("not-oldest-first").OldestFirst(t, ids, pages)
+}
+
+// Without a limit the extension carries at most its default of 100 events per response (a
+// server may give fewer), and pages out the rest: 130 sticky events sent while the client is
+// not syncing come over several responses, none lost or repeated.
+func TestSlidingDefaultLimit(t *testing.T) {
+	spec.Covers(t, "SSS-5")
+	t.Parallel()
+	alice, room := blueprints.UserInRoom(t, "alice")
+	f := alice.NewStream(client.Sliding, client.TimelineLimit(1)).Start(t) // no extension limit: the server's default
+	const n, defaultLimit = 130, 100
+	ids := client.SendStickyBatch(t, []*client.Client{alice}, room, blueprints.StickyType, blueprints.LongSticky, n)
+	alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
+	var pages []int
+	f.Until(t, 90*time.Second, fmt.Sprintf("all %d sticky events", n), func(r gjson.Result) error {
+		ext := r.Get(wire.Path("extensions", alice.Names.SlidingExtension))
+		got := client.ExtensionEvents(ext)
+		if got > 0 {
+			pages = append(pages, got)
+		}
+		if got > defaultLimit {
+			ids := client.EventIDs(f.Sticky(r, room))
+			spec.Fatalf(t, "limit-ignored", "a request without an extension limit got %d sticky events in one response; the default limit is %d (pages so far %v); the first event IDs: %v",
+				got, defaultLimit, pages, ids[:min(len(ids), 5)])
+		}
+		return spec.WithCode("lost-events", f.Delivered(ids...))
+	})
+	t.Logf("the %d sticky events came in extension pages of %v events (and the room timeline)", n, pages)
+	spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery
+}
+
+// Every response whose extension carries sticky events has a next_batch token: with a limit of
+// 1 and three events the client pages with it, and an event sent later arrives with one too.
+// Without it the client could only send its old token again (client.Stream records that).
+func TestSlidingNextBatch(t *testing.T) {
+	spec.Covers(t, "SSS-6")
+	t.Parallel()
+	alice, room := blueprints.UserInRoom(t, "alice")
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ids = append(ids, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
+	}
+	alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
+	f := alice.NewStream(client.Sliding, client.TimelineLimit(1), client.ExtLimit(1))
+	check := func(r gjson.Result) {
+		ext := r.Get(wire.Path("extensions", alice.Names.SlidingExtension))
+		if got := client.ExtensionEvents(ext); got > 0 && !ext.Get("next_batch").Exists() {
+			spec.Fatalf(t, "no-next-batch", "response %d carries %d sticky event(s) in the extension but no next_batch: %s",
+				len(f.Responses)-1, got, client.Truncate(ext.Raw, 1500))
+		}
+	}
+	f.Until(t, client.DefaultWait, "the 3 sticky events, paged with limit 1", func(r gjson.Result) error {
+		check(r)
+		return f.Delivered(ids...)
+	})
+	later := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "later"}, blueprints.LongSticky)
+	alice.SendText(t, room, "pushes the later sticky event out of the timeline")
+	f.Until(t, client.DefaultWait, "the sticky event sent later", func(r gjson.Result) error {
+		check(r)
+		return f.Delivered(later)
+	})
+	if len(f.NoNextBatch) > 0 {
+		spec.Fatalf(t, "no-next-batch", "responses %v carried sticky events without next_batch", f.NoNextBatch)
+	}
+	t.Logf("%d responses, each with events carried a next_batch", len(f.Responses))
+}
+
+// A room the client follows through a room subscription, and that no list matches, gets its
+// sticky events through the extension: the client is interested in it. Control: the
+// subscription itself works (the room and its timeline come back).
+func TestSlidingRoomSubscription(t *testing.T) {
+	spec.Covers(t, "SSS-7")
+	t.Parallel()
+	alice, room := blueprints.UserInRoom(t, "alice")
+	before := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "before"}, blueprints.LongSticky)
+	filler := alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+	f := alice.NewStream(client.Sliding, client.TimelineLimit(1))
+	// A list that matches no room of alice's (none is encrypted), and the room by subscription.
+	f.Lists = map[string]any{"encrypted": map[string]any{"ranges": [][]int{{0, 9}}, "timeline_limit": 1, "required_state": [][]string{},
+		"filters": map[string]any{"is_encrypted": true}}}
+	f.Subscriptions = map[string]any{room: map[string]any{"timeline_limit": 1, "required_state": [][]string{}}}
+	f.Labels[before] = "the sticky event sent before the first sync"
+	r := f.Next(t, 0)
+	if tl := f.Timeline(r, room); !client.Contains(tl, filler) {
+		t.Fatalf("control: the subscribed room's one-event timeline should hold the filler %s; the response's rooms: %s", filler, client.Truncate(r.Get("rooms").Raw, 1500))
+	}
+	if err := f.TryAwait(t, 5*time.Second, before); err != nil {
+		spec.Fatalf(t, "subscription-not-covered", "the sticky event of a room followed by a room subscription (no list matches it) never came in the extension: %v", err)
+	}
+	later := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "later"}, blueprints.LongSticky)
+	alice.SendText(t, room, "pushes the later sticky event out of the timeline")
+	f.Labels[later] = "the sticky event sent later"
+	f.AwaitAs(t, "subscription-not-covered", client.DefaultWait, later)
 }

@@ -63,12 +63,19 @@ type Stream struct {
 	Filter   string         // Sync: filter ID or inline JSON ("" none)
 	Presence string         // Sync: set_presence ("" leaves it out)
 	Lists    map[string]any // Sliding: list name -> list request
-	ExtLimit int            // Sliding: the extension's limit; 0 leaves it out (server default)
-	Labels   map[string]string
+	// Subscriptions are Sliding Sync room subscriptions (room ID -> room subscription); nil
+	// sends none.
+	Subscriptions map[string]any
+	ExtLimit      int // Sliding: the extension's limit; 0 leaves it out (server default)
+	Labels        map[string]string
 
 	since, pos, extSince string
 	Responses            []gjson.Result
 	Log                  []Delivery
+	// NoNextBatch lists the indices (into Responses) of Sliding Sync responses whose extension
+	// carried sticky events without a next_batch (SSS-6): the stream could not advance its
+	// extension token and sent the old one again.
+	NoNextBatch []int
 }
 
 // StreamOption sets up a Stream.
@@ -134,15 +141,27 @@ func (s *Stream) Next(t testing.TB, timeout time.Duration) gjson.Result {
 		if s.pos != "" {
 			q.Set("pos", s.pos)
 		}
-		r = s.c.MustDo(t, Request{Method: "POST", Path: SlidingPath, Query: q, Body: map[string]any{
+		body := map[string]any{
 			"lists":      s.Lists,
 			"extensions": map[string]any{s.c.Names.SlidingExtension: ext},
-		}}).JSON
+		}
+		if s.Subscriptions != nil {
+			body["room_subscriptions"] = s.Subscriptions
+		}
+		r = s.c.MustDo(t, Request{Method: "POST", Path: SlidingPath, Query: q, Body: body}).JSON
 		if pos := r.Get("pos").Str; pos != "" {
 			s.pos = pos
 		}
-		if nb := r.Get(wire.Path("extensions", s.c.Names.SlidingExtension, "next_batch")).Str; nb != "" {
+		extension := r.Get(wire.Path("extensions", s.c.Names.SlidingExtension))
+		if nb := extension.Get("next_batch").Str; nb != "" {
 			s.extSince = nb
+		} else if ExtensionEvents(extension) > 0 {
+			// MSC4480 requires next_batch whenever there are changes (SSS-6). Without it the
+			// stream can only send its old token again; it says so, and TestSlidingNextBatch
+			// judges it.
+			s.NoNextBatch = append(s.NoNextBatch, len(s.Responses))
+			t.Logf("stream %s over %s: response %d carries %d sticky event(s) in the extension but no next_batch (SSS-6); the next request sends the old since %q again",
+				s.c.UserID, s.Feed, len(s.Responses), ExtensionEvents(extension), s.extSince)
 		}
 	} else {
 		if s.since != "" {
@@ -162,6 +181,16 @@ func (s *Stream) Next(t testing.TB, timeout time.Duration) gjson.Result {
 	}
 	s.record(r, asked, time.Now())
 	return r
+}
+
+// ExtensionEvents counts the sticky events of every room in a Sliding Sync extension response.
+func ExtensionEvents(extension gjson.Result) int {
+	n := 0
+	extension.Get("rooms").ForEach(func(_, room gjson.Result) bool {
+		n += len(room.Get("events").Array())
+		return true
+	})
+	return n
 }
 
 // record logs a response's deliveries: each room's sticky events first, then its timeline.

@@ -143,3 +143,26 @@ func TestPollReturnsLastReason(t *testing.T) {
 		t.Fatalf("expected success at the third call, got %v after %d", err, calls)
 	}
 }
+
+// A Sliding Sync response whose extension carries events without next_batch is recorded
+// (SSS-6) and the old token is sent again; one without events and without next_batch is not.
+func TestStreamRecordsMissingNextBatch(t *testing.T) {
+	n := unstable(t)
+	ext := func(body string) string {
+		return `{"pos":"p","extensions":{"` + n.SlidingExtension + `":` + body + `}}`
+	}
+	first := ext(`{"next_batch":"e1","rooms":{"!r":{"events":[{"event_id":"$a","type":"t"}]}}}`)
+	second := ext(`{"rooms":{"!r":{"events":[{"event_id":"$b","type":"t"}]}}}`)
+	third := ext(`{}`)
+	c, _ := fakeClient(t, first, second, third)
+	s := c.NewStream(Sliding)
+	for i := 0; i < 4; i++ {
+		s.Next(t, 0)
+	}
+	if !slices.Equal(s.NoNextBatch, []int{1}) {
+		t.Errorf("expected only response 1 recorded as missing next_batch, got %v", s.NoNextBatch)
+	}
+	if got := s.extSince; got != "e1" {
+		t.Errorf("expected the stream to keep the last token it got (e1), it has %q", got)
+	}
+}

@@ -441,3 +441,17 @@ func destroyAllLive() {
 	}
 	wg.Wait()
 }
+
+// ImageLabel returns a label of the server's image ("" when the image does not carry it): how
+// an image declares optional features the suite can test, such as a spam checker it can
+// trigger (README, image contract).
+func (s *Server) ImageLabel(ctx context.Context, key string) (string, error) {
+	img, err := s.dep.docker.ImageInspect(ctx, s.Image)
+	if err != nil {
+		return "", fmt.Errorf("inspecting image %s of %s: %w", s.Image, s.Name, err)
+	}
+	if img.Config == nil {
+		return "", nil
+	}
+	return img.Config.Labels[key], nil
+}

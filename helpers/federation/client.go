@@ -129,15 +129,40 @@ func (p *Peer) Send(t testing.TB, s *deploy.Server, pdus ...*Event) TxnResult {
 // SendRaw delivers PDUs given as raw JSON (e.g. tampered ones) and EDUs in one transaction.
 func (p *Peer) SendRaw(t testing.TB, s *deploy.Server, pdus []json.RawMessage, edus []any) TxnResult {
 	t.Helper()
-	p.mu.Lock()
-	p.txnSeq++
-	txn := fmt.Sprintf("stickler-%d-%d", time.Now().UnixNano(), p.txnSeq)
-	p.mu.Unlock()
 	if edus == nil {
 		edus = []any{}
 	}
 	body := map[string]any{"origin": p.ServerName, "origin_server_ts": Now(), "pdus": pdus, "edus": edus}
-	res := p.MustDo(t, s, "PUT", "/_matrix/federation/v1/send/"+url.PathEscape(txn), nil, body)
+	res := p.MustDo(t, s, "PUT", "/_matrix/federation/v1/send/"+url.PathEscape(p.NewTxnID()), nil, body)
+	return verdicts(res)
+}
+
+// NewTxnID returns a transaction ID not used before by this peer.
+func (p *Peer) NewTxnID() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.txnSeq++
+	return fmt.Sprintf("stickler-%d-%d", time.Now().UnixNano(), p.txnSeq)
+}
+
+// SendTxn sends one transaction under the given ID (a retry of a refused transaction reuses
+// it) and returns the answer and, when it is 2xx, the per-PDU verdicts. It never fails the
+// test: a test can watch a server refuse transactions (rate limits) and retry like a sender.
+func (p *Peer) SendTxn(s *deploy.Server, txnID string, pdus []*Event) (*Response, TxnResult, error) {
+	raw := make([]json.RawMessage, 0, len(pdus))
+	for _, e := range pdus {
+		raw = append(raw, json.RawMessage(e.JSON))
+	}
+	body := map[string]any{"origin": p.ServerName, "origin_server_ts": Now(), "pdus": raw, "edus": []any{}}
+	res, err := p.Do(s, "PUT", "/_matrix/federation/v1/send/"+url.PathEscape(txnID), nil, body)
+	if err != nil || res.StatusCode < 200 || res.StatusCode > 299 {
+		return res, nil, err
+	}
+	return res, verdicts(res), nil
+}
+
+// verdicts reads the per-PDU results of a /send answer.
+func verdicts(res *Response) TxnResult {
 	out := TxnResult{}
 	res.JSON.Get("pdus").ForEach(func(k, v gjson.Result) bool {
 		if e := v.Get("error"); e.Exists() {

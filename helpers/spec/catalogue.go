@@ -130,6 +130,11 @@ var Catalogue = []Requirement{
 			"(0..3600000 accepted; negative, fractional, non-numeric and empty refused with 400, the state left unchanged). " +
 			"Where the server then shows such an event in /sync (sticky section, state, timeline) the proposal does not say: that part is a MAY, reported, for events created through the client API and for ones received over federation.",
 		secProposal},
+	{"SEND-9", Must, "an event a spam checker flags is never sticky",
+		"Policy servers and the server's own anti-spam checks (spam checker modules) still apply to sticky events, and where they flag an event its stickiness is prevented: " +
+			"the server refuses it, or accepts it without making it sticky (it never reaches a client in the sticky section or with a remaining time). " +
+			"The suite tests this where the image declares a spam checker it can trigger (the image label `org.stickler.spam-checker`); other images skip it.",
+		secProposal},
 
 	{"TIME-1", Must, "sticky from min(received_ts, origin_server_ts) for min(duration, 1h)",
 		"Stickiness starts at the earlier of the time the server received the event and its `origin_server_ts`, and ends `min(duration_ms, 3600000)` milliseconds later. " +
@@ -197,6 +202,10 @@ var Catalogue = []Requirement{
 	{"SYNC-11", Must, "sticky events from ignored users are not delivered",
 		"Sticky events sent by a user the client ignores are withheld. MSC4480 says so for Sliding Sync; the same ignore rule applies to /sync.",
 		secSSS},
+	{"SYNC-12", Must, "the server ignores content.sticky_key: events sharing a key are all delivered",
+		"`content.sticky_key` (unstable: `msc4354_sticky_key`) is for clients only: the server neither collapses nor replaces sticky events that share a key. " +
+			"Every unexpired sticky event with the same key, sender and type is delivered, each with its own content.",
+		secMap},
 
 	{"SSS-1", Must, "Sliding Sync extension returns sticky events of rooms matched by a list",
 		"With the `sticky_events` extension enabled (unstable: `org.matrix.msc4354.sticky_events`), sticky events of every room some list matches come back under " +
@@ -210,6 +219,16 @@ var Catalogue = []Requirement{
 		secSSSPaging},
 	{"SSS-4", Must, "Sliding Sync: after a join all unexpired sticky events are delivered",
 		"After a user joins a room, the extension delivers every sticky event of that room that has not expired.",
+		secSSS},
+	{"SSS-5", Must, "Sliding Sync extension: without limit a response carries at most 100 events",
+		"The extension's `limit` defaults to 100 (a server may lower it): a request that gives no limit gets at most 100 sticky events per response, and the rest in the responses that follow.",
+		secSSS},
+	{"SSS-6", Must, "Sliding Sync extension: next_batch is present whenever events are returned",
+		"A response whose extension carries sticky events has a `next_batch` token, which the client sends back as `since` to advance; only a response without changes may leave it out.",
+		secSSSPaging},
+	{"SSS-7", Should, "Sliding Sync extension covers rooms followed through room subscriptions",
+		"The extension returns sticky events of the rooms the client is interested in; a room the client follows through a room subscription (`room_subscriptions`) and no list matches is such a room. " +
+			"MSC4480 speaks only of lists (\"all rooms that the client is interested in\"), hence SHOULD.",
 		secSSS},
 
 	{"HISVIS-1", Must, "a joiner to a 'joined' room receives earlier sticky events, not earlier ordinary ones",
@@ -305,6 +324,17 @@ var Catalogue = []Requirement{
 		"Hundreds of sticky events sent through the client API by several senders at once all reach a syncing client, over /sync and Sliding Sync alike. A server may slow senders down (429 or later delivery) but loses none. " +
 			"The client-side counterpart of SYNC-7 (too many to deliver at once: delivered in subsequent responses); rate limits over federation are another requirement.",
 		secSync},
+	{"LOAD-2", Must, "a federation transaction answered 2xx never loses a sticky PDU",
+		"A server that rate-limits sticky events over federation must not answer `/send` with 200 and drop them: every valid, unexpired sticky PDU of a transaction answered 2xx " +
+			"(without an error for that PDU) reaches the room's clients. Option A refuses the transaction (non-2xx) so the sender retries; option B keeps the event and delivers it later.",
+		secRate},
+	{"LOAD-3", Should, "rate-limited sticky PDUs are delivered before they expire",
+		"A server that keeps rate-limited sticky events and delivers them later (option B) delivers each to clients before it expires.",
+		secRate},
+	{"LOAD-4", May, "which rate limit a server applies to sticky PDUs over federation",
+		"Servers should rate-limit sticky events over federation, by refusing transactions so the sender retries (option A) or by delivering accepted events later (option B). " +
+			"The suite reports what it saw under a burst: refused transactions or PDUs, delayed delivery, or none.",
+		secRate},
 
 	{"COMPAT-1", Must, "a non-implementing server accepts sticky events as ordinary events",
 		"A server without MSC4354 accepts sticky events an implementing server sends it over federation: hashes and signatures check out, the extra key neither rejects nor soft-fails the event, " +

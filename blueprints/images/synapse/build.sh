@@ -31,7 +31,7 @@ die() { echo "build.sh: $*" >&2; exit 2; }
 hash_of() { (cd "$here" && sha256sum "$@" | sha256sum | cut -c1-12); }
 root_hash=$(hash_of packages.txt)
 # (cd first: the mutants/* glob expands in the recipe directory)
-image_hash=$(cd "$here" && hash_of packages.txt Dockerfile entrypoint.sh homeserver.yaml.tmpl log.config prepare.sh start.py mutants/*)
+image_hash=$(cd "$here" && hash_of packages.txt Dockerfile entrypoint.sh homeserver.yaml.tmpl log.config prepare.sh start.py stickler_spam.py mutants/*)
 root_tag="stickler-synapse-root:$root_hash"
 image_tag="stickler-synapse:$image_hash"
 latest=stickler-synapse:latest
