@@ -42,6 +42,7 @@ type subnetAllocator struct {
 	slots int            // how many subnets of size bits the pool holds
 	next  int            // the slot offered next
 	avoid []netip.Prefix // host routes: a subnet overlapping one would make it unreachable
+	randN func(int) int
 }
 
 func newSubnetAllocator(pool netip.Prefix, bits int, avoid []netip.Prefix, randN func(int) int) *subnetAllocator {
@@ -49,7 +50,7 @@ func newSubnetAllocator(pool netip.Prefix, bits int, avoid []netip.Prefix, randN
 		panic(fmt.Sprintf("subnet allocator: bad pool %v for /%d subnets", pool, bits))
 	}
 	slots := 1 << (bits - pool.Bits())
-	return &subnetAllocator{pool: pool.Masked(), base: pool.Masked().Addr(), bits: bits, slots: slots, next: randN(slots), avoid: avoid}
+	return &subnetAllocator{pool: pool.Masked(), base: pool.Masked().Addr(), bits: bits, slots: slots, next: randN(slots), avoid: avoid, randN: randN}
 }
 
 // take returns the next subnet that overlaps no host route; false when a whole turn of the pool
@@ -69,6 +70,18 @@ func (a *subnetAllocator) take() (netip.Prefix, bool) {
 		}
 	}
 	return netip.Prefix{}, false
+}
+
+// taken moves the walk away from a subnet Docker refused as taken: another process holds it, and
+// its neighbours too when that process walks the pool in order, so the walk resumes at a random
+// slot instead of stepping through the other process's block one refusal at a time.
+func (a *subnetAllocator) taken(p netip.Prefix) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := p.Addr().As4()
+	base := a.base.As4()
+	slot := int((binary.BigEndian.Uint32(b[:]) - binary.BigEndian.Uint32(base[:])) >> (32 - a.bits))
+	a.next = (slot + 1 + a.randN(a.slots-1)) % a.slots
 }
 
 func (a *subnetAllocator) overlapsRoute(p netip.Prefix) bool {
@@ -151,6 +164,7 @@ func createNetworkWith(ctx context.Context, a *subnetAllocator, create func(cont
 			return "", fmt.Errorf("creating network %s (subnet %v): %w", name, p, err)
 		}
 		tried = append(tried, p.String())
+		a.taken(p)
 	}
 	return "", fmt.Errorf("creating network %s: no free /%d subnet in %v: %d tried, each overlaps an existing network (%s); remove stale networks (docker network ls) or free some of that range",
 		name, a.bits, a.pool, len(tried), strings.Join(tried[max(0, len(tried)-3):], ", "))

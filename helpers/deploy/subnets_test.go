@@ -71,6 +71,28 @@ func TestCreateNetworkRetriesOnOverlap(t *testing.T) {
 	}
 }
 
+// After a refusal the walk resumes at a random slot past the refused one: a process that started
+// inside another's block of taken subnets leaves it at once instead of trying them in order.
+func TestCreateNetworkJumpsAfterOverlap(t *testing.T) {
+	a := newSubnetAllocator(netip.MustParsePrefix("10.3.0.0/24"), 28, nil, func(n int) int {
+		if n == 16 {
+			return 0 // the start
+		}
+		return 7 // the jump: 7 slots past the refused one's successor
+	})
+	var tried []string
+	_, err := createNetworkWith(context.Background(), a, func(_ context.Context, p netip.Prefix) (string, error) {
+		tried = append(tried, p.String())
+		if len(tried) == 1 {
+			return "", errors.New("Pool overlaps with other one on this address space")
+		}
+		return "ok", nil
+	}, "n")
+	if err != nil || strings.Join(tried, " ") != "10.3.0.0/28 10.3.0.128/28" {
+		t.Fatalf("expected slot 0 refused, then slot 0+1+7=8 (10.3.0.128/28); err %v, tried %v", err, tried)
+	}
+}
+
 func TestHostRoutesParsesThisMachine(t *testing.T) {
 	for _, r := range hostRoutes() {
 		if !r.Addr().Is4() || r.Bits() == 0 {
