@@ -171,12 +171,6 @@ func (s *Server) startAndWait(ctx context.Context) error {
 	return err
 }
 
-// WaitReady waits until the server answers /_matrix/client/versions with 200, judging its
-// start as startAndWait does, from now.
-func (s *Server) WaitReady(ctx context.Context) error {
-	return s.waitReady(ctx, time.Now(), &dockerProgress{s: s})
-}
-
 // waitReady polls /_matrix/client/versions until 200, the container exits, or the start
 // watch gives up on it (see the top of this file).
 func (s *Server) waitReady(ctx context.Context, started time.Time, progress progressSource) error {

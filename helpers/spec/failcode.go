@@ -102,12 +102,3 @@ func ErrorOn(t testing.TB, err error) {
 		t.Error(err)
 	}
 }
-
-// FatalOn is ErrorOn that stops the test.
-func FatalOn(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		MarkCodes(t, err)
-		t.Fatal(err)
-	}
-}

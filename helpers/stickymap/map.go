@@ -306,14 +306,7 @@ func entryOf(r *record) Entry {
 	return Entry{Key: r.d.Key, EventID: r.d.EventID, OriginTS: r.d.OriginTS, DurationMS: r.d.DurationMS, Expires: r.expiry, Content: r.d.Content}
 }
 
-// Keys lists every key the map has heard of, sorted.
-func (m *Map) Keys() []Key {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.sortedKeys()
-}
-
-// sortedKeys is Keys for a caller that holds mu.
+// sortedKeys lists every key the map has heard of, sorted; the caller holds mu.
 func (m *Map) sortedKeys() []Key {
 	out := make([]Key, 0, len(m.byKey))
 	for k := range m.byKey {
