@@ -90,23 +90,45 @@ func TestParseManifest(t *testing.T) {
 	}
 }
 
-// The project's own manifest parses, and every variant has its patch.
+// The project's own manifests parse, every variant has its patch, and no name is in both (the
+// variants share /stickler/mutants/ in the reference image and mutants.sh's report).
 func TestProjectManifest(t *testing.T) {
-	dir := "../../blueprints/images/synapse/mutants"
-	vs, err := ParseManifest(filepath.Join(dir, "manifest.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	legal := 0
-	for _, v := range vs {
-		if _, err := os.Stat(filepath.Join(dir, v.Name+".patch")); err != nil {
-			t.Errorf("variant %s: expected %s.patch beside the manifest: %v", v.Name, v.Name, err)
+	names := map[string]string{}
+	for _, tc := range []struct {
+		recipe          string
+		minMutants      int
+		needLegal       bool
+		needReferencePx bool
+	}{
+		{"synapse", 8, true, false},
+		{"synapse-reference", 5, false, true},
+	} {
+		dir := "../../blueprints/images/" + tc.recipe + "/mutants"
+		vs, err := ParseManifest(filepath.Join(dir, "manifest.txt"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if v.Legal {
-			legal++
+		legal := 0
+		for _, v := range vs {
+			if _, err := os.Stat(filepath.Join(dir, v.Name+".patch")); err != nil {
+				t.Errorf("variant %s: expected %s.patch beside the manifest: %v", v.Name, v.Name, err)
+			}
+			if v.Server != tc.recipe {
+				t.Errorf("variant %s: expected server %q (from the manifest's directory), got %q", v.Name, tc.recipe, v.Server)
+			}
+			if other, dup := names[v.Name]; dup {
+				t.Errorf("variant %s is in the %s and the %s manifests", v.Name, other, tc.recipe)
+			}
+			names[v.Name] = tc.recipe
+			if tc.needReferencePx && !strings.HasPrefix(v.Name, "ref-") {
+				t.Errorf("reference variant %s: expected the prefix ref-", v.Name)
+			}
+			if v.Legal {
+				legal++
+			}
 		}
-	}
-	if legal == 0 || len(vs)-legal < 8 {
-		t.Errorf("expected at least 8 variants and one legal variant, got %d variants (%d legal)", len(vs), legal)
+		if (tc.needLegal && legal == 0) || len(vs)-legal < tc.minMutants {
+			t.Errorf("%s: expected at least %d variants (and a legal one: %v), got %d variants (%d legal)", tc.recipe, tc.minMutants, tc.needLegal, len(vs), legal)
+		}
 	}
 }
