@@ -90,6 +90,42 @@ func TestParseManifest(t *testing.T) {
 	}
 }
 
+// Several manifests make one table: each variant is shown with its manifest's recipe, and a
+// name in two manifests is refused (the variants share one directory in the reference image).
+func TestSeveralManifests(t *testing.T) {
+	root := t.TempDir()
+	write := func(recipe, body string) string {
+		dir := filepath.Join(root, recipe, "mutants")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "manifest.txt")
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := write("synapse", "no-dedup | SYNC-2 | ^TestX$ | duplicate-delivery | repeats\n")
+	b := write("synapse-reference", "ref-forgets | SYNC-7 | ^TestY$ | duplicate-delivery | forgets\n")
+	out := filepath.Join(root, "out")
+	for _, n := range []string{"no-dedup", "ref-forgets"} {
+		writeRun(t, filepath.Join(out, n), "1", nil, "")
+	}
+	var stdout, stderr strings.Builder
+	run([]string{"-manifest", a + "," + b, "-dir", out}, &stdout, &stderr)
+	for _, want := range []string{"no-dedup", "ref-forgets", "synapse-reference"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("expected %q in the table, got:\n%s%s", want, stdout.String(), stderr.String())
+		}
+	}
+	dup := write("other", "no-dedup | SYNC-2 | ^TestZ$ | duplicate-delivery | again\n")
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"-manifest", a + "," + dup, "-dir", out}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "in both") {
+		t.Errorf("expected exit 2 and 'in both' for a name in two manifests, got %d: %s", code, stderr.String())
+	}
+}
+
 // The project's own manifests parse, every variant has its patch, and no name is in both (the
 // variants share /stickler/mutants/ in the reference image and mutants.sh's report).
 func TestProjectManifest(t *testing.T) {
