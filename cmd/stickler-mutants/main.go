@@ -3,7 +3,11 @@
 // failure code, once the tests emit codes), and did each legal variant pass?
 //
 //	stickler-mutants -manifest blueprints/images/synapse/mutants/manifest.txt -dir DIR [NAME...]
+//	stickler-mutants -manifest A/manifest.txt,B/manifest.txt -dir DIR [NAME...]
 //
+// Several manifests (comma-separated) make one table: each variant is shown with the recipe
+// it runs on (the directory above the manifest's mutants/, e.g. synapse, synapse-reference),
+// and a name may appear in only one of them.
 // DIR/<variant>/ holds one run: exit (run.sh's exit status), summary.json and results.json
 // (STICKLER_REPORT_DIR of that run). It prints a table and the score, writes DIR/mutants.json
 // DIR/mutants.md and DIR/mutants.html (self-contained), and exits 0 only when every variant was caught and every legal one
@@ -38,6 +42,7 @@ func main() {
 // Variant is one manifest line.
 type Variant struct {
 	Name         string   `json:"name"`
+	Server       string   `json:"server"`       // the recipe it runs on (synapse, synapse-reference)
 	Requirements []string `json:"requirements"` // caught if any of them fails
 	Tests        string   `json:"tests"`        // go test -run regexp
 	Codes        []string `json:"codes"`        // expected failure codes; empty: none named yet
@@ -73,7 +78,7 @@ type Failed struct {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("stickler-mutants", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	manifest := fs.String("manifest", "", "the variants manifest")
+	manifest := fs.String("manifest", "", "the variants manifest(s), comma-separated")
 	dir := fs.String("dir", "", "directory holding one sub-directory per variant run")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -82,10 +87,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "stickler-mutants: -manifest and -dir are required")
 		return 2
 	}
-	variants, err := ParseManifest(*manifest)
-	if err != nil {
-		fmt.Fprintln(stderr, "stickler-mutants:", err)
-		return 2
+	var variants []Variant
+	seen := map[string]string{}
+	for _, m := range strings.Split(*manifest, ",") {
+		vs, err := ParseManifest(m)
+		if err != nil {
+			fmt.Fprintln(stderr, "stickler-mutants:", err)
+			return 2
+		}
+		for _, v := range vs {
+			if other, dup := seen[v.Name]; dup {
+				fmt.Fprintf(stderr, "stickler-mutants: variant %s is in both %s and %s\n", v.Name, other, m)
+				return 2
+			}
+			seen[v.Name] = m
+		}
+		variants = append(variants, vs...)
 	}
 	if only := fs.Args(); len(only) > 0 {
 		var keep []Variant
@@ -144,7 +161,7 @@ func ParseManifest(path string) ([]Variant, error) {
 		for i := range parts {
 			parts[i] = strings.TrimSpace(parts[i])
 		}
-		v := Variant{Name: parts[0], Tests: parts[2], Description: parts[4]}
+		v := Variant{Name: parts[0], Server: RecipeOf(path), Tests: parts[2], Description: parts[4]}
 		if parts[1] != "-" {
 			v.Requirements = strings.Split(parts[1], ",")
 		}
@@ -178,6 +195,16 @@ func ParseManifest(path string) ([]Variant, error) {
 		vs = append(vs, v)
 	}
 	return vs, sc.Err()
+}
+
+// RecipeOf names the image recipe a manifest belongs to: the directory holding its mutants/
+// (blueprints/images/synapse-reference/mutants/manifest.txt: synapse-reference).
+func RecipeOf(manifest string) string {
+	abs, err := filepath.Abs(manifest)
+	if err != nil {
+		abs = manifest
+	}
+	return filepath.Base(filepath.Dir(filepath.Dir(abs)))
 }
 
 // Judge reads one variant's run.
@@ -382,9 +409,9 @@ func reqCell(o Outcome) string {
 // Table is the terminal table: one row per variant, then what failed, then the score.
 func Table(outs []Outcome) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-19s %-14s %-18s %s\n", "variant", "requirement", "verdict", "codes seen")
+	fmt.Fprintf(&b, "%-29s %-17s %-14s %-18s %s\n", "variant", "server", "requirement", "verdict", "codes seen")
 	for _, o := range outs {
-		fmt.Fprintf(&b, "%-19s %-14s %-18s %s\n", o.Name, reqCell(o), o.Verdict, codesCell(o))
+		fmt.Fprintf(&b, "%-29s %-17s %-14s %-18s %s\n", o.Name, o.Server, reqCell(o), o.Verdict, codesCell(o))
 		fmt.Fprintf(&b, "    tests: %s\n", o.Tests)
 		for _, f := range o.Failed {
 			fmt.Fprintf(&b, "    failed %s [%s]: %s\n", f.Test, strings.Join(f.Covers, ","), f.Message)
@@ -404,7 +431,7 @@ func Table(outs []Outcome) string {
 func Markdown(outs []Outcome) string {
 	var b strings.Builder
 	b.WriteString("# Suite power: deliberately broken Synapse variants\n\n")
-	b.WriteString("| variant | requirement | tests | verdict | codes seen | what failed (first line) |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| variant | server | requirement | tests | verdict | codes seen | what failed (first line) |\n|---|---|---|---|---|---|---|\n")
 	esc := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 	for _, o := range outs {
 		var failed []string
@@ -417,7 +444,7 @@ func Markdown(outs []Outcome) string {
 		for _, f := range o.Warned {
 			failed = append(failed, esc("(warning) "+f.Test+": "+f.Message))
 		}
-		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | %s |\n", o.Name, reqCell(o), esc(o.Tests), o.Verdict, esc(codesCell(o)), strings.Join(failed, "<br>"))
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s | %s | %s |\n", o.Name, o.Server, reqCell(o), esc(o.Tests), o.Verdict, esc(codesCell(o)), strings.Join(failed, "<br>"))
 	}
 	fmt.Fprintf(&b, "\n**Score:** %s\n", score(outs))
 	return b.String()
@@ -432,7 +459,7 @@ func HTML(outs []Outcome) string {
 table{border-collapse:collapse}.good{background:#e6f4ea}.bad{background:#fce8e6}code{font-size:12px}</style>
 <h1>Suite power: deliberately broken Synapse variants</h1>
 `)
-	fmt.Fprintf(&b, "<p><b>%s</b></p>\n<table><tr><th>variant</th><th>requirement</th><th>tests</th><th>verdict</th><th>codes seen</th><th>what failed (first line)</th></tr>\n", e(score(outs)))
+	fmt.Fprintf(&b, "<p><b>%s</b></p>\n<table><tr><th>variant</th><th>server</th><th>requirement</th><th>tests</th><th>verdict</th><th>codes seen</th><th>what failed (first line)</th></tr>\n", e(score(outs)))
 	for _, o := range outs {
 		class := map[bool]string{true: "good", false: "bad"}[o.Good]
 		var failed []string
@@ -445,8 +472,8 @@ table{border-collapse:collapse}.good{background:#e6f4ea}.bad{background:#fce8e6}
 		for _, f := range o.Warned {
 			failed = append(failed, "<i>warning</i> <code>"+e(f.Test)+"</code>: "+e(f.Message))
 		}
-		fmt.Fprintf(&b, "<tr class=%q><td>%s<br><small>%s</small></td><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-			class, e(o.Name), e(o.Description), e(reqCell(o)), e(o.Tests), e(o.Verdict), e(codesCell(o)), strings.Join(failed, "<br>"))
+		fmt.Fprintf(&b, "<tr class=%q><td>%s<br><small>%s</small></td><td>%s</td><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			class, e(o.Name), e(o.Description), e(o.Server), e(reqCell(o)), e(o.Tests), e(o.Verdict), e(codesCell(o)), strings.Join(failed, "<br>"))
 	}
 	b.WriteString("</table>\n")
 	return b.String()

@@ -101,23 +101,81 @@ func TestParseManifest(t *testing.T) {
 	}
 }
 
-// The project's own manifest parses, and every variant has its patch.
+// Several manifests make one table: each variant is shown with its manifest's recipe, and a
+// name in two manifests is refused (the variants share one directory in the reference image).
+func TestSeveralManifests(t *testing.T) {
+	root := t.TempDir()
+	write := func(recipe, body string) string {
+		dir := filepath.Join(root, recipe, "mutants")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "manifest.txt")
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := write("synapse", "no-dedup | SYNC-2 | ^TestX$ | duplicate-delivery | repeats\n")
+	b := write("synapse-reference", "ref-forgets | SYNC-7 | ^TestY$ | duplicate-delivery | forgets\n")
+	out := filepath.Join(root, "out")
+	for _, n := range []string{"no-dedup", "ref-forgets"} {
+		writeRun(t, filepath.Join(out, n), "1", nil, "")
+	}
+	var stdout, stderr strings.Builder
+	run([]string{"-manifest", a + "," + b, "-dir", out}, &stdout, &stderr)
+	for _, want := range []string{"no-dedup", "ref-forgets", "synapse-reference"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("expected %q in the table, got:\n%s%s", want, stdout.String(), stderr.String())
+		}
+	}
+	dup := write("other", "no-dedup | SYNC-2 | ^TestZ$ | duplicate-delivery | again\n")
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"-manifest", a + "," + dup, "-dir", out}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "in both") {
+		t.Errorf("expected exit 2 and 'in both' for a name in two manifests, got %d: %s", code, stderr.String())
+	}
+}
+
+// The project's own manifests parse, every variant has its patch, and no name is in both (the
+// variants share /stickler/mutants/ in the reference image and mutants.sh's report).
 func TestProjectManifest(t *testing.T) {
-	dir := "../../blueprints/images/synapse/mutants"
-	vs, err := ParseManifest(filepath.Join(dir, "manifest.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	legal := 0
-	for _, v := range vs {
-		if _, err := os.Stat(filepath.Join(dir, v.Name+".patch")); err != nil {
-			t.Errorf("variant %s: expected %s.patch beside the manifest: %v", v.Name, v.Name, err)
+	names := map[string]string{}
+	for _, tc := range []struct {
+		recipe          string
+		minMutants      int
+		needLegal       bool
+		needReferencePx bool
+	}{
+		{"synapse", 8, true, false},
+		{"synapse-reference", 5, false, true},
+	} {
+		dir := "../../blueprints/images/" + tc.recipe + "/mutants"
+		vs, err := ParseManifest(filepath.Join(dir, "manifest.txt"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if v.Legal {
-			legal++
+		legal := 0
+		for _, v := range vs {
+			if _, err := os.Stat(filepath.Join(dir, v.Name+".patch")); err != nil {
+				t.Errorf("variant %s: expected %s.patch beside the manifest: %v", v.Name, v.Name, err)
+			}
+			if v.Server != tc.recipe {
+				t.Errorf("variant %s: expected server %q (from the manifest's directory), got %q", v.Name, tc.recipe, v.Server)
+			}
+			if other, dup := names[v.Name]; dup {
+				t.Errorf("variant %s is in the %s and the %s manifests", v.Name, other, tc.recipe)
+			}
+			names[v.Name] = tc.recipe
+			if tc.needReferencePx && !strings.HasPrefix(v.Name, "ref-") {
+				t.Errorf("reference variant %s: expected the prefix ref-", v.Name)
+			}
+			if v.Legal {
+				legal++
+			}
 		}
-	}
-	if legal == 0 || len(vs)-legal < 8 {
-		t.Errorf("expected at least 8 variants and one legal variant, got %d variants (%d legal)", len(vs), legal)
+		if (tc.needLegal && legal == 0) || len(vs)-legal < tc.minMutants {
+			t.Errorf("%s: expected at least %d variants (and a legal one: %v), got %d variants (%d legal)", tc.recipe, tc.minMutants, tc.needLegal, len(vs), legal)
+		}
 	}
 }
