@@ -3,6 +3,9 @@
 #
 #   blueprints/images/synapse-postgres/build.sh         build if missing, print the image tag
 #   blueprints/images/synapse-postgres/build.sh --tag   print the tag only (nothing is built)
+#   blueprints/images/synapse-postgres/build.sh --cold-top NAME   build this recipe's layers again
+#                        without any cache into NAME:<hash> (the Synapse image as usual); for
+#                        the benchmark
 #
 # On top of the Synapse recipe's image (built first if missing), one layer with Debian's
 # PostgreSQL server: its packages (packages.txt) are installed with apt in a chroot on an
@@ -22,18 +25,23 @@ synapse_build=$here/../synapse/build.sh
 base_tag=$("$synapse_build" --tag)
 hash=$(cd "$here" && { echo "$base_tag"; sha256sum packages.txt Dockerfile database.yaml prepare.sh entrypoint.sh; } | sha256sum | cut -c1-12)
 image_tag="stickler-synapse-postgres:$hash"
+latest=stickler-synapse-postgres:latest
+nocache=
 
 case "${1:-}" in
   --tag) echo "$image_tag"; exit 0 ;;
+  --cold-top)
+    [ -n "${2:-}" ] || die "$1 needs an image name to build into"
+    image_tag="$2:$hash"; latest=""; nocache=--no-cache ;;
   '') ;;
-  *) die "unknown argument '$1' (want --tag or nothing)" ;;
+  *) die "unknown argument '$1' (want --tag, --cold-top NAME or nothing)" ;;
 esac
 
 command -v docker >/dev/null || die "the docker command is not installed; install Docker and start its engine"
 docker info >/dev/null 2>&1 || die "cannot reach the Docker engine (is it running? may this user use it?)"
 
-if docker image inspect "$image_tag" >/dev/null 2>&1; then
-  docker tag "$image_tag" stickler-synapse-postgres:latest
+if [ -z "$nocache" ] && docker image inspect "$image_tag" >/dev/null 2>&1; then
+  docker tag "$image_tag" "$latest"
   echo "$image_tag"
   exit 0
 fi
@@ -78,6 +86,6 @@ echo "build.sh: PostgreSQL layer $(du -h "$ctx/postgres-layer.tar" | cut -f1)" >
 
 cp "$here"/Dockerfile "$here"/database.yaml "$here"/prepare.sh "$here"/entrypoint.sh "$ctx/"
 echo "build.sh: building $image_tag on $base" >&2
-docker build --build-arg BASE_IMAGE="$base" -t "$image_tag" -t stickler-synapse-postgres:latest "$ctx" >"$work/build.log" 2>&1 \
+docker build $nocache --build-arg BASE_IMAGE="$base" -t "$image_tag" ${latest:+-t "$latest"} "$ctx" >"$work/build.log" 2>&1 \
   || { tail -40 "$work/build.log" >&2; die "docker build failed (output above)"; }
 echo "$image_tag"
