@@ -8,8 +8,9 @@
 #
 # Without COMPLEMENT_BASE_IMAGE it builds (if missing) and uses the project's image named by
 # STICKLER_SERVER (synapse, the default; synapse-reference: Synapse with the project's patches
-# that implement what it lacks; dendrite; mixed: hs2 Dendrite, the others Synapse) with
-# its expectations file. Settings: see README.md. Exit codes: 0 every outcome as expected,
+# that implement what it lacks; synapse-postgres: Synapse on PostgreSQL; dendrite; mixed: hs2
+# Dendrite, the others Synapse; mixed-engines: hs1 Synapse on PostgreSQL, the others Synapse on
+# SQLite) with its expectations file. Settings: see README.md. Exit codes: 0 every outcome as expected,
 # 1 some test failed the run, 2 the run could not start (no Docker, no image, bad setting).
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -54,7 +55,8 @@ case "${COMPLEMENT_SPAWN_HS_TIMEOUT_SECS:-60}" in ''|*[!0-9]*|0) die "COMPLEMENT
 # STICKLER_SERVER picks a recipe (image built if missing, plus its expectations);
 # COMPLEMENT_BASE_IMAGE names any image instead.
 server=${STICKLER_SERVER:-}
-case "$server" in ''|synapse|synapse-reference|dendrite|mixed) ;; *) die "STICKLER_SERVER=$server: want synapse, synapse-reference, dendrite or mixed";; esac
+case "$server" in ''|synapse|synapse-reference|synapse-postgres|dendrite|mixed|mixed-engines) ;;
+  *) die "STICKLER_SERVER=$server: want synapse, synapse-reference, synapse-postgres, dendrite, mixed or mixed-engines";; esac
 build() { blueprints/images/$1/build.sh || die "building the $1 image failed (see above)"; }
 if [ -n "${COMPLEMENT_BASE_IMAGE:-}" ]; then
   [ -z "$server" ] || die "set COMPLEMENT_BASE_IMAGE (any image) or STICKLER_SERVER (a recipe), not both"
@@ -70,6 +72,15 @@ elif [ "${server:-synapse}" = mixed ]; then
   export COMPLEMENT_BASE_IMAGE_HS2=${COMPLEMENT_BASE_IMAGE_HS2:-$dendrite}
   export COMPLEMENT_BASE_IMAGE_HS3=${COMPLEMENT_BASE_IMAGE_HS3:-$synapse}
   expectations=${STICKLER_EXPECTATIONS-blueprints/mixed/expectations.txt}
+elif [ "$server" = mixed-engines ]; then
+  # One implementation on two database engines: hs1 on PostgreSQL, the others on SQLite.
+  synapse=$(build synapse) || exit 2
+  postgres=$(build synapse-postgres) || exit 2
+  export COMPLEMENT_BASE_IMAGE=$synapse
+  export COMPLEMENT_BASE_IMAGE_HS1=${COMPLEMENT_BASE_IMAGE_HS1:-$postgres}
+  export COMPLEMENT_BASE_IMAGE_HS2=${COMPLEMENT_BASE_IMAGE_HS2:-$synapse}
+  export COMPLEMENT_BASE_IMAGE_HS3=${COMPLEMENT_BASE_IMAGE_HS3:-$synapse}
+  expectations=${STICKLER_EXPECTATIONS-blueprints/mixed-engines/expectations.txt}
 else
   COMPLEMENT_BASE_IMAGE=$(build "${server:-synapse}") || exit 2
   export COMPLEMENT_BASE_IMAGE
@@ -99,7 +110,7 @@ if [ -n "$report_dir" ]; then
   export STICKLER_REPORT_DIR=$report_dir   # absolute: tests run in their package directory
 fi
 images=$COMPLEMENT_BASE_IMAGE
-[ "$server" = mixed ] && images="hs1 $COMPLEMENT_BASE_IMAGE_HS1, hs2 $COMPLEMENT_BASE_IMAGE_HS2, hs3 $COMPLEMENT_BASE_IMAGE_HS3, others $COMPLEMENT_BASE_IMAGE"
+case "$server" in mixed|mixed-engines) images="hs1 $COMPLEMENT_BASE_IMAGE_HS1, hs2 $COMPLEMENT_BASE_IMAGE_HS2, hs3 $COMPLEMENT_BASE_IMAGE_HS3, others $COMPLEMENT_BASE_IMAGE";; esac
 echo "run.sh: suite against $images (names: ${STICKLER_NAMES:-unstable}, expectations: ${expectations:-none})"
 
 # Build the report tool first, so a compile error is not mistaken for a test failure.

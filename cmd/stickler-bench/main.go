@@ -8,7 +8,8 @@
 //	go run ./cmd/stickler-bench -starts 0 -results reports/results.json   a saved run only
 //
 // It prints one table: every figure it measured, and which it did not and why. The image is
-// COMPLEMENT_BASE_IMAGE, else the Synapse recipe's (built if missing). Cold builds go to
+// COMPLEMENT_BASE_IMAGE, else the recipe STICKLER_SERVER names (synapse, the default,
+// synapse-postgres, synapse-reference or dendrite; built if missing). Cold builds go to
 // temporary tags that are removed afterwards; nothing the benchmark starts is left running.
 package main
 
@@ -34,7 +35,26 @@ import (
 	"stickler/helpers/spec"
 )
 
-const buildScript = "blueprints/images/synapse/build.sh"
+// buildScript is the build script of the recipe the benchmark measures, set from
+// STICKLER_SERVER by recipeScript.
+var buildScript = "blueprints/images/synapse/build.sh"
+
+// recipeScript names the build script of the one-image recipe STICKLER_SERVER names (synapse
+// when unset); a mixed deployment is several images and has no start time of its own.
+func recipeScript(server string) (string, error) {
+	switch server {
+	case "", "synapse", "synapse-postgres", "synapse-reference", "dendrite":
+		return "blueprints/images/" + envOrDefault(server, "synapse") + "/build.sh", nil
+	}
+	return "", fmt.Errorf("STICKLER_SERVER=%s: the benchmark measures one recipe's image: want synapse, synapse-postgres, synapse-reference or dendrite (or COMPLEMENT_BASE_IMAGE)", server)
+}
+
+func envOrDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
 
 func main() { os.Exit(run()) }
 
@@ -48,6 +68,11 @@ func run() int {
 	results := flag.String("results", "", "a saved results.json to read the slowest tests and group times from (default: $STICKLER_REPORT_DIR/results.json if present)")
 	flag.Parse()
 
+	script, err := recipeScript(os.Getenv("STICKLER_SERVER"))
+	if err != nil {
+		return fail("%v", err)
+	}
+	buildScript = script
 	if _, err := os.Stat(buildScript); err != nil {
 		return fail("run it from the repository root (%s not found)", buildScript)
 	}
@@ -68,7 +93,7 @@ func run() int {
 	if image == "" && (*starts > 0 || *restarts > 0) {
 		out, err := exec.Command(buildScript).Output()
 		if err != nil {
-			return fail("building the Synapse image: %v", err)
+			return fail("building the image (%s): %v", buildScript, err)
 		}
 		image = strings.TrimSpace(string(out))
 		os.Setenv("COMPLEMENT_BASE_IMAGE", image)
@@ -166,6 +191,19 @@ func benchBuild(t *table, withRoot bool) error {
 			return fmt.Errorf("cold build (%s %s): %v\n%s", buildScript, flag, err, out)
 		}
 		t.add("image build, cold "+what, round(took))
+		return nil
+	}
+	// Only the Synapse recipe builds its root; synapse-postgres rebuilds its own layers.
+	switch buildScript {
+	case "blueprints/images/synapse/build.sh":
+	case "blueprints/images/synapse-postgres/build.sh":
+		if err := cold("--cold-top", "PostgreSQL layer and top (Synapse image reused)"); err != nil {
+			return err
+		}
+		t.skip("image build, cold root", "not measured for this recipe (its root is the Synapse recipe's: STICKLER_SERVER=synapse -build -build-root)")
+		return nil
+	default:
+		t.skip("image build, cold", "not measured for this recipe (only synapse and synapse-postgres build cold into temporary tags)")
 		return nil
 	}
 	if err := cold("--cold-top", "top layer (root reused)"); err != nil {
