@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -226,6 +227,32 @@ func isMarker(s string) bool {
 		}
 	}
 	return false
+}
+
+// ownLogLine is a test's own log line ("    file.go:12: text"), not a server log printed
+// under it.
+var ownLogLine = regexp.MustCompile(`^    [\w.-]+\.go:\d+: (.*)`)
+
+// FailureLine is the line that says why t failed: its first own log line that says what was
+// "expected" (the project's assertions all do), else its last own log line; both before the
+// servers' logs printed under it ("=== logs of ..."), marker lines left out. "" when it
+// logged nothing of its own.
+func (t *Test) FailureLine() string {
+	line := ""
+	for _, l := range strings.Split(strings.Join(t.Output, ""), "\n") {
+		if strings.Contains(l, "=== logs of ") {
+			break
+		}
+		m := ownLogLine.FindStringSubmatch(l)
+		if m == nil || isMarker(m[1]) {
+			continue
+		}
+		line = m[1]
+		if strings.Contains(line, "expected") {
+			break
+		}
+	}
+	return line
 }
 
 // stripLocation removes the "file_test.go:12: " prefix testing puts before a log line.
