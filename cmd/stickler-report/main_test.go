@@ -10,14 +10,14 @@ import (
 )
 
 const passing = `{"Action":"run","Package":"stickler/tests","Test":"TestA"}
-{"Action":"output","Package":"stickler/tests","Test":"TestA","Output":"    a_test.go:9: STICKLER-COVERS: SEND-1\n"}
+{"Action":"output","Package":"stickler/tests","Test":"TestA","Output":"    a_test.go:9: STICKLER: {\"kind\":\"covers\",\"ids\":[\"SEND-1\"]}\n"}
 {"Action":"pass","Package":"stickler/tests","Test":"TestA","Elapsed":0.5}
 {"Action":"pass","Package":"stickler/tests","Elapsed":0.6}
 `
 
 const failing = `{"Action":"run","Package":"stickler/tests","Test":"TestB"}
-{"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:9: STICKLER-COVERS: SYNC-1\n"}
-{"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:11: STICKLER-FAILCODE: no-sticky-section\n"}
+{"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:9: STICKLER: {\"kind\":\"covers\",\"ids\":[\"SYNC-1\"]}\n"}
+{"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:11: STICKLER: {\"kind\":\"failcode\",\"code\":\"no-sticky-section\"}\n"}
 {"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:12: no sticky section\n"}
 {"Action":"fail","Package":"stickler/tests","Test":"TestB","Elapsed":1.5}
 {"Action":"output","Package":"stickler/tests","Output":"FAIL\tstickler/tests\t1.6s\n"}

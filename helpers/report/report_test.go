@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"stickler/helpers/spec"
+	"stickler/helpers/marker"
 	"stickler/helpers/timeline"
 )
 
@@ -113,7 +113,7 @@ func TestTimelineRecordsReassembled(t *testing.T) {
 	if last.Kind != timeline.KindDiverged || !strings.HasSuffix(last.Text, " END-OF-WHY") || last.Client != "bob@hs2" {
 		t.Errorf("the divergence split by test2json was not put back together: %+v", last)
 	}
-	if out := indent(mp.Output, 60); strings.Contains(out, "padding padding") || strings.Contains(out, timeline.Marker) {
+	if out := indent(mp.Output, 60); strings.Contains(out, "padding padding") || strings.Contains(out, marker.Prefix) {
 		t.Errorf("failure output shows marker lines or their pieces:\n%s", out)
 	}
 }
@@ -427,10 +427,10 @@ func TestFailureLine(t *testing.T) {
 		output []string
 		want   string
 	}{
-		{[]string{"=== RUN   TestA\n", "    a_test.go:3: " + spec.CoversMarker + " SYNC-1\n", "    a_test.go:9: setup done\n",
+		{[]string{"=== RUN   TestA\n", "    a_test.go:3: " + marker.Line(marker.Record{Kind: marker.Covers, IDs: []string{"SYNC-1"}}) + "\n", "    a_test.go:9: setup done\n",
 			"    a_test.go:12: expected $a in the sticky section, got {}\n", "    a_test.go:13: later\n"}, "expected $a in the sticky section, got {}"},
 		{[]string{"    a_test.go:9: first\n", "    a_test.go:10: last of its ", "own\n", "    === logs of hs1 ===\n", "    x.go:1: server said expected\n"}, "last of its own"},
-		{[]string{"    a_test.go:9: " + spec.FailCodeMarker + " lost-events\n"}, ""},
+		{[]string{"    a_test.go:9: " + marker.Line(marker.Record{Kind: marker.FailCode, Code: "lost-events"}) + "\n"}, ""},
 	} {
 		if got := (&Test{Output: c.output}).FailureLine(); got != c.want {
 			t.Errorf("FailureLine of %q: expected %q, got %q", c.output, c.want, got)

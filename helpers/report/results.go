@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"stickler/helpers/marker"
 	"stickler/helpers/spec"
 	"stickler/helpers/timeline"
 )
@@ -145,39 +146,38 @@ func (t *Test) flush() {
 	}
 }
 
-// scan picks the suite's markers out of one output line.
+// scan picks the suite's markers (package marker) out of one output line.
 func (t *Test) scan(line string) {
-	if r, ok := timeline.Parse(line); ok {
-		t.Timeline = append(t.Timeline, r)
+	if m, ok := marker.Parse(line); ok {
+		t.record(m)
 		return
 	}
-	if s := strings.TrimSpace(line); s != "" && !strings.HasPrefix(s, "=== ") && !strings.HasPrefix(s, "--- ") &&
-		!isMarker(s) {
+	if s := strings.TrimSpace(line); s != "" && !strings.HasPrefix(s, "=== ") && !strings.HasPrefix(s, "--- ") {
 		t.lastSaid = stripLocation(s)
-	}
-	if i := strings.Index(line, spec.CoversMarker); i >= 0 {
-		t.Covers = append(t.Covers, strings.Fields(line[i+len(spec.CoversMarker):])...)
-	}
-	if i := strings.Index(line, spec.ChoiceMarker); i >= 0 {
-		f := strings.SplitN(strings.TrimSpace(line[i+len(spec.ChoiceMarker):]), " ", 2)
-		if len(f) == 2 {
-			t.Choices[f[0]] = f[1]
-		}
-	}
-	if i := strings.Index(line, spec.ObservedMarker); i >= 0 {
-		f := strings.SplitN(strings.TrimSpace(line[i+len(spec.ObservedMarker):]), " ", 2)
-		if len(f) == 2 {
-			t.Choices[f[0]] = f[1]
-			t.Observed = true
-		}
-	}
-	if i := strings.Index(line, spec.FailCodeMarker); i >= 0 {
-		if f := strings.Fields(line[i+len(spec.FailCodeMarker):]); len(f) > 0 && !slices.Contains(t.Codes, f[0]) {
-			t.Codes = append(t.Codes, f[0])
-		}
 	}
 	if i := strings.Index(line, "skipped: "); i >= 0 && t.SkipWhy == "" {
 		t.SkipWhy = strings.TrimSpace(line[i+len("skipped: "):])
+	}
+}
+
+// record takes one marker record into t.
+func (t *Test) record(m marker.Record) {
+	switch m.Kind {
+	case marker.Covers:
+		t.Covers = append(t.Covers, m.IDs...)
+	case marker.Choice:
+		t.Choices[m.ID] = m.Text
+	case marker.Observed:
+		t.Choices[m.ID] = m.Text
+		t.Observed = true
+	case marker.FailCode:
+		if m.Code != "" && !slices.Contains(t.Codes, m.Code) {
+			t.Codes = append(t.Codes, m.Code)
+		}
+	case marker.Timeline:
+		if r, ok := timeline.FromMarker(m); ok {
+			t.Timeline = append(t.Timeline, r)
+		}
 	}
 }
 
@@ -221,12 +221,8 @@ func (r *Results) childCovers(t *Test, id string) bool {
 
 // isMarker says whether a log line is one of the suite's marker lines (not a message).
 func isMarker(s string) bool {
-	for _, m := range []string{spec.CoversMarker, spec.ChoiceMarker, spec.ObservedMarker, spec.FailCodeMarker, timeline.Marker} {
-		if strings.Contains(s, m) {
-			return true
-		}
-	}
-	return false
+	_, ok := marker.Parse(s)
+	return ok
 }
 
 // ownLogLine is a test's own log line ("    file.go:12: text"), not a server log printed
