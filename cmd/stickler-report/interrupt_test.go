@@ -58,7 +58,7 @@ func TestInterruptedRun(t *testing.T) {
 		sigs = nil
 		in := &signalAfter{lines: strings.Split(interruptedStream, "\n"), n: 4, sigs: &sigs}
 		var out, errb bytes.Buffer
-		code := run(args, in, &out, &errb, func(string) string { return "" })
+		code := run(args, in, &out, &errb, nil)
 		if code != 130 {
 			t.Fatalf("exit %d, want 130 (interrupted)\n%s%s", code, out.String(), errb.String())
 		}

@@ -28,7 +28,7 @@ func runTool(t *testing.T, stdin string, args ...string) (int, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	env := map[string]string{"COMPLEMENT_BASE_IMAGE": "img:test"}
-	code := run(args, strings.NewReader(stdin), &out, &errb, func(k string) string { return env[k] })
+	code := run(args, strings.NewReader(stdin), &out, &errb, env)
 	return code, out.String() + errb.String()
 }
 

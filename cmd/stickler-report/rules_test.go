@@ -61,7 +61,7 @@ func writeExp(t *testing.T, text string) string {
 func runEnv(t *testing.T, env map[string]string, stdin string, args ...string) (int, string) {
 	t.Helper()
 	var out strings.Builder
-	code := run(args, strings.NewReader(stdin), &out, &out, func(k string) string { return env[k] })
+	code := run(args, strings.NewReader(stdin), &out, &out, env)
 	return code, out.String()
 }
 

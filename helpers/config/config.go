@@ -2,9 +2,10 @@
 // environment (Get). The README's settings table is generated from this file (go run
 // ./cmd/stickler-docs; a unit test fails while the table is stale): each field's `env` tag
 // names its variable(s), its comment says what it means, and the comment's last line
-// "Default: ..." gives the default. A field tagged `by` is read by the scripts it names
-// (run.sh, the image recipes' build.sh) and not needed by the Go code; it is listed here so
-// that the table has one source.
+// "Default: ..." gives the default. A field tagged `by` names who reads it where that is not
+// the tests: the scripts (run.sh, the image recipes' build.sh), which read the variable
+// themselves and are listed here so that the table has one source, or a command
+// (stickler-report, through this package).
 //
 // The names are Complement's where the meaning is the same, so a homeserver's Complement
 // setup works unchanged.
@@ -26,10 +27,10 @@ const DefaultImage = "stickler-synapse:latest"
 
 // Settings are what the environment says.
 type Settings struct {
-	// the project's recipe to build (if missing) and run, with its expectations: a recipe
-	// name, as `run.sh` accepts them (`synapse`, `synapse-reference` (Synapse with the
-	// project's patches), `dendrite`, `mixed` (hs2 Dendrite, every other server Synapse), and
-	// the others its sections below describe); not together with `COMPLEMENT_BASE_IMAGE`
+	// the project's recipe to build (if missing) and run, with its expectations: a recipe name
+	// as `run.sh` accepts it: `synapse`, `synapse-reference` (Synapse with the project's
+	// patches), `dendrite`, `mixed` (hs2 Dendrite, every other server Synapse), or another
+	// recipe described below; not together with `COMPLEMENT_BASE_IMAGE`
 	// Default: `synapse`
 	Server string `env:"STICKLER_SERVER" by:"run.sh"`
 
