@@ -105,6 +105,9 @@ func run() int {
 		args := strings.Fields(*suiteArgs)
 		cmd := exec.Command("./run.sh", args...)
 		cmd.Env = append(os.Environ(), "STICKLER_REPORT_DIR="+dir)
+		if cfg.BaseImage != "" { // the image measured above (built there when unset), as before
+			cmd.Env = append(cmd.Env, "COMPLEMENT_BASE_IMAGE="+cfg.BaseImage)
+		}
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // the suite's own output, beside the table
 		began := time.Now()
 		err = cmd.Run()
