@@ -3,7 +3,6 @@ package tests
 import (
 	"fmt"
 	"math/rand"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 
 	"stickler/blueprints"
 	"stickler/helpers/client"
+	"stickler/helpers/config"
 	"stickler/helpers/deploy"
 	"stickler/helpers/must"
 	"stickler/helpers/realtime"
@@ -222,7 +222,7 @@ var mapSeeds = []int64{1, 2}
 func TestMapConvergesAfterFaults(t *testing.T) {
 	spec.Covers(t, "MAP-2")
 	seeds := mapSeeds
-	if s := os.Getenv("STICKLER_MAP_SEED"); s != "" {
+	if s := config.Must(t).MapSeed; s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			t.Fatalf("STICKLER_MAP_SEED=%q: want an integer", s)

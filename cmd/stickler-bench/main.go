@@ -30,6 +30,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
+	"stickler/helpers/config"
 	"stickler/helpers/deploy"
 	"stickler/helpers/report"
 	"stickler/helpers/spec"
@@ -79,7 +80,11 @@ func run() int {
 	if _, err := deploy.Docker(); err != nil {
 		return fail("%v", err)
 	}
-	image := os.Getenv("COMPLEMENT_BASE_IMAGE")
+	cfg, err := config.Get()
+	if err != nil {
+		return fail("bad setting: %v", err)
+	}
+	image := cfg.BaseImage
 	t := &table{}
 	t.add("machine", machine())
 
@@ -96,16 +101,12 @@ func run() int {
 			return fail("building the image (%s): %v", buildScript, err)
 		}
 		image = strings.TrimSpace(string(out))
-		os.Setenv("COMPLEMENT_BASE_IMAGE", image)
+		cfg.BaseImage = image
 	}
 	if image != "" {
 		t.add("image", image)
 	}
 
-	cfg, err := deploy.ConfigFromEnv()
-	if err != nil {
-		return fail("bad setting: %v", err)
-	}
 	if *starts > 0 {
 		if err := benchStarts(t, cfg, *starts); err != nil {
 			return fail("%v", err)
@@ -129,6 +130,9 @@ func run() int {
 		args := strings.Fields(*suiteArgs)
 		cmd := exec.Command("./run.sh", args...)
 		cmd.Env = append(os.Environ(), "STICKLER_REPORT_DIR="+dir)
+		if cfg.BaseImage != "" { // the image measured above (built there when unset), as before
+			cmd.Env = append(cmd.Env, "COMPLEMENT_BASE_IMAGE="+cfg.BaseImage)
+		}
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // the suite's own output, beside the table
 		began := time.Now()
 		err = cmd.Run()
@@ -140,13 +144,13 @@ func run() int {
 		} else if err != nil {
 			return fail("running ./run.sh: %v", err)
 		}
-		t.add("suite wall time", fmt.Sprintf("%s (./run.sh %s, STICKLER_PARALLEL=%s; %s)", round(wall), strings.Join(args, " "), envOr("STICKLER_PARALLEL", "6"), verdict))
+		t.add("suite wall time", fmt.Sprintf("%s (./run.sh %s, STICKLER_PARALLEL=%s; %s)", round(wall), strings.Join(args, " "), cfg.Parallel, verdict))
 		resultsFile = filepath.Join(dir, "results.json")
 	} else {
 		t.skip("suite wall time", "not measured (-suite)")
 	}
 	if resultsFile == "" {
-		if dir := os.Getenv("STICKLER_REPORT_DIR"); dir != "" {
+		if dir := cfg.ReportDir; dir != "" {
 			if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
 				resultsFile = filepath.Join(dir, "results.json")
 			}
@@ -229,7 +233,7 @@ func removeImages(name string) {
 // benchStarts starts n one-server deployments one after another and takes each server's
 // start-to-ready time (container start until /versions answers 200), as the suite's first
 // start of a server does.
-func benchStarts(t *table, cfg deploy.Config, n int) error {
+func benchStarts(t *table, cfg config.Settings, n int) error {
 	var took, cpu []time.Duration
 	loads := []string{loadavg()}
 	for i := range n {
@@ -272,7 +276,7 @@ func cpuTime(id string) (time.Duration, error) {
 
 // benchRestarts crashes and starts one server n times, as the crash tests do: a start with
 // its data (database, keys, certificate) kept.
-func benchRestarts(t *table, cfg deploy.Config, n int) error {
+func benchRestarts(t *table, cfg config.Settings, n int) error {
 	d, err := deploy.New(context.Background(), cfg, 1)
 	if err != nil {
 		return err
@@ -414,13 +418,6 @@ func machine() string {
 		mem = fmt.Sprintf(", %d GiB", (kb+512*1024)/(1024*1024))
 	}
 	return fmt.Sprintf("%d CPUs (%s)%s, %s/%s, load average %s", runtime.NumCPU(), cpu, mem, runtime.GOOS, runtime.GOARCH, loadavg())
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 // table is the benchmark's output: one line per figure.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"stickler/helpers/marker"
 )
 
 func TestStats(t *testing.T) {
@@ -42,14 +44,14 @@ func TestBenchResults(t *testing.T) {
 		b.WriteByte('\n')
 	}
 	emit(0, "run", "TestA", "", 0)
-	emit(0, "output", "TestA", "    a_test.go:1: STICKLER-COVERS: SYNC-1\n", 0)
+	emit(0, "output", "TestA", "    a_test.go:1: "+marker.Line(marker.Record{Kind: marker.Covers, IDs: []string{"SYNC-1"}})+"\n", 0)
 	emit(0, "run", "TestB", "", 0)
 	emit(0, "run", "TestB/x", "", 0)
-	emit(0, "output", "TestB/x", "    b_test.go:1: STICKLER-COVERS: FED-1\n", 0)
+	emit(0, "output", "TestB/x", "    b_test.go:1: "+marker.Line(marker.Record{Kind: marker.Covers, IDs: []string{"FED-1"}})+"\n", 0)
 	emit(0, "run", "TestB/y", "", 0)
-	emit(0, "output", "TestB/y", "    b_test.go:2: STICKLER-COVERS: SYNC-2\n", 0)
+	emit(0, "output", "TestB/y", "    b_test.go:2: "+marker.Line(marker.Record{Kind: marker.Covers, IDs: []string{"SYNC-2"}})+"\n", 0)
 	emit(0, "run", "TestC", "", 0)
-	emit(0, "output", "TestC", "    c_test.go:1: STICKLER-COVERS: SEND-1\n", 0)
+	emit(0, "output", "TestC", "    c_test.go:1: "+marker.Line(marker.Record{Kind: marker.Covers, IDs: []string{"SEND-1"}})+"\n", 0)
 	emit(time.Second, "skip", "TestC", "", 0)
 	emit(30*time.Second, "pass", "TestA", "", 30)
 	emit(60*time.Second, "pass", "TestB/x", "", 60)

@@ -1,9 +1,10 @@
-// Command stickler-docs writes docs/requirements.md from the requirement catalogue in
-// helpers/spec (the only copy of it). Run it from the repository root after changing the
-// catalogue; a unit test of helpers/spec fails while the file is stale.
+// Command stickler-docs writes the generated documents: docs/requirements.md from the
+// requirement catalogue in helpers/spec, and README.md's settings table from the Settings
+// struct in helpers/config (the only copies of both). Run it from the repository root after
+// changing either; unit tests of helpers/spec and helpers/config fail while a file is stale.
 //
-//	go run ./cmd/stickler-docs            # writes docs/requirements.md
-//	go run ./cmd/stickler-docs -o -       # prints it
+//	go run ./cmd/stickler-docs            # writes docs/requirements.md and README.md's settings table
+//	go run ./cmd/stickler-docs -o -       # prints the requirements document only
 package main
 
 import (
@@ -12,11 +13,13 @@ import (
 	"fmt"
 	"os"
 
+	"stickler/helpers/config"
 	"stickler/helpers/spec"
 )
 
 func main() {
 	out := flag.String("o", spec.DocPath, "file to write, - for standard output")
+	readme := flag.String("readme", "README.md", "the README whose settings table to regenerate")
 	flag.Parse()
 	var b bytes.Buffer
 	if err := spec.WriteMarkdown(&b); err != nil {
@@ -31,4 +34,29 @@ func main() {
 		fmt.Fprintln(os.Stderr, "stickler-docs:", err, "(run it from the repository root)")
 		os.Exit(1)
 	}
+	if err := writeSettingsTable(*readme); err != nil {
+		fmt.Fprintln(os.Stderr, "stickler-docs:", err, "(run it from the repository root)")
+		os.Exit(1)
+	}
+}
+
+// writeSettingsTable regenerates the settings table of the README from helpers/config.
+func writeSettingsTable(readme string) error {
+	src, err := os.ReadFile(config.SourcePath)
+	if err != nil {
+		return err
+	}
+	table, err := config.Table(src)
+	if err != nil {
+		return err
+	}
+	old, err := os.ReadFile(readme)
+	if err != nil {
+		return err
+	}
+	text, err := config.ReplaceTable(string(old), table)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(readme, []byte(text), 0o644)
 }

@@ -25,7 +25,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -223,7 +222,7 @@ func Judge(v Variant, dir string) Outcome {
 		o.CodeNote = fmt.Sprintf("the run did not complete (exit %d; see %s/run.log)", o.ExitCode, dir)
 		return o
 	}
-	codes, lines := scanResults(filepath.Join(dir, "results.json"))
+	codes, lines := readResults(filepath.Join(dir, "results.json"))
 	for _, t := range s.Tests {
 		if t.Counted && t.Verdict == report.ExpectedFail {
 			msg := t.Message
@@ -316,42 +315,25 @@ func Judge(v Variant, dir string) Outcome {
 	return o
 }
 
-// logLine is a test's own log line ("    file.go:12: text"), not a server log dumped under it.
-var logLine = regexp.MustCompile(`^    [\w.-]+\.go:\d+: (.*)`)
-
-// scanResults reads a go test -json stream: the failure codes each test logged, and each
-// test's failure line: its first log line that says what was "expected" (the project's
-// assertions all do), else its last log line, both before any server logs printed under it.
-func scanResults(path string) (codes map[string][]string, lines map[string]string) {
+// readResults reads a variant's `go test -json` stream with the report's reader (the one
+// parser of the stream): for each test, by name, the failure codes it logged and the line
+// that says why it failed (report.Test.FailureLine). A missing or unreadable stream gives
+// nothing: the summary alone is judged.
+func readResults(path string) (codes map[string][]string, lines map[string]string) {
 	codes, lines = map[string][]string{}, map[string]string{}
 	f, err := os.Open(path)
 	if err != nil {
 		return codes, lines
 	}
 	defer f.Close()
-	found, inLogs := map[string]bool{}, map[string]bool{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		var ev struct{ Action, Test, Output string }
-		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Action != "output" || ev.Test == "" {
-			continue
+	res, _ := report.Read(f, nil)
+	for _, t := range res.Tests {
+		if len(t.Codes) > 0 {
+			codes[t.Name] = t.Codes
 		}
-		if _, after, ok := strings.Cut(ev.Output, spec.FailCodeMarker); ok {
-			if fields := strings.Fields(after); len(fields) > 0 && !slices.Contains(codes[ev.Test], fields[0]) {
-				codes[ev.Test] = append(codes[ev.Test], fields[0])
-			}
-			continue
+		if l := t.FailureLine(); l != "" {
+			lines[t.Name] = l
 		}
-		if strings.Contains(ev.Output, "=== logs of ") {
-			inLogs[ev.Test] = true
-		}
-		m := logLine.FindStringSubmatch(strings.TrimRight(ev.Output, "\n"))
-		if m == nil || inLogs[ev.Test] || found[ev.Test] || strings.HasPrefix(m[1], "STICKLER-") {
-			continue
-		}
-		lines[ev.Test] = m[1]
-		found[ev.Test] = strings.Contains(m[1], "expected")
 	}
 	return codes, lines
 }

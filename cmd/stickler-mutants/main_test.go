@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"stickler/helpers/marker"
 	"stickler/helpers/report"
 )
 
@@ -29,7 +30,7 @@ func failing(name string, covers ...string) report.TestSummary {
 }
 
 func codeLine(test, code string) string {
-	b, _ := json.Marshal(map[string]string{"Action": "output", "Test": test, "Output": "    x.go:1: STICKLER-FAILCODE: " + code + "\n"})
+	b, _ := json.Marshal(map[string]string{"Action": "output", "Test": test, "Output": "    x.go:1: " + marker.Line(marker.Record{Kind: marker.FailCode, Code: code}) + "\n"})
 	return string(b) + "\n"
 }
 

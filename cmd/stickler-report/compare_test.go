@@ -13,7 +13,7 @@ import (
 func runWithEnv(t *testing.T, env map[string]string, stdin string, args ...string) (int, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(args, strings.NewReader(stdin), &out, &errb, func(k string) string { return env[k] })
+	code := run(args, strings.NewReader(stdin), &out, &errb, env)
 	return code, out.String() + errb.String()
 }
 

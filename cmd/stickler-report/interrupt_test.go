@@ -32,7 +32,7 @@ func (s *signalAfter) Read(p []byte) (int, error) {
 }
 
 const interruptedStream = `{"Action":"run","Package":"stickler/tests","Test":"TestA"}
-{"Action":"output","Package":"stickler/tests","Test":"TestA","Output":"    a_test.go:9: STICKLER-COVERS: SEND-1\n"}
+{"Action":"output","Package":"stickler/tests","Test":"TestA","Output":"    a_test.go:9: STICKLER: {\"kind\":\"covers\",\"ids\":[\"SEND-1\"]}\n"}
 {"Action":"pass","Package":"stickler/tests","Test":"TestA","Elapsed":1}
 {"Action":"run","Package":"stickler/tests","Test":"TestB"}
 {"Action":"output","Package":"stickler/tests","Output":"stickler: interrupt received, removing deployments\n"}
@@ -58,7 +58,7 @@ func TestInterruptedRun(t *testing.T) {
 		sigs = nil
 		in := &signalAfter{lines: strings.Split(interruptedStream, "\n"), n: 4, sigs: &sigs}
 		var out, errb bytes.Buffer
-		code := run(args, in, &out, &errb, func(string) string { return "" })
+		code := run(args, in, &out, &errb, nil)
 		if code != 130 {
 			t.Fatalf("exit %d, want 130 (interrupted)\n%s%s", code, out.String(), errb.String())
 		}

@@ -43,14 +43,22 @@ import (
 	"syscall"
 	"time"
 
+	"stickler/helpers/config"
 	"stickler/helpers/report"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, env))
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+// run is the command with its environment given as a map (the settings are read from it with
+// helpers/config).
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env map[string]string) int {
 	fs := flag.NewFlagSet("stickler-report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	expFile := fs.String("expectations", "", "expectations file of the image under test (TestName fail|skip reason)")
@@ -79,13 +87,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if err != nil {
 		return fail(err)
 	}
+	settings, err := loadSettings(env)
+	if err != nil {
+		return fail(err)
+	}
 	rules := report.Rules{Expectations: exp, Suite: report.Suite{Complete: *complete}}
-	switch getenv("STICKLER_STRICT") {
+	switch settings.Strict {
 	case "", "0":
 	case "1":
 		rules.Strict = true
 	default:
-		return fail(fmt.Errorf("STICKLER_STRICT=%q: want 1 (failed SHOULDs fail the run) or 0", getenv("STICKLER_STRICT")))
+		return fail(fmt.Errorf("STICKLER_STRICT=%q: want 1 (failed SHOULDs fail the run) or 0", settings.Strict))
 	}
 	if *suiteFile != "" {
 		b, err := os.ReadFile(*suiteFile)
@@ -171,12 +183,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 
 	status := 0
 	if *dir != "" {
-		names := getenv("STICKLER_NAMES")
-		if names == "" {
-			names = "unstable"
+		var servers map[string]string // nil when none: summary.json leaves it out
+		if len(settings.ServerImages) > 0 {
+			servers = settings.ServerImages
 		}
-		meta := report.Meta{Label: runLabel(getenv), Image: getenv("COMPLEMENT_BASE_IMAGE"), Servers: serverImages(getenv),
-			Names: names, Expectations: *expFile, Generated: time.Now()}
+		meta := report.Meta{Label: runLabel(settings), Image: settings.BaseImage, Servers: servers,
+			Names: settings.Names, Expectations: *expFile, Generated: time.Now()}
 		if err := writeFiles(*dir, fs.Arg(0), res, report.Summarize(res, rules, meta)); err != nil {
 			fmt.Fprintln(stderr, "stickler-report: writing the report:", err)
 			status = 2
@@ -234,28 +246,24 @@ func reportInterrupted(res *report.Results, rules report.Rules, finished map[*re
 	return 130
 }
 
-// runLabel names the run for side-by-side comparisons.
-func runLabel(getenv func(string) string) string {
-	for _, k := range []string{"STICKLER_LABEL", "STICKLER_SERVER", "COMPLEMENT_BASE_IMAGE"} {
-		if v := getenv(k); v != "" {
+// loadSettings reads the settings from env (variable -> value).
+func loadSettings(env map[string]string) (config.Settings, error) {
+	environ := make([]string, 0, len(env))
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	return config.Load(func(k string) string { return env[k] }, environ)
+}
+
+// runLabel names the run for side-by-side comparisons: STICKLER_LABEL, else STICKLER_SERVER,
+// else the image.
+func runLabel(s config.Settings) string {
+	for _, v := range []string{s.Label, s.Server, s.BaseImage} {
+		if v != "" {
 			return v
 		}
 	}
 	return ""
-}
-
-// serverImages are the per-server images of a mixed deployment (COMPLEMENT_BASE_IMAGE_HSn).
-func serverImages(getenv func(string) string) map[string]string {
-	out := map[string]string{}
-	for i := 1; i <= 9; i++ {
-		if v := getenv(fmt.Sprintf("COMPLEMENT_BASE_IMAGE_HS%d", i)); v != "" {
-			out[fmt.Sprintf("hs%d", i)] = v
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }
 
 // runCompare reads summaries, prints the side-by-side table and writes DIR/compare.html.

@@ -10,14 +10,14 @@ import (
 )
 
 const passing = `{"Action":"run","Package":"stickler/tests","Test":"TestA"}
-{"Action":"output","Package":"stickler/tests","Test":"TestA","Output":"    a_test.go:9: STICKLER-COVERS: SEND-1\n"}
+{"Action":"output","Package":"stickler/tests","Test":"TestA","Output":"    a_test.go:9: STICKLER: {\"kind\":\"covers\",\"ids\":[\"SEND-1\"]}\n"}
 {"Action":"pass","Package":"stickler/tests","Test":"TestA","Elapsed":0.5}
 {"Action":"pass","Package":"stickler/tests","Elapsed":0.6}
 `
 
 const failing = `{"Action":"run","Package":"stickler/tests","Test":"TestB"}
-{"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:9: STICKLER-COVERS: SYNC-1\n"}
-{"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:11: STICKLER-FAILCODE: no-sticky-section\n"}
+{"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:9: STICKLER: {\"kind\":\"covers\",\"ids\":[\"SYNC-1\"]}\n"}
+{"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:11: STICKLER: {\"kind\":\"failcode\",\"code\":\"no-sticky-section\"}\n"}
 {"Action":"output","Package":"stickler/tests","Test":"TestB","Output":"    b_test.go:12: no sticky section\n"}
 {"Action":"fail","Package":"stickler/tests","Test":"TestB","Elapsed":1.5}
 {"Action":"output","Package":"stickler/tests","Output":"FAIL\tstickler/tests\t1.6s\n"}
@@ -28,7 +28,7 @@ func runTool(t *testing.T, stdin string, args ...string) (int, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	env := map[string]string{"COMPLEMENT_BASE_IMAGE": "img:test"}
-	code := run(args, strings.NewReader(stdin), &out, &errb, func(k string) string { return env[k] })
+	code := run(args, strings.NewReader(stdin), &out, &errb, env)
 	return code, out.String() + errb.String()
 }
 

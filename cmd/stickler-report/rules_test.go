@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"stickler/helpers/marker"
 )
 
 // tstream writes a small `go test -json` stream: each test is a name, the lines it logs and
@@ -42,8 +44,10 @@ func tstream(cases ...tcase) string {
 	return b.String()
 }
 
-func covers(ids ...string) string { return "STICKLER-COVERS: " + strings.Join(ids, " ") }
-func code(c string) string        { return "STICKLER-FAILCODE: " + c }
+func covers(ids ...string) string {
+	return marker.Line(marker.Record{Kind: marker.Covers, IDs: ids})
+}
+func code(c string) string { return marker.Line(marker.Record{Kind: marker.FailCode, Code: c}) }
 
 func writeExp(t *testing.T, text string) string {
 	t.Helper()
@@ -57,7 +61,7 @@ func writeExp(t *testing.T, text string) string {
 func runEnv(t *testing.T, env map[string]string, stdin string, args ...string) (int, string) {
 	t.Helper()
 	var out strings.Builder
-	code := run(args, strings.NewReader(stdin), &out, &out, func(k string) string { return env[k] })
+	code := run(args, strings.NewReader(stdin), &out, &out, env)
 	return code, out.String()
 }
 
@@ -156,7 +160,7 @@ func TestShouldFailuresAreWarnings(t *testing.T) {
 
 // A test that only observes is shown as observed with what it saw, not as a pass.
 func TestObservedTests(t *testing.T) {
-	s := tstream(tcase{"TestFedStickyOrder", []string{covers("FED-6"), "STICKLER-OBSERVED: FED-6 creation order: 8 events in order"}, "pass"},
+	s := tstream(tcase{"TestFedStickyOrder", []string{covers("FED-6"), marker.Line(marker.Record{Kind: marker.Observed, ID: "FED-6", Text: "creation order: 8 events in order"})}, "pass"},
 		tcase{"TestSend", []string{covers("SEND-1")}, "pass"})
 	dir := t.TempDir()
 	c, out := runTool(t, s, "-live", "-dir", dir)

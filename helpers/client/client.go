@@ -18,6 +18,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"stickler/helpers/config"
 	"stickler/helpers/wire"
 )
 
@@ -57,7 +58,7 @@ func newHTTPClient() *http.Client { return &http.Client{Timeout: 60 * time.Secon
 // NamesFromEnv returns the wire names STICKLER_NAMES selects, failing the test on a bad value.
 func NamesFromEnv(t testing.TB) wire.Names {
 	t.Helper()
-	n, err := wire.FromEnv()
+	n, err := wire.Select(config.Must(t).Names)
 	if err != nil {
 		t.Fatalf("bad setting: %v", err)
 	}

@@ -27,12 +27,14 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/docker/go-connections/nat"
+
+	"stickler/helpers/config"
 )
 
 // Deployment is a set of federating servers created together.
 type Deployment struct {
 	ID      string
-	Config  Config
+	Config  config.Settings
 	CA      *CA
 	Servers []*Server
 
@@ -79,7 +81,7 @@ var (
 // when the test ends.
 func Deploy(t testing.TB, n int) *Deployment {
 	t.Helper()
-	cfg, err := ConfigFromEnv()
+	cfg, err := config.Get()
 	if err != nil {
 		t.Fatalf("deploy: bad setting: %v", err)
 	}
@@ -98,12 +100,12 @@ func Deploy(t testing.TB, n int) *Deployment {
 }
 
 // New creates and starts a deployment of n servers. On error nothing is left running.
-func New(ctx context.Context, cfg Config, n int) (*Deployment, error) {
+func New(ctx context.Context, cfg config.Settings, n int) (*Deployment, error) {
 	return newDeployment(ctx, cfg, n, nil)
 }
 
 // newDeployment is New with a log for what the deployer has to say (a slow start).
-func newDeployment(ctx context.Context, cfg Config, n int, logf func(string, ...any)) (*Deployment, error) {
+func newDeployment(ctx context.Context, cfg config.Settings, n int, logf func(string, ...any)) (*Deployment, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("a deployment needs at least one server, asked for %d", n)
 	}
@@ -147,7 +149,7 @@ func (d *Deployment) create(ctx context.Context, n int) error {
 		img := d.Config.ImageFor(fmt.Sprintf("hs%d", i))
 		if _, err := d.docker.ImageInspect(ctx, img); err != nil {
 			hint := "build it or set COMPLEMENT_BASE_IMAGE to an image you have"
-			if img == DefaultImage {
+			if img == config.DefaultImage {
 				hint = "build it with ./run.sh or blueprints/images/synapse/build.sh"
 			}
 			return fmt.Errorf("image %q is not available: %s (docker image ls shows what you have)", img, hint)
@@ -221,7 +223,7 @@ func (d *Deployment) createServer(ctx context.Context, i int) (*Server, error) {
 	}
 	s.ClientURL = fmt.Sprintf("http://127.0.0.1:%d", clientPort)
 	s.FederationURL = fmt.Sprintf("https://127.0.0.1:%d", fedPort)
-	env := append([]string{"SERVER_NAME=" + s.Name}, d.Config.sharedEnv()...)
+	env := append([]string{"SERVER_NAME=" + s.Name}, sharedEnv(d.Config.ShareEnvPrefix)...)
 	cfg := &container.Config{
 		Image:        s.Image,
 		Env:          env,
@@ -374,7 +376,7 @@ func tail(logs string, n int) string {
 
 // saveLogs writes each server's whole log to DIR/logs when STICKLER_REPORT_DIR is set.
 func (d *Deployment) saveLogs(ctx context.Context) {
-	dir := os.Getenv("STICKLER_REPORT_DIR")
+	dir := d.Config.ReportDir
 	if dir == "" {
 		return
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+
+	"stickler/helpers/config"
 )
 
 // scripted is a fake server start: at each sample it has used cpu more CPU time and written
@@ -104,12 +106,12 @@ func TestStartWatchDocker(t *testing.T) {
 	if err != nil {
 		t.Skipf("skipped: this test starts containers and %v", err)
 	}
-	cfg, err := ConfigFromEnv()
+	cfg, err := config.Get()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ImageInspect(context.Background(), cfg.BaseImage); err != nil {
-		t.Skipf("skipped: image %s (COMPLEMENT_BASE_IMAGE) is not available: %v", cfg.BaseImage, err)
+	if _, err := c.ImageInspect(context.Background(), cfg.ImageFor("hs1")); err != nil {
+		t.Skipf("skipped: image %s (COMPLEMENT_BASE_IMAGE) is not available: %v", cfg.ImageFor("hs1"), err)
 	}
 	if err := startGuards(); err != nil {
 		t.Fatal(err)
@@ -142,9 +144,9 @@ func TestStartWatchDocker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := &Server{Name: "hs1", Index: 1, Image: cfg.BaseImage, dep: d, ClientURL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+			s := &Server{Name: "hs1", Index: 1, Image: cfg.ImageFor("hs1"), dep: d, ClientURL: fmt.Sprintf("http://127.0.0.1:%d", port)}
 			resp, err := c.ContainerCreate(context.Background(), &container.Config{
-				Image: cfg.BaseImage, Entrypoint: []string{"sh", "-c", tc.script}, Labels: d.labels(labelServer, s.Name),
+				Image: cfg.ImageFor("hs1"), Entrypoint: []string{"sh", "-c", tc.script}, Labels: d.labels(labelServer, s.Name),
 			}, &container.HostConfig{}, nil, nil, fmt.Sprintf("stickler-%s-%s", d.ID, tc.name))
 			if err != nil {
 				t.Fatal(err)

@@ -18,6 +18,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
+
+	"stickler/helpers/config"
 )
 
 // Cleanup happens on every path:
@@ -40,11 +42,10 @@ func newID(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// runID is the run's ID (STICKLER_RUN_ID; "adhoc" outside run.sh).
 func runID() string {
-	if id := os.Getenv("STICKLER_RUN_ID"); id != "" {
-		return id
-	}
-	return "adhoc"
+	s, _ := config.Get() // a bad setting stops the tests in Main; the ID is read all the same
+	return s.RunID
 }
 
 func init() {

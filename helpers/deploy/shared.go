@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"stickler/helpers/config"
 )
 
 // Tests that need no isolation share one deployment per size (fresh users and rooms per
@@ -24,8 +26,8 @@ func Shared(t testing.TB, n int) *Deployment {
 	sharedMu.Lock()
 	d, err := shared[n], sharedErrs[n]
 	if d == nil && err == nil {
-		var cfg Config
-		if cfg, err = ConfigFromEnv(); err == nil {
+		var cfg config.Settings
+		if cfg, err = config.Get(); err == nil {
 			d, err = New(context.Background(), cfg, n)
 		}
 		shared[n], sharedErrs[n] = d, err
@@ -47,7 +49,7 @@ func Shared(t testing.TB, n int) *Deployment {
 // Use it as the package's TestMain: func TestMain(m *testing.M) { deploy.Main(m) }.
 func Main(m *testing.M) {
 	// A bad setting is one clear line, not the same failure in every test.
-	if _, err := ConfigFromEnv(); err != nil {
+	if _, err := config.Get(); err != nil {
 		fmt.Fprintf(os.Stderr, "stickler: bad setting: %v\n", err)
 		os.Exit(2)
 	}

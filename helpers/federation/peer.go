@@ -52,7 +52,7 @@ type Peer struct {
 // and is stopped when the test ends.
 func New(t testing.TB, d *deploy.Deployment) *Peer {
 	t.Helper()
-	names, err := wire.FromEnv()
+	names, err := wire.Select(d.Config.Names)
 	if err != nil {
 		t.Fatalf("federation peer: bad setting: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"stickler/helpers/marker"
 )
 
 // recorder is a testing.TB that keeps what a check logged and how it failed, without stopping.
@@ -30,13 +32,13 @@ func TestAsStatesTheCode(t *testing.T) {
 
 	r := &recorder{TB: t}
 	As("still-sticky-after-redaction").HasNot(r, evs, "$a", "the sticky section")
-	if !r.failedWith("[still-sticky-after-redaction] expected $a NOT to be in") || !strings.Contains(r.marked(), "STICKLER-FAILCODE: still-sticky-after-redaction") {
+	if !r.failedWith("[still-sticky-after-redaction] expected $a NOT to be in") || !strings.Contains(r.marked(), marker.Line(marker.Record{Kind: marker.FailCode, Code: "still-sticky-after-redaction"})) {
 		t.Errorf("must.As(code).HasNot: want a failure with the code and its marker line, got fatals %q logs %q", r.fatals, r.logs)
 	}
 
 	r = &recorder{TB: t}
 	HasNot(r, evs, "$a", "the sticky section")
-	if !r.failedWith("expected $a NOT to be in") || strings.Contains(r.marked(), "STICKLER-FAILCODE") {
+	if !r.failedWith("expected $a NOT to be in") || strings.Contains(r.marked(), `"failcode"`) {
 		t.Errorf("must.HasNot: want a failure without a code, got fatals %q logs %q", r.fatals, r.logs)
 	}
 

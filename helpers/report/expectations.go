@@ -25,7 +25,7 @@ type Expectation struct {
 //	TestName  skip  reason
 //
 // A fail line names the failure code(s) the test is known to fail with (the codes its
-// STICKLER-FAILCODE lines carry): a failure with any other code, or with none, is not the
+// failcode marker lines carry): a failure with any other code, or with none, is not the
 // known failure and fails the run. Blank lines and lines starting with '#' are ignored.
 type Expectations map[string]Expectation
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"stickler/helpers/marker"
 	"stickler/helpers/timeline"
 )
 
@@ -112,7 +113,7 @@ func TestTimelineRecordsReassembled(t *testing.T) {
 	if last.Kind != timeline.KindDiverged || !strings.HasSuffix(last.Text, " END-OF-WHY") || last.Client != "bob@hs2" {
 		t.Errorf("the divergence split by test2json was not put back together: %+v", last)
 	}
-	if out := indent(mp.Output, 60); strings.Contains(out, "padding padding") || strings.Contains(out, timeline.Marker) {
+	if out := indent(mp.Output, 60); strings.Contains(out, "padding padding") || strings.Contains(out, marker.Prefix) {
 		t.Errorf("failure output shows marker lines or their pieces:\n%s", out)
 	}
 }
@@ -416,5 +417,23 @@ func TestIndentKeepsBothEnds(t *testing.T) {
 	if len(lines) != 31 || !strings.Contains(lines[0], "deploy: hs1 did not answer") ||
 		!strings.Contains(lines[10], "172 line(s) cut") || !strings.Contains(lines[30], "final message") {
 		t.Errorf("indent kept:\n%s", got)
+	}
+}
+
+// FailureLine picks the first own log line that says what was expected, else the last own
+// log line, never a marker line or a server log printed under the test.
+func TestFailureLine(t *testing.T) {
+	for _, c := range []struct {
+		output []string
+		want   string
+	}{
+		{[]string{"=== RUN   TestA\n", "    a_test.go:3: " + marker.Line(marker.Record{Kind: marker.Covers, IDs: []string{"SYNC-1"}}) + "\n", "    a_test.go:9: setup done\n",
+			"    a_test.go:12: expected $a in the sticky section, got {}\n", "    a_test.go:13: later\n"}, "expected $a in the sticky section, got {}"},
+		{[]string{"    a_test.go:9: first\n", "    a_test.go:10: last of its ", "own\n", "    === logs of hs1 ===\n", "    x.go:1: server said expected\n"}, "last of its own"},
+		{[]string{"    a_test.go:9: " + marker.Line(marker.Record{Kind: marker.FailCode, Code: "lost-events"}) + "\n"}, ""},
+	} {
+		if got := (&Test{Output: c.output}).FailureLine(); got != c.want {
+			t.Errorf("FailureLine of %q: expected %q, got %q", c.output, c.want, got)
+		}
 	}
 }

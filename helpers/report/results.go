@@ -6,11 +6,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"stickler/helpers/marker"
 	"stickler/helpers/spec"
 	"stickler/helpers/timeline"
 )
@@ -144,39 +146,38 @@ func (t *Test) flush() {
 	}
 }
 
-// scan picks the suite's markers out of one output line.
+// scan picks the suite's markers (package marker) out of one output line.
 func (t *Test) scan(line string) {
-	if r, ok := timeline.Parse(line); ok {
-		t.Timeline = append(t.Timeline, r)
+	if m, ok := marker.Parse(line); ok {
+		t.record(m)
 		return
 	}
-	if s := strings.TrimSpace(line); s != "" && !strings.HasPrefix(s, "=== ") && !strings.HasPrefix(s, "--- ") &&
-		!isMarker(s) {
+	if s := strings.TrimSpace(line); s != "" && !strings.HasPrefix(s, "=== ") && !strings.HasPrefix(s, "--- ") {
 		t.lastSaid = stripLocation(s)
-	}
-	if i := strings.Index(line, spec.CoversMarker); i >= 0 {
-		t.Covers = append(t.Covers, strings.Fields(line[i+len(spec.CoversMarker):])...)
-	}
-	if i := strings.Index(line, spec.ChoiceMarker); i >= 0 {
-		f := strings.SplitN(strings.TrimSpace(line[i+len(spec.ChoiceMarker):]), " ", 2)
-		if len(f) == 2 {
-			t.Choices[f[0]] = f[1]
-		}
-	}
-	if i := strings.Index(line, spec.ObservedMarker); i >= 0 {
-		f := strings.SplitN(strings.TrimSpace(line[i+len(spec.ObservedMarker):]), " ", 2)
-		if len(f) == 2 {
-			t.Choices[f[0]] = f[1]
-			t.Observed = true
-		}
-	}
-	if i := strings.Index(line, spec.FailCodeMarker); i >= 0 {
-		if f := strings.Fields(line[i+len(spec.FailCodeMarker):]); len(f) > 0 && !slices.Contains(t.Codes, f[0]) {
-			t.Codes = append(t.Codes, f[0])
-		}
 	}
 	if i := strings.Index(line, "skipped: "); i >= 0 && t.SkipWhy == "" {
 		t.SkipWhy = strings.TrimSpace(line[i+len("skipped: "):])
+	}
+}
+
+// record takes one marker record into t.
+func (t *Test) record(m marker.Record) {
+	switch m.Kind {
+	case marker.Covers:
+		t.Covers = append(t.Covers, m.IDs...)
+	case marker.Choice:
+		t.Choices[m.ID] = m.Text
+	case marker.Observed:
+		t.Choices[m.ID] = m.Text
+		t.Observed = true
+	case marker.FailCode:
+		if m.Code != "" && !slices.Contains(t.Codes, m.Code) {
+			t.Codes = append(t.Codes, m.Code)
+		}
+	case marker.Timeline:
+		if r, ok := timeline.FromMarker(m); ok {
+			t.Timeline = append(t.Timeline, r)
+		}
 	}
 }
 
@@ -220,12 +221,34 @@ func (r *Results) childCovers(t *Test, id string) bool {
 
 // isMarker says whether a log line is one of the suite's marker lines (not a message).
 func isMarker(s string) bool {
-	for _, m := range []string{spec.CoversMarker, spec.ChoiceMarker, spec.ObservedMarker, spec.FailCodeMarker, timeline.Marker} {
-		if strings.Contains(s, m) {
-			return true
+	_, ok := marker.Parse(s)
+	return ok
+}
+
+// ownLogLine is a test's own log line ("    file.go:12: text"), not a server log printed
+// under it.
+var ownLogLine = regexp.MustCompile(`^    [\w.-]+\.go:\d+: (.*)`)
+
+// FailureLine is the line that says why t failed: its first own log line that says what was
+// "expected" (the project's assertions all do), else its last own log line; both before the
+// servers' logs printed under it ("=== logs of ..."), marker lines left out. "" when it
+// logged nothing of its own.
+func (t *Test) FailureLine() string {
+	line := ""
+	for _, l := range strings.Split(strings.Join(t.Output, ""), "\n") {
+		if strings.Contains(l, "=== logs of ") {
+			break
+		}
+		m := ownLogLine.FindStringSubmatch(l)
+		if m == nil || isMarker(m[1]) {
+			continue
+		}
+		line = m[1]
+		if strings.Contains(line, "expected") {
+			break
 		}
 	}
-	return false
+	return line
 }
 
 // stripLocation removes the "file_test.go:12: " prefix testing puts before a log line.

@@ -25,7 +25,7 @@ func (l *logLine) Fatalf(format string, args ...any) {
 	panic(fmt.Sprintf(format, args...))
 }
 
-func marker(t *testing.T, call func(tb testing.TB)) string {
+func markerLine(t *testing.T, call func(tb testing.TB)) string {
 	l := &logLine{TB: t}
 	call(l)
 	if len(l.lines) != 1 {
@@ -73,7 +73,7 @@ func (s *stream) log(test, text string) {
 	s.emit("output", test, "    file_test.go:42: "+text+"\n", 0)
 }
 
-func (s *stream) mark(test string, call func(tb testing.TB)) { s.log(test, marker(s.t, call)) }
+func (s *stream) mark(test string, call func(tb testing.TB)) { s.log(test, markerLine(s.t, call)) }
 
 // covers writes the test's spec.Covers line.
 func (s *stream) covers(test string, ids ...string) {
@@ -165,7 +165,7 @@ func syntheticStream(t *testing.T) string {
 	why := "key (!room:hs1, @alice:hs1, m.rtc.member, \"LAPTOP\"): alice@hs1 has nothing, bob@hs2 has $S: " +
 		"for alice@hs1 the winner $S2 expired at 12:00:05.000; bob@hs2 received $S2 only without the remaining-time field (not sticky when delivered) " +
 		strings.Repeat("padding ", 530) + " END-OF-WHY"
-	line := "    file_test.go:42: " + marker(t, func(tb testing.TB) { timeline.DivergedAt(tb, "bob@hs2", ms(7000), why) }) + "\n"
+	line := "    file_test.go:42: " + markerLine(t, func(tb testing.TB) { timeline.DivergedAt(tb, "bob@hs2", ms(7000), why) }) + "\n"
 	s.emit("output", mp, line[:4096], 0)
 	s.emit("output", mp, line[4096:], 0)
 	s.log(mp, "map_test.go:120: maps differ after healing (see above)")

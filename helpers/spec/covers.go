@@ -1,20 +1,13 @@
 package spec
 
 import (
-	"strings"
 	"testing"
+
+	"stickler/helpers/marker"
 )
 
-// CoversMarker starts the log line that records a test's requirements; the report reads it
-// back from the `go test -json` stream.
-const CoversMarker = "STICKLER-COVERS:"
-
-// ChoiceMarker starts the log line that records which allowed behaviour a server chose for a
-// MAY-level requirement.
-const ChoiceMarker = "STICKLER-CHOICE:"
-
-// Covers declares the requirements a test checks. An unknown ID fails the test at once, so a
-// typo cannot hide a requirement from the report.
+// Covers declares the requirements a test checks (a marker line the report reads back). An
+// unknown ID fails the test at once, so a typo cannot hide a requirement from the report.
 func Covers(t testing.TB, ids ...string) {
 	t.Helper()
 	if len(ids) == 0 {
@@ -25,7 +18,7 @@ func Covers(t testing.TB, ids ...string) {
 			t.Fatalf("spec.Covers: unknown requirement ID %q (the catalogue is helpers/spec/catalogue.go, readable as %s)", id, DocPath)
 		}
 	}
-	t.Logf("%s %s", CoversMarker, strings.Join(ids, " "))
+	marker.Log(t, marker.Record{Kind: marker.Covers, IDs: ids})
 }
 
 // Choice records the behaviour a server chose where the proposal allows several (MAY), or
@@ -35,11 +28,8 @@ func Choice(t testing.TB, id, behaviour string) {
 	if _, ok := Lookup(id); !ok {
 		t.Fatalf("spec.Choice: unknown requirement ID %q", id)
 	}
-	t.Logf("%s %s %s", ChoiceMarker, id, behaviour)
+	marker.Log(t, marker.Record{Kind: marker.Choice, ID: id, Text: behaviour})
 }
-
-// ObservedMarker starts the log line of spec.Observe.
-const ObservedMarker = "STICKLER-OBSERVED:"
 
 // Observe records what a test saw where it only observes and does not judge (FED-6 when its events did not all arrive,
 // MAP-4's shorter-overwrite hazard). A test that passes having observed is reported as
@@ -49,7 +39,7 @@ func Observe(t testing.TB, id, what string) {
 	if _, ok := Lookup(id); !ok {
 		t.Fatalf("spec.Observe: unknown requirement ID %q", id)
 	}
-	t.Logf("%s %s %s", ObservedMarker, id, what)
+	marker.Log(t, marker.Record{Kind: marker.Observed, ID: id, Text: what})
 }
 
 // ShouldCheck runs check as a subtest named name that names only the SHOULD requirement id,

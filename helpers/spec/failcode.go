@@ -5,12 +5,9 @@ import (
 	"regexp"
 	"slices"
 	"testing"
-)
 
-// FailCodeMarker starts the log line that records why a test failed as a short, stable code
-// (e.g. "duplicate-delivery"). The report reads it back and matches it against the codes an
-// expectations line names, so a known failure stays pinned to how it fails.
-const FailCodeMarker = "STICKLER-FAILCODE:"
+	"stickler/helpers/marker"
+)
 
 var codePattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
@@ -18,13 +15,15 @@ var codePattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 func ValidCode(s string) bool { return codePattern.MatchString(s) }
 
 // MarkFailure records a failure code for t without failing it; the caller fails the test.
+// The code is a marker line (kind failcode) that the report reads back and matches against
+// the codes an expectations line names, so a known failure stays pinned to how it fails.
 // A malformed code is a bug in the test and fails it at once.
 func MarkFailure(t testing.TB, code string) {
 	t.Helper()
 	if !ValidCode(code) {
 		t.Fatalf("spec: malformed failure code %q (want lower-case words joined by '-')", code)
 	}
-	t.Logf("%s %s", FailCodeMarker, code)
+	marker.Log(t, marker.Record{Kind: marker.FailCode, Code: code})
 }
 
 // Errorf fails t with a message and a failure code, and lets the test go on.

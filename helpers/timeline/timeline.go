@@ -1,9 +1,9 @@
 // Package timeline lets a test record what happened over time (which server sent which sticky
 // event, when each client saw it, when a server was cut off, paused or down, what each
 // client's map held, and which client diverged) so that the report can draw it. Each call
-// writes one marker line into the test log,
+// writes one marker line (package marker, kind timeline) into the test log,
 //
-//	STICKLER-TIMELINE: {"kind":"seen","at":1767355200123,"client":"bob@hs2","event":"$abc","remaining_ms":4877}
+//	STICKLER: {"kind":"timeline","timeline":{"kind":"seen","at":1767355200123,"client":"bob@hs2","event":"$abc","remaining_ms":4877}}
 //
 // which the report reads back from the `go test -json` stream, like spec.Covers. Times are
 // Unix milliseconds. Recording never fails a test.
@@ -11,13 +11,11 @@ package timeline
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
-)
 
-// Marker starts every timeline line in a test log.
-const Marker = "STICKLER-TIMELINE:"
+	"stickler/helpers/marker"
+)
 
 // Kind says what a record is.
 type Kind string
@@ -144,17 +142,26 @@ func log(t testing.TB, r Record) {
 		t.Logf("timeline: %v", err)
 		return
 	}
-	t.Logf("%s %s", Marker, b)
+	marker.Log(t, marker.Record{Kind: marker.Timeline, Timeline: b})
+}
+
+// FromMarker reads the timeline record a marker record of kind timeline carries; ok is false
+// for any other marker.
+func FromMarker(m marker.Record) (r Record, ok bool) {
+	if m.Kind != marker.Timeline {
+		return Record{}, false
+	}
+	if err := json.Unmarshal(m.Timeline, &r); err != nil || r.Kind == "" {
+		return Record{}, false
+	}
+	return r, true
 }
 
 // Parse reads a record from one line of test output; ok is false when the line holds none.
 func Parse(line string) (r Record, ok bool) {
-	i := strings.Index(line, Marker)
-	if i < 0 {
+	m, ok := marker.Parse(line)
+	if !ok {
 		return Record{}, false
 	}
-	if err := json.Unmarshal([]byte(strings.TrimSpace(line[i+len(Marker):])), &r); err != nil || r.Kind == "" {
-		return Record{}, false
-	}
-	return r, true
+	return FromMarker(m)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"stickler/helpers/marker"
 )
 
 // recorder captures Logf lines instead of writing them to the test log.
@@ -38,7 +40,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 	}
 	var got []Record
 	for _, l := range rec.lines {
-		if !strings.HasPrefix(l, Marker+" {") || strings.Contains(l, "\n") {
+		if !strings.HasPrefix(l, marker.Prefix+" {") || strings.Contains(l, "\n") {
 			t.Fatalf("not a one-line marker: %q", l)
 		}
 		r, ok := Parse("    map_test.go:12: " + l + "\n")
@@ -70,7 +72,8 @@ func TestRecordsRoundTrip(t *testing.T) {
 }
 
 func TestParseRejects(t *testing.T) {
-	for _, l := range []string{"", "plain output", Marker, Marker + " not json", Marker + ` {"at":1}`} {
+	for _, l := range []string{"", "plain output", marker.Prefix, marker.Prefix + " not json",
+		marker.Prefix + ` {"kind":"timeline","timeline":{"at":1}}`, marker.Line(marker.Record{Kind: marker.Covers, IDs: []string{"SYNC-1"}})} {
 		if r, ok := Parse(l); ok {
 			t.Errorf("Parse(%q) = %+v, true", l, r)
 		}

@@ -4,7 +4,6 @@ package wire
 
 import (
 	"fmt"
-	"os"
 )
 
 // Names are the keys and parameters a server speaks for sticky events.
@@ -54,9 +53,6 @@ func Select(value string) (Names, error) {
 	}
 	return Names{}, fmt.Errorf("STICKLER_NAMES=%q: want unstable or stable", value)
 }
-
-// FromEnv returns the set chosen by STICKLER_NAMES.
-func FromEnv() (Names, error) { return Select(os.Getenv("STICKLER_NAMES")) }
 
 // Path returns a gjson path that reaches key under prefix, escaping the dots that unstable
 // names contain ("org.matrix.msc4354.sticky_events" must stay one path element).
