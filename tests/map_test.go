@@ -165,7 +165,9 @@ func TestMapConvergesAcrossServers(t *testing.T) {
 			}
 		}
 	}
-	mapclient.WaitConverged(t, obs, w.Oracle(), mapWait, fmt.Sprintf("%d writes from %d devices on %d servers", w.Sent(), len(devices), len(d.Servers)))
+	if err := mapclient.Converged(t, obs, w.Oracle(), mapWait, fmt.Sprintf("%d writes from %d devices on %d servers", w.Sent(), len(devices), len(d.Servers))); err != nil {
+		spec.Fatalf(t, "map-diverged", "%v", err)
+	}
 }
 
 // A write whose content holds only the sticky key removes the entry, on every server.
@@ -177,15 +179,19 @@ func TestMapRemovalConverges(t *testing.T) {
 	for i, u := range users {
 		w.Write(t, u, d.Servers[i].Name, room, "k", "present", 300*time.Second)
 	}
-	mapclient.WaitConverged(t, obs, w.Oracle(), mapWait, "three writes (control: the entries exist everywhere)")
+	if err := mapclient.Converged(t, obs, w.Oracle(), mapWait, "three writes"); err != nil {
+		t.Fatalf("control: the three entries never existed everywhere: %v", err)
+	}
 	// Remove two of the three entries (same duration, later timestamp: the removal wins).
 	for i, u := range users[:2] {
 		w.Write(t, u, d.Servers[i].Name, room, "k", "", 300*time.Second)
 	}
-	mapclient.WaitConverged(t, obs, w.Oracle(), mapWait, "two removals")
+	if err := mapclient.Converged(t, obs, w.Oracle(), mapWait, "two removals"); err != nil {
+		spec.Fatalf(t, "map-diverged", "%v", err)
+	}
 	for _, o := range obs {
 		if n := len(o.Map.State()); n != 1 {
-			t.Fatalf("%s: expected exactly one entry left after two removals, map: %s", o.Name, o.Map.Summary())
+			spec.Fatalf(t, "removal-not-applied", "%s: expected exactly one entry left after two removals, map: %s", o.Name, o.Map.Summary())
 		}
 	}
 }
@@ -294,7 +300,9 @@ func runFaultSchedule(t *testing.T, d *deploy.Deployment, seed int64) {
 	if err := realtime.Need(firstWrite.Add(mapFaultLives[0]), mapWait, "waiting for convergence"); err != nil {
 		t.Skipf("inconclusive: the schedule took %v, so the earliest write may expire while clients converge: %v", time.Since(firstWrite).Round(time.Second), err)
 	}
-	mapclient.WaitConverged(t, obs, w.Oracle(), mapWait, fmt.Sprintf("schedule seed %d healed", seed))
+	if err := mapclient.Converged(t, obs, w.Oracle(), mapWait, fmt.Sprintf("schedule seed %d healed", seed)); err != nil {
+		spec.Fatalf(t, "map-diverged", "%v", err)
+	}
 }
 
 // mapFaultLives are the durations of MAP-2's writes, shortest first: the schedule, a server
@@ -384,11 +392,11 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 						e, ok := o.Map.State()[mapclient.Key(room, alice, diagramKey)]
 						if ok && e.EventID == s {
 							timeline.Diverged(t, o.Name, "still holds S after S expired")
-							t.Errorf("%s still holds S (%s) at time B, after S expired; expected nothing or S'", o.Name, s)
+							spec.Errorf(t, "expired-entry-held", "%s still holds S (%s) at time B, after S expired; expected nothing or S'", o.Name, s)
 						}
 						if o.Seen(s2) && (!ok || e.EventID != s2) {
 							timeline.Diverged(t, o.Name, "was delivered S' but does not hold it at B")
-							t.Errorf("%s was delivered S' (%s), unexpired at B, but its map holds %v", o.Name, s2, e.EventID)
+							spec.Errorf(t, "overwrite-not-held", "%s was delivered S' (%s), unexpired at B, but its map holds %v", o.Name, s2, e.EventID)
 						}
 					}
 					return nil

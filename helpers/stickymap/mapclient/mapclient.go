@@ -8,6 +8,7 @@
 package mapclient
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -211,10 +212,11 @@ func WaitSeen(t *testing.T, obs []*Observer, id string) {
 	})
 }
 
-// WaitConverged polls every observer until each map equals the oracle's, or fails the test
-// after wait, saying per client where its map differs and why, and marking the divergence
-// for the report.
-func WaitConverged(t *testing.T, obs []*Observer, oracle *stickymap.Map, wait time.Duration, what string) {
+// Converged polls every observer until each map equals the oracle's, and returns nil, or
+// after wait an error that says per client where its map differs and why; it marks each
+// divergence for the report. The caller decides what a failure means (a verdict with its
+// code, or a control's failure without one).
+func Converged(t *testing.T, obs []*Observer, oracle *stickymap.Map, wait time.Duration, what string) error {
 	t.Helper()
 	err := client.Poll(wait, 0, func(time.Duration) error {
 		for _, o := range obs {
@@ -236,9 +238,9 @@ func WaitConverged(t *testing.T, obs []*Observer, oracle *stickymap.Map, wait ti
 		for _, o := range obs {
 			timeline.MapState(t, o.Name, o.Map.Summary())
 		}
-		return
+		return nil
 	}
-	t.Errorf("after %v (%s): %v", wait, what, err)
+	msg := fmt.Sprintf("after %v (%s): %v", wait, what, err)
 	now := time.Now()
 	for _, o := range obs {
 		diffs := stickymap.Diff(o.Map, oracle, now)
@@ -250,8 +252,8 @@ func WaitConverged(t *testing.T, obs []*Observer, oracle *stickymap.Map, wait ti
 			why = append(why, d.String())
 		}
 		timeline.Diverged(t, o.Name, strings.Join(why, "; "))
-		t.Errorf("%s: after %v (%s) its map differs from the writes that were made:\n  %s\n  map: %s",
-			o.Name, wait, what, strings.Join(why, "\n  "), o.Map.Summary())
+		msg += fmt.Sprintf("\n%s: its map differs from the writes that were made:\n  %s\n  map: %s",
+			o.Name, strings.Join(why, "\n  "), o.Map.Summary())
 	}
-	t.FailNow()
+	return errors.New(msg)
 }
