@@ -82,7 +82,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	// S ends at its origin_server_ts + duration (hs1 received it first, so that is its start).
 	ev := alice.GetEvent(t, b.Room, s)
 	must.Status(t, ev, 200, "GET /event of S on hs1")
-	end := time.UnixMilli(ev.JSON.Get("origin_server_ts").Int() + sLife.Milliseconds())
+	end := client.OriginTS(ev.JSON).Add(sLife)
 	spec.ShouldCheck(t, "SYNC-3", "remaining-time-of-S", func(t *testing.T) {
 		for _, w := range []*client.Stream{wb, fresh} {
 			for _, d := range w.StickyOf(s) {
@@ -346,14 +346,14 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 				}
 				w := mapclient.NewWriter(stickymap.RuleLatest)
 				s := w.Write(t, alice, "hs1", room, diagramKey, "S", sDur)
-				originS := time.UnixMilli(alice.GetEvent(t, room, s).JSON.Get("origin_server_ts").Int())
+				originS := client.OriginTS(alice.GetEvent(t, room, s).JSON)
 				mapclient.WaitSeen(t, all, s)
 				hs3 := d.Server("hs3")
 				hs3.Begin(t, deploy.Partition) // lifted when the subtest ends, or before the next plan:
 				tooSlow := func(err error) error { hs3.End(t, deploy.Partition); return err }
 				time.Sleep(time.Until(originS.Add(diagramOffset))) // the diagrams' gap between S and S'
 				s2 := w.Write(t, alice, "hs1", room, diagramKey, "S'", sDur2)
-				originS2 := time.UnixMilli(alice.GetEvent(t, room, s2).JSON.Get("origin_server_ts").Int())
+				originS2 := client.OriginTS(alice.GetEvent(t, room, s2).JSON)
 				mapclient.WaitSeen(t, bobObs, s2)
 				timeline.Mark(t, "A", time.Now())
 				for _, o := range all {

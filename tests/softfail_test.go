@@ -84,7 +84,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	// the heal, later than that), so its end is read from the event itself, on hs2 that holds it.
 	res := charlie.GetEvent(t, b.Room, short)
 	must.Status(t, res, 200, "GET /event on hs2 of the short-lived sticky event its user sent")
-	shortEnd := time.UnixMilli(res.JSON.Get("origin_server_ts").Int() + blueprints.ShortSticky.Milliseconds())
+	shortEnd := client.OriginTS(res.JSON).Add(blueprints.ShortSticky)
 	time.Sleep(time.Until(shortEnd.Add(blueprints.ExpiryGrace))) // lets the short one expire before the re-join
 	rejoinedAt := time.Now()
 	charlie.JoinRoom(t, b.Room, b.S(0).Name)

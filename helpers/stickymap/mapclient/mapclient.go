@@ -146,7 +146,7 @@ func (w *Writer) Write(t *testing.T, c *client.Client, server, room, key, value 
 	if ev.StatusCode != 200 {
 		t.Fatalf("reading back the write %s: %s", id, ev)
 	}
-	timeline.Sent(t, server, id, key, ev.JSON.Get("origin_server_ts").Int(), duration.Milliseconds())
+	timeline.Sent(t, server, id, key, client.OriginTS(ev.JSON).UnixMilli(), duration.Milliseconds())
 	// The oracle receives it as sticky: with the server's remaining time, or where the server
 	// leaves that field out, with the time the proposal's algorithm gives.
 	d, err := stickymap.FromClientEvent(ev.JSON, room, time.Now(), c.Names)
