@@ -33,10 +33,10 @@ func TestEncryptedSticky(t *testing.T) {
 		s := alice.SendSticky(t, room, "m.room.encrypted", encryptedContent(1), blueprints.LongSticky)
 		alice.SendTexts(t, room, 3)
 		ev := alice.GetEvent(t, room, s)
-		must.JSONEqual(t, ev.JSON, alice.StickyDurationPath(), blueprints.LongSticky.Milliseconds(), "the encrypted event's sticky object")
+		must.As("encrypted-not-sticky").JSONEqual(t, ev.JSON, alice.StickyDurationPath(), blueprints.LongSticky.Milliseconds(), "the encrypted event's sticky object")
 
 		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
-		e := must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sender's sticky section")
+		e := must.As("encrypted-not-sticky").Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sender's sticky section")
 		spec.ShouldCheck(t, "SYNC-3", "remaining-time", func(t *testing.T) {
 			if _, ok := alice.Remaining(e); !ok {
 				spec.Fatalf(t, "no-remaining-time", "expected a remaining-time field on the encrypted sticky event, got %s", e.Raw)
@@ -82,7 +82,7 @@ func TestPeerEncryptedStickyEvents(t *testing.T) {
 		r := f.Peer.WaitEvent(t, client.DefaultWait, id, "alice's encrypted sticky event at the peer")
 		got := r.Event.Parsed.Get(wire.Path("", f.Peer.Names.EventKey, "duration_ms"))
 		if got.Int() != blueprints.LongSticky.Milliseconds() {
-			t.Fatalf("alice's encrypted sticky event reached the peer without its sticky object (expected duration_ms %d): %s", blueprints.LongSticky.Milliseconds(), r.Event.JSON)
+			spec.Fatalf(t, "encrypted-not-sticky", "alice's encrypted sticky event reached the peer without its sticky object (expected duration_ms %d): %s", blueprints.LongSticky.Milliseconds(), r.Event.JSON)
 		}
 	})
 }

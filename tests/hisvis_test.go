@@ -165,14 +165,14 @@ func TestHistoryVisibilityAfterExpiry(t *testing.T) {
 func historyVisibilityAfterExpiry(t *testing.T, lifetime time.Duration) error {
 	t.Helper()
 	alice, bob, room, _, sticky := historyRoom(t, lifetime, 0)
-	origin := time.UnixMilli(alice.GetEvent(t, room, sticky).JSON.Get("origin_server_ts").Int())
+	origin := client.OriginTS(alice.GetEvent(t, room, sticky).JSON)
 	// The control below may wait up to client.DefaultWait; half of it is left for it.
 	if err := realtime.Need(origin.Add(lifetime), client.DefaultWait/2, "the control while sticky"); err != nil {
 		return err
 	}
 	// Control, while it is sticky: the event reached bob (over /sync, where history visibility
 	// must not hide it), so hiding it afterwards is a change, not the server's only behaviour.
-	f := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`))
+	f := bob.NewStream(client.Sync, client.TimelineLimit(1))
 	f.Until(t, client.DefaultWait, "the pre-join sticky event in bob's sticky section (control)", func(r gjson.Result) error {
 		return client.HasEvent(f.Sticky(r, room), sticky, "the sticky section")
 	})

@@ -4,14 +4,10 @@ import (
 	"fmt"
 	"math/rand"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
 	"stickler/helpers/client"
@@ -21,8 +17,8 @@ import (
 	"stickler/helpers/realtime"
 	"stickler/helpers/spec"
 	"stickler/helpers/stickymap"
+	"stickler/helpers/stickymap/mapclient"
 	"stickler/helpers/timeline"
-	"stickler/helpers/wire"
 )
 
 // MAP: the ephemeral map clients build from sticky events, across servers and faults.
@@ -86,7 +82,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	// S ends at its origin_server_ts + duration (hs1 received it first, so that is its start).
 	ev := alice.GetEvent(t, b.Room, s)
 	must.Status(t, ev, 200, "GET /event of S on hs1")
-	end := time.UnixMilli(ev.JSON.Get("origin_server_ts").Int() + sLife.Milliseconds())
+	end := client.OriginTS(ev.JSON).Add(sLife)
 	spec.ShouldCheck(t, "SYNC-3", "remaining-time-of-S", func(t *testing.T) {
 		for _, w := range []*client.Stream{wb, fresh} {
 			for _, d := range w.StickyOf(s) {
@@ -135,28 +131,15 @@ const mapWait = 45 * time.Second
 
 // mapRoom is the federation blueprint's room on d with the MAP tests' clients: two observers
 // per user (latest rule) and a writer.
-func mapRoom(t *testing.T, d *deploy.Deployment) (room string, users []*client.Client, obs []*observer, w *writer) {
+func mapRoom(t *testing.T, d *deploy.Deployment) (room string, users []*client.Client, obs []*mapclient.Observer, w *mapclient.Writer) {
 	t.Helper()
 	b := blueprints.Federate(t, d, nil)
-	obs = observersFor(t, b.Users, d.Servers, b.Room, stickymap.RuleLatest)
-	return b.Room, b.Users, obs, newWriter(stickymap.RuleLatest, b.Users[0].Names)
-}
-
-// observersFor makes two observers per user: the user's device over /sync and a second
-// device over Sliding Sync, and takes their initial syncs.
-func observersFor(t *testing.T, users []*client.Client, servers []*deploy.Server, room string, rule stickymap.Rule) []*observer {
-	t.Helper()
-	var obs []*observer
-	for i, u := range users {
-		second := u.Login(t)
-		obs = append(obs,
-			newObserver(t, fmt.Sprintf("%s dev1@%s", client.Localpart(u.UserID), servers[i].Name), u, "sync", room, rule),
-			newObserver(t, fmt.Sprintf("%s dev2@%s", client.Localpart(u.UserID), servers[i].Name), second, "sliding", room, rule))
+	var servers []string
+	for _, s := range d.Servers {
+		servers = append(servers, s.Name)
 	}
-	for _, o := range obs {
-		o.poll(t, 0)
-	}
-	return obs
+	obs = mapclient.Observers(t, b.Users, servers, b.Room, stickymap.RuleLatest)
+	return b.Room, b.Users, obs, mapclient.NewWriter(stickymap.RuleLatest)
 }
 
 // Clients on every server, fed only by their own server, compute the same map after
@@ -168,7 +151,7 @@ func TestMapConvergesAcrossServers(t *testing.T) {
 	room, _, obs, w := mapRoom(t, d)
 	devices := []*client.Client{}
 	for _, o := range obs {
-		devices = append(devices, o.c)
+		devices = append(devices, o.Client)
 	}
 	// Several rounds; in each, every device writes k1, and some write k2, with durations that
 	// make a later but shorter write lose under the latest rule.
@@ -176,13 +159,15 @@ func TestMapConvergesAcrossServers(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		for i, c := range devices {
 			server := d.Servers[i/2].Name
-			w.write(t, c, server, room, "k1", fmt.Sprintf("r%d-d%d", round, i), durations[(round+i)%len(durations)])
+			w.Write(t, c, server, room, "k1", fmt.Sprintf("r%d-d%d", round, i), durations[(round+i)%len(durations)])
 			if (round+i)%2 == 0 {
-				w.write(t, c, server, room, "k2", fmt.Sprintf("r%d-d%d", round, i), durations[(round+2*i)%len(durations)])
+				w.Write(t, c, server, room, "k2", fmt.Sprintf("r%d-d%d", round, i), durations[(round+2*i)%len(durations)])
 			}
 		}
 	}
-	waitConverged(t, obs, w.oracle, mapWait, fmt.Sprintf("%d writes from %d devices on %d servers", len(w.sent), len(devices), len(d.Servers)))
+	if err := mapclient.Converged(t, obs, w.Oracle(), mapWait, fmt.Sprintf("%d writes from %d devices on %d servers", w.Sent(), len(devices), len(d.Servers))); err != nil {
+		spec.Fatalf(t, "map-diverged", "%v", err)
+	}
 }
 
 // A write whose content holds only the sticky key removes the entry, on every server.
@@ -192,17 +177,21 @@ func TestMapRemovalConverges(t *testing.T) {
 	d := deploy.Shared(t, 3)
 	room, users, obs, w := mapRoom(t, d)
 	for i, u := range users {
-		w.write(t, u, d.Servers[i].Name, room, "k", "present", 300*time.Second)
+		w.Write(t, u, d.Servers[i].Name, room, "k", "present", 300*time.Second)
 	}
-	waitConverged(t, obs, w.oracle, mapWait, "three writes (control: the entries exist everywhere)")
+	if err := mapclient.Converged(t, obs, w.Oracle(), mapWait, "three writes"); err != nil {
+		t.Fatalf("control: the three entries never existed everywhere: %v", err)
+	}
 	// Remove two of the three entries (same duration, later timestamp: the removal wins).
 	for i, u := range users[:2] {
-		w.write(t, u, d.Servers[i].Name, room, "k", "", 300*time.Second)
+		w.Write(t, u, d.Servers[i].Name, room, "k", "", 300*time.Second)
 	}
-	waitConverged(t, obs, w.oracle, mapWait, "two removals")
+	if err := mapclient.Converged(t, obs, w.Oracle(), mapWait, "two removals"); err != nil {
+		spec.Fatalf(t, "map-diverged", "%v", err)
+	}
 	for _, o := range obs {
-		if n := len(o.m.State()); n != 1 {
-			t.Fatalf("%s: expected exactly one entry left after two removals, map: %s", o.name, o.m.Summary())
+		if n := len(o.Map.State()); n != 1 {
+			spec.Fatalf(t, "removal-not-applied", "%s: expected exactly one entry left after two removals, map: %s", o.Name, o.Map.Summary())
 		}
 	}
 }
@@ -212,6 +201,7 @@ func TestMapRemovalConverges(t *testing.T) {
 const (
 	diagramOffset = 3 * time.Second
 	diagramMargin = 1500 * time.Millisecond
+	diagramKey    = "k" // the one key S and S' write
 )
 
 // mapSeeds are the schedules CI runs for MAP-2; STICKLER_MAP_SEED replays one exactly.
@@ -286,11 +276,11 @@ func runFaultSchedule(t *testing.T, d *deploy.Deployment, seed int64) {
 		if firstWrite.IsZero() {
 			firstWrite = time.Now()
 		}
-		id := w.write(t, obs[i].c, d.Servers[i/2].Name, room, key, fmt.Sprintf("s%d", step), dur)
-		t.Logf("step %d: %s writes %s (%v) = %s", step, obs[i].name, key, dur, id)
+		id := w.Write(t, obs[i].Client, d.Servers[i/2].Name, room, key, fmt.Sprintf("s%d", step), dur)
+		t.Logf("step %d: %s writes %s (%v) = %s", step, obs[i].Name, key, dur, id)
 		for j, o := range obs {
 			if !down(j / 2) {
-				o.poll(t, 0)
+				o.Poll(t, 0)
 			}
 		}
 		if cur != nil {
@@ -310,7 +300,9 @@ func runFaultSchedule(t *testing.T, d *deploy.Deployment, seed int64) {
 	if err := realtime.Need(firstWrite.Add(mapFaultLives[0]), mapWait, "waiting for convergence"); err != nil {
 		t.Skipf("inconclusive: the schedule took %v, so the earliest write may expire while clients converge: %v", time.Since(firstWrite).Round(time.Second), err)
 	}
-	waitConverged(t, obs, w.oracle, mapWait, fmt.Sprintf("schedule seed %d healed", seed))
+	if err := mapclient.Converged(t, obs, w.Oracle(), mapWait, fmt.Sprintf("schedule seed %d healed", seed)); err != nil {
+		spec.Fatalf(t, "map-diverged", "%v", err)
+	}
 }
 
 // mapFaultLives are the durations of MAP-2's writes, shortest first: the schedule, a server
@@ -346,28 +338,28 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 				alice, bob, carol := users[0], users[1], users[2]
 				seed := stickymap.RuleSeed
 				// Each client twice: one map per tie-break rule.
-				bobObs := []*observer{newObserver(t, "bob@hs2 latest-rule", bob, "sync", room, stickymap.RuleLatest), newObserver(t, "bob@hs2 seed-rule", bob.Login(t), "sync", room, seed)}
-				carolObs := []*observer{newObserver(t, "carol@hs3 latest-rule", carol, "sync", room, stickymap.RuleLatest), newObserver(t, "carol@hs3 seed-rule", carol.Login(t), "sync", room, seed)}
-				all := append(append([]*observer{}, bobObs...), carolObs...)
+				bobObs := []*mapclient.Observer{mapclient.NewObserver("bob@hs2 latest-rule", bob, client.Sync, room, stickymap.RuleLatest), mapclient.NewObserver("bob@hs2 seed-rule", bob.Login(t), client.Sync, room, seed)}
+				carolObs := []*mapclient.Observer{mapclient.NewObserver("carol@hs3 latest-rule", carol, client.Sync, room, stickymap.RuleLatest), mapclient.NewObserver("carol@hs3 seed-rule", carol.Login(t), client.Sync, room, seed)}
+				all := append(append([]*mapclient.Observer{}, bobObs...), carolObs...)
 				for _, o := range all {
-					o.poll(t, 0)
+					o.Poll(t, 0)
 				}
-				w := newWriter(stickymap.RuleLatest, alice.Names)
-				s := w.write(t, alice, "hs1", room, "k", "S", sDur)
-				originS := time.UnixMilli(gjsonOrigin(t, alice, room, s))
-				waitSeen(t, all, s)
+				w := mapclient.NewWriter(stickymap.RuleLatest)
+				s := w.Write(t, alice, "hs1", room, diagramKey, "S", sDur)
+				originS := client.OriginTS(alice.GetEvent(t, room, s).JSON)
+				mapclient.WaitSeen(t, all, s)
 				hs3 := d.Server("hs3")
 				hs3.Begin(t, deploy.Partition) // lifted when the subtest ends, or before the next plan:
 				tooSlow := func(err error) error { hs3.End(t, deploy.Partition); return err }
 				time.Sleep(time.Until(originS.Add(diagramOffset))) // the diagrams' gap between S and S'
-				s2 := w.write(t, alice, "hs1", room, "k", "S'", sDur2)
-				originS2 := time.UnixMilli(gjsonOrigin(t, alice, room, s2))
-				waitSeen(t, bobObs, s2)
+				s2 := w.Write(t, alice, "hs1", room, diagramKey, "S'", sDur2)
+				originS2 := client.OriginTS(alice.GetEvent(t, room, s2).JSON)
+				mapclient.WaitSeen(t, bobObs, s2)
 				timeline.Mark(t, "A", time.Now())
 				for _, o := range all {
-					o.poll(t, 0)
+					o.Poll(t, 0)
 				}
-				t.Logf("time A: %s", states(all))
+				t.Logf("time A: %s", mapclient.States(all))
 
 				// Time B lies between the two ends, a margin away from each.
 				endS, endS2 := originS.Add(sDur), originS2.Add(sDur2)
@@ -382,29 +374,29 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 				time.Sleep(time.Until(b)) // lets real time pass to the diagram's instant B
 				timeline.Mark(t, "B", time.Now())
 				for _, o := range all {
-					o.poll(t, 0)
+					o.Poll(t, 0)
 				}
 				// The polls must be done before the second end: the states are judged now.
 				if late := time.Since(second); late > 0 {
 					return tooSlow(realtime.SetupTooSlow("the polls at B ended %v after the second end", late.Round(time.Millisecond)))
 				}
-				stateB := states(all)
+				stateB := mapclient.States(all)
 				t.Logf("time B: %s", stateB)
 				for _, o := range all {
-					timeline.MapState(t, o.name, o.m.Summary())
+					timeline.MapState(t, o.Name, o.Map.Summary())
 				}
 				if sDur2 >= sDur {
 					// MUST: at B every client is in {_, S'}: nobody still holds S, and a client
 					// that was delivered S' holds it (it is unexpired).
 					for _, o := range all {
-						e, ok := o.m.State()[keyOf(alice, room)]
+						e, ok := o.Map.State()[mapclient.Key(room, alice, diagramKey)]
 						if ok && e.EventID == s {
-							timeline.Diverged(t, o.name, "still holds S after S expired")
-							t.Errorf("%s still holds S (%s) at time B, after S expired; expected nothing or S'", o.name, s)
+							timeline.Diverged(t, o.Name, "still holds S after S expired")
+							spec.Errorf(t, "expired-entry-held", "%s still holds S (%s) at time B, after S expired; expected nothing or S'", o.Name, s)
 						}
-						if o.seen[s2] && (!ok || e.EventID != s2) {
-							timeline.Diverged(t, o.name, "was delivered S' but does not hold it at B")
-							t.Errorf("%s was delivered S' (%s), unexpired at B, but its map holds %v", o.name, s2, e.EventID)
+						if o.Seen(s2) && (!ok || e.EventID != s2) {
+							timeline.Diverged(t, o.Name, "was delivered S' but does not hold it at B")
+							spec.Errorf(t, "overwrite-not-held", "%s was delivered S' (%s), unexpired at B, but its map holds %v", o.Name, s2, e.EventID)
 						}
 					}
 					return nil
@@ -412,250 +404,9 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 				// The hazard: under the seed's rule the clients disagree at B ({_, S}); the latest
 				// rule ranks S (the later end) above S' and keeps them together.
 				spec.Observe(t, "MAP-4", fmt.Sprintf("shorter overwrite, states at B: seed rule %s, latest rule %s",
-					valueSet(bobObs[1], carolObs[1]), valueSet(bobObs[0], carolObs[0])))
+					mapclient.ValueSet(bobObs[1], carolObs[1]), mapclient.ValueSet(bobObs[0], carolObs[0])))
 				return nil
 			})
 		})
 	}
-}
-
-func gjsonOrigin(t *testing.T, c *client.Client, room, id string) int64 {
-	t.Helper()
-	return c.GetEvent(t, room, id).JSON.Get("origin_server_ts").Int()
-}
-
-func keyOf(sender *client.Client, room string) stickymap.Key {
-	return stickymap.Key{RoomID: room, Sender: sender.UserID, Type: mapType, StickyKey: "k"}
-}
-
-// states describes each observer's value of every key ("_" for nothing).
-func states(obs []*observer) string {
-	var parts []string
-	for _, o := range obs {
-		st := o.m.State()
-		v := "_"
-		for _, e := range st {
-			v = gjson.Get(e.Content, "value").Str
-		}
-		parts = append(parts, fmt.Sprintf("%s=%s", o.name, v))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// valueSet is the set of values the observers' maps hold for any key, as in the proposal's
-// diagrams: "{_, S}".
-func valueSet(obs ...*observer) string {
-	set := map[string]bool{}
-	for _, o := range obs {
-		v := "_"
-		for _, e := range o.m.State() {
-			v = gjson.Get(e.Content, "value").Str
-		}
-		set[v] = true
-	}
-	var vs []string
-	for v := range set {
-		vs = append(vs, v)
-	}
-	sort.Slice(vs, func(i, j int) bool { return vs[i] == "_" || vs[j] != "_" && vs[i] < vs[j] }) // "_" first, as the proposal writes it
-	return "{" + strings.Join(vs, ", ") + "}"
-}
-
-// waitSeen polls the observers until each was delivered the event.
-func waitSeen(t *testing.T, obs []*observer, id string) {
-	t.Helper()
-	client.Wait(t, client.DefaultWait, "every client to be delivered "+id, 0, func(time.Duration) error {
-		var missing []string
-		for _, o := range obs {
-			if !o.seen[id] {
-				o.poll(t, 500*time.Millisecond)
-			}
-			if !o.seen[id] {
-				missing = append(missing, o.name)
-			}
-		}
-		if len(missing) > 0 {
-			return fmt.Errorf("not yet delivered to %s", strings.Join(missing, ", "))
-		}
-		return nil
-	})
-}
-
-// The MAP tests' clients: observers build their maps from what their own server delivers;
-// the writer keeps the oracle, the map a client given every write at once would have.
-
-// mapType is the event type of ephemeral-map writes in the MAP tests.
-const mapType = "org.example.map"
-
-// observer is one client device building its ephemeral map only from what its own server
-// delivers, over /sync or Sliding Sync.
-type observer struct {
-	name string
-	c    *client.Client
-	feed *client.Stream
-	m    *stickymap.Map
-	room string
-	seen map[string]bool
-}
-
-func newObserver(t *testing.T, name string, c *client.Client, kind client.Feed, room string, rule stickymap.Rule) *observer {
-	t.Helper()
-	label := fmt.Sprintf("%s (%s)", name, kind)
-	o := &observer{name: label, c: c, feed: c.NewStream(kind, client.TimelineLimit(5)), room: room, seen: map[string]bool{},
-		m: stickymap.New(label, stickymap.Config{Rule: rule})}
-	return o
-}
-
-// poll performs one sync (long-polling up to timeout) and feeds what arrived into the map.
-func (o *observer) poll(t *testing.T, timeout time.Duration) {
-	t.Helper()
-	r := o.feed.Next(t, timeout)
-	now := time.Now()
-	var err error
-	if o.feed.Feed == client.Sliding {
-		_, err = o.m.AddSlidingSync(r, now, o.c.Names)
-	} else {
-		_, err = o.m.AddSync(r, now, o.c.Names)
-	}
-	if err != nil {
-		t.Errorf("%s: reading a delivery into the map: %v", o.name, err)
-	}
-	for _, e := range append(o.feed.Timeline(r, o.room), o.feed.Sticky(r, o.room)...) {
-		id := e.Get("event_id").Str
-		if e.Get("type").Str != mapType || o.seen[id] {
-			continue
-		}
-		o.seen[id] = true
-		rem, ok := o.c.Remaining(e)
-		if !ok {
-			rem = timeline.NoRemaining
-		}
-		timeline.Seen(t, o.name, id, now, rem)
-	}
-}
-
-// writer sends map writes and feeds them into the oracle: the map a client would have that
-// was delivered every write at once.
-type writer struct {
-	mu     sync.Mutex
-	oracle *stickymap.Map
-	names  wire.Names
-	sent   []string
-}
-
-func newWriter(rule stickymap.Rule, names wire.Names) *writer {
-	return &writer{oracle: stickymap.New("oracle (every write, as sent)", stickymap.Config{Rule: rule}), names: names}
-}
-
-// write sets key to value (value "" writes a removal: content with only the sticky key).
-func (w *writer) write(t *testing.T, c *client.Client, server, room, key, value string, duration time.Duration) string {
-	t.Helper()
-	content := map[string]any{c.Names.StickyKey: key}
-	if value != "" {
-		content["value"] = value
-	}
-	id := c.SendSticky(t, room, mapType, content, duration)
-	ev := c.GetEvent(t, room, id)
-	if ev.StatusCode != 200 {
-		t.Fatalf("reading back the write %s: %s", id, ev)
-	}
-	origin := ev.JSON.Get("origin_server_ts").Int()
-	timeline.Sent(t, server, id, key, origin, duration.Milliseconds())
-	// The oracle receives it as sticky, with the remaining time the proposal's formula gives.
-	raw := ev.JSON.Raw
-	if _, ok := c.Remaining(ev.JSON); !ok {
-		rem := min(duration.Milliseconds(), blueprints.MaxSticky.Milliseconds()) - (time.Now().UnixMilli() - origin)
-		raw = setRemaining(raw, c.Names, rem)
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.oracle.AddClientEvent(gjson.Parse(raw), room, time.Now(), c.Names); err != nil {
-		t.Fatalf("oracle: %v", err)
-	}
-	w.sent = append(w.sent, id)
-	return id
-}
-
-// setRemaining adds the remaining-time field to an event's unsigned object.
-func setRemaining(raw string, n wire.Names, rem int64) string {
-	ev := gjson.Parse(raw)
-	unsigned := ev.Get("unsigned").Raw
-	if unsigned == "" || unsigned == "{}" {
-		unsigned = "{}"
-	}
-	field := fmt.Sprintf("%q:%d", n.RemainingField, rem)
-	if unsigned == "{}" {
-		unsigned = "{" + field + "}"
-	} else {
-		unsigned = "{" + field + "," + strings.TrimPrefix(unsigned, "{")
-	}
-	if ev.Get("unsigned").Exists() {
-		return strings.Replace(raw, ev.Get("unsigned").Raw, unsigned, 1)
-	}
-	return strings.TrimSuffix(strings.TrimSpace(raw), "}") + `,"unsigned":` + unsigned + "}"
-}
-
-// winners is a map's state as key -> winning event ID ("" keys absent), for comparisons.
-func winners(s stickymap.State) map[string]string {
-	out := map[string]string{}
-	for k, e := range s {
-		out[k.String()] = e.EventID
-	}
-	return out
-}
-
-func sameWinners(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
-// waitConverged polls every observer until each map equals the oracle's, or fails after wait,
-// saying per client where its map differs and why, and marking the divergence for the report.
-func waitConverged(t *testing.T, obs []*observer, oracle *stickymap.Map, wait time.Duration, what string) {
-	t.Helper()
-	err := client.Poll(wait, 0, func(time.Duration) error {
-		for _, o := range obs {
-			o.poll(t, 200*time.Millisecond)
-		}
-		want := winners(oracle.State())
-		var off []string
-		for _, o := range obs {
-			if !sameWinners(winners(o.m.State()), want) {
-				off = append(off, o.name)
-			}
-		}
-		if len(off) > 0 {
-			return fmt.Errorf("the maps of %s differ from the writes that were made", strings.Join(off, ", "))
-		}
-		return nil
-	})
-	if err == nil {
-		for _, o := range obs {
-			timeline.MapState(t, o.name, o.m.Summary())
-		}
-		return
-	}
-	t.Errorf("after %v (%s): %v", wait, what, err)
-	now := time.Now()
-	for _, o := range obs {
-		diffs := stickymap.Diff(o.m, oracle, now)
-		if len(diffs) == 0 {
-			continue
-		}
-		var why []string
-		for _, d := range diffs {
-			why = append(why, d.String())
-		}
-		timeline.Diverged(t, o.name, strings.Join(why, "; "))
-		t.Errorf("%s: after %v (%s) its map differs from the writes that were made:\n  %s\n  map: %s",
-			o.name, wait, what, strings.Join(why, "\n  "), o.m.Summary())
-	}
-	t.FailNow()
 }

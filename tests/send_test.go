@@ -43,7 +43,7 @@ func TestSendAboveCap(t *testing.T) {
 			must.Status(t, res, 200, "sending a duration above the cap (accepted or 400 are both allowed)")
 			ev := res.JSON.Get("event_id").Str
 			alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
-			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+			r := alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
 			elapsed := time.Since(sent)
 			stored, _ := alice.StickyDuration(alice.GetEvent(t, room, ev).JSON)
 			e := client.Find(alice.Sticky(r, room), ev)
@@ -136,7 +136,7 @@ func delayedStickyFromSendTime(t *testing.T, alice *client.Client, room string, 
 		}
 		return fmt.Errorf("no event with content.delayed in %v since scheduling", time.Since(scheduledAt).Round(time.Millisecond))
 	})
-	sentTS := time.UnixMilli(ev.Get("origin_server_ts").Int())
+	sentTS := client.OriginTS(ev)
 	if sentTS.Before(scheduledAt.Add(delay - delayTolerance)) {
 		t.Fatalf("the delayed event's origin_server_ts is %v after scheduling, expected about %v", sentTS.Sub(scheduledAt), delay)
 	}
@@ -153,7 +153,7 @@ func delayedStickyFromSendTime(t *testing.T, alice *client.Client, room string, 
 		return realtime.SetupTooSlow("the delayed event was seen and the filler sent only %v before its end measured from the send (%v needed)", left.Round(time.Millisecond), delay/2)
 	}
 	time.Sleep(time.Until(checkAt)) // lets real time pass beyond the end measured from scheduling
-	r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+	r := alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
 	e := must.Has(t, alice.Sticky(r, room), ev.Get("event_id").Str,
 		fmt.Sprintf("the sticky section %v after scheduling (sticky until send + %v = about +%v)", time.Since(scheduledAt).Round(time.Millisecond), lifetime, sentTS.Add(lifetime).Sub(scheduledAt).Round(time.Millisecond)))
 	want := time.Until(sentTS.Add(lifetime))
@@ -196,7 +196,7 @@ func TestSendStickyNotJoined(t *testing.T) {
 			must.As("non-member-send-accepted").MatrixError(t, res, 403, "", "a sticky send by a user who is "+how)
 			msgs := alice.Messages(t, room, 50)
 			must.As("refused-send-created-event").NoneWith(t, msgs.JSON.Get("chunk").Array(), "content.intruder", "the refused sticky send must create no event (/messages)")
-			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+			r := alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
 			must.As("refused-send-created-event").NoneWith(t, alice.Sticky(r, room), "content.intruder", "the refused sticky send must not appear in the sticky section")
 		})
 	}
@@ -242,7 +242,7 @@ func TestStickyParamOnStateEndpoint(t *testing.T) {
 
 	// Where the sticky state event shows up in /sync: not specified, reported.
 	alice.SendText(t, room, "pushes the state event out of a one-event timeline")
-	r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+	r := alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
 	inSection := client.Contains(alice.Sticky(r, room), sticky)
 	inState := client.Contains(r.Get(wire.Path("rooms.join", room, "state", "events")).Array(), sticky)
 	spec.Choice(t, "SEND-8", fmt.Sprintf("PUT /state with the parameter makes a sticky state event; in an initial /sync with a one-event timeline: sticky section=%v, state=%v", inSection, inState))
@@ -336,7 +336,7 @@ func TestSendWithoutDurationIsNotSticky(t *testing.T) {
 	must.Status(t, ev, 200, "GET /event of the plain event")
 	must.Missing(t, ev.JSON, wire.Escape(alice.Names.EventKey), "GET /event of an event sent without the parameter")
 
-	sync := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+	sync := alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
 	section := alice.Sticky(sync, room)
 	must.Has(t, section, sticky, "the sticky section (control: a sticky event outside the timeline)")
 	must.HasNot(t, section, plain, "the sticky section")

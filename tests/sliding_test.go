@@ -55,11 +55,7 @@ func TestSlidingLimitOne(t *testing.T) {
 	spec.Covers(t, "SSS-3")
 	t.Parallel()
 	alice, room := blueprints.UserInRoom(t, "alice")
-	var ids []string
-	for i := 0; i < 3; i++ {
-		ids = append(ids, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
-	}
-	alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
+	ids := threeBehindFiller(t, alice, room)
 	f := alice.NewStream(client.Sliding, client.TimelineLimit(1), client.ExtLimit(1))
 	var pages [][]string
 	f.Until(t, client.DefaultWait, "all 3 sticky events, one per page", func(r gjson.Result) error {
@@ -72,6 +68,18 @@ func TestSlidingLimitOne(t *testing.T) {
 	})
 	spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery
 	must.As("not-oldest-first").OldestFirst(t, ids, pages)
+}
+
+// threeBehindFiller sends three long-lived sticky events and then a text that pushes them out
+// of a one-event timeline, and returns the sticky events' IDs, oldest first.
+func threeBehindFiller(t *testing.T, alice *client.Client, room string) []string {
+	t.Helper()
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ids = append(ids, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
+	}
+	alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
+	return ids
 }
 
 // Without a limit the extension carries at most its default of 100 events per response (a
@@ -110,11 +118,7 @@ func TestSlidingNextBatch(t *testing.T) {
 	spec.Covers(t, "SSS-6")
 	t.Parallel()
 	alice, room := blueprints.UserInRoom(t, "alice")
-	var ids []string
-	for i := 0; i < 3; i++ {
-		ids = append(ids, alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
-	}
-	alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
+	ids := threeBehindFiller(t, alice, room)
 	f := alice.NewStream(client.Sliding, client.TimelineLimit(1), client.ExtLimit(1))
 	check := func(r gjson.Result) {
 		ext := r.Get(wire.Path("extensions", alice.Names.SlidingExtension))

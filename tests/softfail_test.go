@@ -84,7 +84,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	// the heal, later than that), so its end is read from the event itself, on hs2 that holds it.
 	res := charlie.GetEvent(t, b.Room, short)
 	must.Status(t, res, 200, "GET /event on hs2 of the short-lived sticky event its user sent")
-	shortEnd := time.UnixMilli(res.JSON.Get("origin_server_ts").Int() + blueprints.ShortSticky.Milliseconds())
+	shortEnd := client.OriginTS(res.JSON).Add(blueprints.ShortSticky)
 	time.Sleep(time.Until(shortEnd.Add(blueprints.ExpiryGrace))) // lets the short one expire before the re-join
 	rejoinedAt := time.Now()
 	charlie.JoinRoom(t, b.Room, b.S(0).Name)
@@ -96,13 +96,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
 		// when the sender's membership made it pass again.
 		spec.Covers(t, "SOFTFAIL-2")
-		if err := wa.TryAwait(t, client.DefaultWait, long); err != nil {
-			spec.Fatalf(t, "not-reevaluated", "expected the soft-failed sticky event %s to be delivered to %s within %v of %s re-joining (it is unexpired): %v",
-				long, alice.UserID, client.DefaultWait, charlie.UserID, err)
-		}
-		if len(wa.StickyOf(long)) == 0 {
-			spec.Fatalf(t, "reevaluated-not-sticky", "expected %s to be delivered as sticky (sticky section or remaining time); got: %s", long, wa.Describe(long))
-		}
+		requireReevaluated(t, wa, long, alice.UserID, charlie.UserID+" re-joining")
 	})
 
 	t.Run("expired-not-reevaluated", func(t *testing.T) {
@@ -164,13 +158,7 @@ func TestSoftFailPowerRestored(t *testing.T) {
 		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
 		// when the sender's power was restored (a state change other than membership: SHOULD).
 		spec.Covers(t, "SOFTFAIL-4")
-		if err := wa.TryAwait(t, client.DefaultWait, ev); err != nil {
-			spec.Fatalf(t, "not-reevaluated", "expected the soft-failed sticky event %s to be delivered to %s within %v of restoring %s's power (it is unexpired): %v",
-				ev, alice.UserID, client.DefaultWait, charlie.UserID, err)
-		}
-		if len(wa.StickyOf(ev)) == 0 {
-			spec.Fatalf(t, "reevaluated-not-sticky", "expected %s to be delivered as sticky (sticky section or remaining time); got: %s", ev, wa.Describe(ev))
-		}
+		requireReevaluated(t, wa, ev, alice.UserID, "restoring "+charlie.UserID+"'s power")
 	})
 }
 
@@ -205,4 +193,18 @@ func powerIs(t *testing.T, c *client.Client, room, userID string, level int64) e
 		return nil
 	}
 	return fmt.Errorf("power of %s is not %d; the server answers %s", userID, level, res)
+}
+
+// requireReevaluated requires the soft-failed, unexpired sticky event id to reach recipient's
+// stream w, as sticky, within client.DefaultWait of the change named by after that made it
+// pass the current state again.
+func requireReevaluated(t *testing.T, w *client.Stream, id, recipient, after string) {
+	t.Helper()
+	if err := w.TryAwait(t, client.DefaultWait, id); err != nil {
+		spec.Fatalf(t, "not-reevaluated", "expected the soft-failed sticky event %s to be delivered to %s within %v of %s (it is unexpired): %v",
+			id, recipient, client.DefaultWait, after, err)
+	}
+	if len(w.StickyOf(id)) == 0 {
+		spec.Fatalf(t, "reevaluated-not-sticky", "expected %s to be delivered as sticky (sticky section or remaining time); got: %s", id, w.Describe(id))
+	}
 }

@@ -85,7 +85,7 @@ func remainingAccurate(t *testing.T, kind client.Feed, alice *client.Client, roo
 	t.Helper()
 	s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, lifetime)
 	// The server's clock starts the lifetime: origin_server_ts (same host, same clock).
-	sentAt := time.UnixMilli(alice.GetEvent(t, room, s).JSON.Get("origin_server_ts").Int())
+	sentAt := client.OriginTS(alice.GetEvent(t, room, s).JSON)
 	alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
 	actualEnd := sentAt.Add(lifetime)
 	if err := realtime.Need(actualEnd, lifetime/2, "the read half-way through the lifetime"); err != nil {
@@ -181,7 +181,7 @@ func remainingOmittedAfterExpiry(t *testing.T, alice *client.Client, room string
 			return must.Has(t, client.Timeline(r, room), s, "the /sync timeline")
 		},
 	}
-	origin := time.UnixMilli(alice.GetEvent(t, room, s).JSON.Get("origin_server_ts").Int())
+	origin := client.OriginTS(alice.GetEvent(t, room, s).JSON)
 	shownBefore := 0
 	for where, get := range serve {
 		if get().Get(field).Exists() {
@@ -346,7 +346,7 @@ func TestOnlyMembersReceiveSticky(t *testing.T) {
 			// moved past the event he must not get.
 			canaryRoom := alice.CreateRoom(t, client.PublicRoom(""))
 			bob.JoinRoom(t, canaryRoom)
-			f := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`))
+			f := bob.NewStream(client.Sync, client.TimelineLimit(1))
 			if how != "never-joined" {
 				bob.JoinRoom(t, room)
 				before := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "before"}, blueprints.LongSticky)
@@ -380,7 +380,7 @@ func TestOnlyMembersReceiveSticky(t *testing.T) {
 			if leak != "" {
 				spec.Fatalf(t, "delivered-to-non-member", "bob (%s) received sticky event %s of a room he is not joined to, in: %.2000s", how, after, leak)
 			}
-			r := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+			r := bob.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
 			if client.Mentions(r, after) {
 				spec.Fatalf(t, "delivered-to-non-member", "bob's initial sync (%s) holds sticky event %s of a room he is not joined to: %.2000s", how, after, r.Raw)
 			}
@@ -434,13 +434,16 @@ func TestManyStickyAllDelivered(t *testing.T) {
 			return spec.WithCode("lost-events", f.Delivered(ids...))
 		})
 		spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery (lost-events cannot be left here)
-		if kind == "sliding" {
+		if kind == client.Sliding {
 			if maxPerResponse > extLimit {
 				spec.Errorf(t, "limit-ignored", "the extension returned %d events in one response, above the requested limit %d", maxPerResponse, extLimit)
 			}
 			must.As("not-oldest-first").OldestFirst(t, ids, pages)
 		}
-		spec.Choice(t, map[bool]string{true: "SSS-3", false: "SYNC-7"}[kind == "sliding"],
-			fmt.Sprintf("%d sticky events over %d response(s), at most %d per response", n, responses, maxPerResponse))
+		req := "SYNC-7"
+		if kind == client.Sliding {
+			req = "SSS-3"
+		}
+		spec.Choice(t, req, fmt.Sprintf("%d sticky events over %d response(s), at most %d per response", n, responses, maxPerResponse))
 	})
 }

@@ -35,7 +35,7 @@ func TestPeerStickyStateEvent(t *testing.T) {
 	f.Peer.Send(t, f.HS, e).MustAccept(t, e)
 	f.WaitDelivered(t, "the sticky state event at alice", e.ID)
 	ev, rem, hasRem, _ := f.StickyNow(t, e.ID)
-	r := f.Alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":1}}}`)).Next(t, 0)
+	r := f.Alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
 	inState := client.Contains(r.Get(wire.Path("rooms.join", f.Room.ID, "state", "events")).Array(), e.ID)
 	current := f.Alice.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", f.Room.ID, "state", "org.example.sticky_state", f.User)})
 	spec.Choice(t, "SEND-8", fmt.Sprintf("remote sticky state event: in sticky section=%v (remaining %d, field present=%v), in initial-sync state=%v, current state GET=%d",

@@ -25,6 +25,11 @@ func (c *Client) Remaining(event gjson.Result) (int64, bool) {
 	return r.Int(), r.Exists()
 }
 
+// OriginTS is an event's origin_server_ts as a time (the zero Unix time when it has none).
+func OriginTS(event gjson.Result) time.Time {
+	return time.UnixMilli(event.Get("origin_server_ts").Int())
+}
+
 // StickyDuration returns the event's top-level sticky duration_ms and whether it is present.
 func (c *Client) StickyDuration(event gjson.Result) (gjson.Result, bool) {
 	r := event.Get(c.StickyDurationPath())
