@@ -81,10 +81,7 @@ func (f *PeerRoom) StickyNow(t testing.TB, eventID string) (ev gjson.Result, rem
 	t.Helper()
 	c, roomID := f.Alice, f.Room.ID
 	filler := c.SendText(t, roomID, "filler: pushes older events out of a one-event timeline")
-	r = c.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
-	if tl := client.Timeline(r, roomID); !client.Contains(tl, filler) {
-		t.Fatalf("the one-event timeline should hold the filler %s, it holds %v", filler, client.EventIDs(tl))
-	}
+	r = c.NewStream(client.Sync, client.TimelineLimit(1)).InitialShowing(t, roomID, filler)
 	ev = client.Find(c.Sticky(r, roomID), eventID)
 	if !ev.Exists() {
 		return ev, 0, false, r

@@ -19,8 +19,8 @@ func TestRedactedStickyNotSticky(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"REDACT-1"}, []string{"REDACT-1"}, func(t *testing.T, kind client.Feed) {
 		alice, room := blueprints.UserInRoom(t, "alice")
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
-		alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
-		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
+		filler := alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+		r := alice.NewStream(kind, client.TimelineLimit(1)).InitialShowing(t, room, filler)
 		must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section before the redaction (control)")
 
 		alice.Redact(t, room, s)

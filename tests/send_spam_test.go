@@ -61,13 +61,13 @@ func TestSpamFlaggedNeverSticky(t *testing.T) {
 		}
 		spam := res.JSON.Get("event_id").Str
 		f.Labels[spam] = "the flagged sticky event"
-		alice.SendText(t, room, "filler: pushes older events out of a one-event timeline")
+		filler := alice.SendText(t, room, "filler: pushes older events out of a one-event timeline")
 		f.Await(t, client.DefaultWait, control)
 		if ds := f.StickyOf(spam); len(ds) > 0 {
 			spec.Fatalf(t, "spam-sticky", "the sticky event the spam checker flagged (accepted with 200) reached the client as sticky: %s; event: %s", f.Describe(spam), ds[0].Event.Raw)
 		}
 		fresh := alice.NewStream(client.Sync, client.TimelineLimit(1))
-		r := fresh.Next(t, 0)
+		r := fresh.InitialShowing(t, room, filler)
 		sticky := fresh.Sticky(r, room)
 		if !client.Contains(sticky, control) {
 			t.Fatalf("control: %s (no marker) is not in the sticky section of an initial sync; it holds %v", control, client.EventIDs(sticky))

@@ -42,8 +42,8 @@ func TestSendAboveCap(t *testing.T) {
 			}
 			must.Status(t, res, 200, "sending a duration above the cap (accepted or 400 are both allowed)")
 			ev := res.JSON.Get("event_id").Str
-			alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
-			r := alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
+			filler := alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
+			r := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialShowing(t, room, filler)
 			elapsed := time.Since(sent)
 			stored, _ := alice.StickyDuration(alice.GetEvent(t, room, ev).JSON)
 			e := client.Find(alice.Sticky(r, room), ev)
@@ -241,8 +241,8 @@ func TestStickyParamOnStateEndpoint(t *testing.T) {
 	must.As("refused-send-created-event").JSONEqual(t, cur.JSON, "v", "before", "the state after PUT /state with invalid durations (a refused PUT changes nothing)")
 
 	// Where the sticky state event shows up in /sync: not specified, reported.
-	alice.SendText(t, room, "pushes the state event out of a one-event timeline")
-	r := alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
+	filler := alice.SendText(t, room, "pushes the state event out of a one-event timeline")
+	r := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialShowing(t, room, filler)
 	inSection := client.Contains(alice.Sticky(r, room), sticky)
 	inState := client.Contains(r.Get(wire.Path("rooms.join", room, "state", "events")).Array(), sticky)
 	spec.Choice(t, "SEND-8", fmt.Sprintf("PUT /state with the parameter makes a sticky state event; in an initial /sync with a one-event timeline: sticky section=%v, state=%v", inSection, inState))
@@ -330,13 +330,13 @@ func TestSendWithoutDurationIsNotSticky(t *testing.T) {
 	// Control: a sticky event sent the same way does reach the sticky section, so the absence
 	// of the plain one means something.
 	sticky := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, blueprints.LongSticky)
-	alice.SendText(t, room, "pushes both out of a one-event timeline")
+	filler := alice.SendText(t, room, "pushes both out of a one-event timeline")
 
 	ev := alice.GetEvent(t, room, plain)
 	must.Status(t, ev, 200, "GET /event of the plain event")
 	must.Missing(t, ev.JSON, wire.Escape(alice.Names.EventKey), "GET /event of an event sent without the parameter")
 
-	sync := alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
+	sync := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialShowing(t, room, filler)
 	section := alice.Sticky(sync, room)
 	must.Has(t, section, sticky, "the sticky section (control: a sticky event outside the timeline)")
 	must.HasNot(t, section, plain, "the sticky section")

@@ -35,12 +35,12 @@ func TestStickyKeyIgnoredByServer(t *testing.T) {
 		control := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{key: "other-key", "n": 9}, blueprints.LongSticky)
 		content[control] = 9
 		f.Labels[control] = "the control with another key"
-		alice.SendText(t, room, "filler: pushes the sticky events out of a one-event timeline")
+		filler := alice.SendText(t, room, "filler: pushes the sticky events out of a one-event timeline")
 
 		f.AwaitAs(t, "collapsed-by-sticky-key", client.DefaultWait, append(shared, control)...)
 		fresh := alice.NewStream(kind, client.TimelineLimit(1))
 		fresh.Labels = f.Labels
-		r := fresh.Next(t, 0)
+		r := fresh.InitialShowing(t, room, filler)
 		sticky := fresh.Sticky(r, room)
 		if !client.Contains(sticky, control) {
 			t.Fatalf("control: the event with its own key %s is not in the sticky section of an initial sync with a one-event timeline; the sticky section holds %v, the timeline %v",
