@@ -73,6 +73,8 @@ var (
 	// interrupted is set when SIGINT or SIGTERM arrived: the handler is removing the
 	// deployments and will exit with 130; no new deployment starts.
 	interrupted atomic.Bool
+	// removedAfterSignal is closed once the handler has removed every deployment.
+	removedAfterSignal = make(chan struct{})
 
 	guardOnce sync.Once
 	guardErr  error
@@ -100,6 +102,7 @@ func startGuards() error {
 			interrupted.Store(true)
 			fmt.Fprintf(os.Stderr, "stickler: %v received, removing deployments\n", s)
 			destroyAllLive()
+			close(removedAfterSignal)
 			os.Exit(130)
 		}()
 	})

@@ -56,9 +56,12 @@ func Main(m *testing.M) {
 	code := m.Run()
 	if interrupted.Load() {
 		// The tests ended because their servers were being removed: the signal handler
-		// finishes the removal and exits with 130, the status of an interrupted run. The wait
-		// is only a bound on a removal that hangs.
-		time.Sleep(3 * time.Minute)
+		// finishes the removal and exits with 130, the status of an interrupted run. Wait for
+		// it, bounded in case a removal hangs.
+		select {
+		case <-removedAfterSignal:
+		case <-time.After(3 * time.Minute):
+		}
 		os.Exit(130)
 	}
 	destroyAllLive()
