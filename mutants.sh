@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Measures the suite's power: runs the tests of each deliberately broken Synapse variant with
 # that variant switched on, and judges whether the suite caught it on the requirement it breaks.
-# Two manifests, one table: blueprints/images/synapse/mutants/manifest.txt (bugs planted in
-# Synapse 1.160, run on the Synapse image) and blueprints/images/synapse-reference/mutants/
+# Two manifests, one table: servers/synapse/mutants/manifest.txt (bugs planted in
+# Synapse 1.160, run on the Synapse image) and servers/synapse-reference/mutants/
 # manifest.txt (bugs planted in the reference's patches, run on the reference image).
 #
 #   ./mutants.sh                 every variant of both manifests
@@ -34,14 +34,14 @@ for a in "$@"; do
   esac
 done
 manifests=()
-for r in "${recipes[@]}"; do manifests+=("blueprints/images/$r/mutants/manifest.txt"); done
+for r in "${recipes[@]}"; do manifests+=("servers/$r/mutants/manifest.txt"); done
 [ -z "${COMPLEMENT_BASE_IMAGE:-}" ] || die "COMPLEMENT_BASE_IMAGE is set: the variants are patches to the project's Synapse image only; unset it"
 command -v go >/dev/null || die "Go is not installed (the suite needs Go 1.26 or newer)"
 
 # The manifests: name | requirements | tests | codes-or-legal | description (fields are
 # separated by " | "; a -run regexp may hold a bare "|"). Read as name<TAB>tests<TAB>recipe<TAB>kind.
 all=$(for r in "${recipes[@]}"; do
-  grep -v '^[[:space:]]*#' "blueprints/images/$r/mutants/manifest.txt" | grep -v '^[[:space:]]*$' \
+  grep -v '^[[:space:]]*#' "servers/$r/mutants/manifest.txt" | grep -v '^[[:space:]]*$' \
     | awk -F' [|] ' -v rc="$r" '{ n = $1; t = $3; k = $4; gsub(/[ \t]+/, "", n); gsub(/[ \t]+/, "", t); gsub(/[ \t]+/, "", k); print n "\t" t "\t" rc "\t" k }'
 done)
 tests_of() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' <<<"$all"; }
@@ -61,7 +61,7 @@ go build -o "$tool" ./cmd/stickler-mutants || die "building cmd/stickler-mutants
 declare -A image
 for n in "${names[@]}"; do
   r=$(recipe_of "$n")
-  [ -n "${image[$r]:-}" ] || image[$r]=$("blueprints/images/$r/build.sh") || die "building the $r image failed (see above)"
+  [ -n "${image[$r]:-}" ] || image[$r]=$("servers/$r/build.sh") || die "building the $r image failed (see above)"
   docker run --rm --label stickler --entrypoint sh "${image[$r]}" /stickler/mutants/apply.sh "$n" >"$out/apply-$n.log" 2>&1 \
     || { cat "$out/apply-$n.log" >&2; die "variant $n does not apply to ${image[$r]}"; }
 done

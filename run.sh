@@ -57,7 +57,7 @@ case "${COMPLEMENT_SPAWN_HS_TIMEOUT_SECS:-60}" in ''|*[!0-9]*|0) die "COMPLEMENT
 server=${STICKLER_SERVER:-}
 case "$server" in ''|synapse|synapse-reference|synapse-postgres|dendrite|mixed|mixed-engines) ;;
   *) die "STICKLER_SERVER=$server: want synapse, synapse-reference, synapse-postgres, dendrite, mixed or mixed-engines";; esac
-build() { blueprints/images/$1/build.sh || die "building the $1 image failed (see above)"; }
+build() { servers/$1/build.sh || die "building the $1 image failed (see above)"; }
 if [ -n "${COMPLEMENT_BASE_IMAGE:-}" ]; then
   [ -z "$server" ] || die "set COMPLEMENT_BASE_IMAGE (any image) or STICKLER_SERVER (a recipe), not both"
   docker image inspect "$COMPLEMENT_BASE_IMAGE" >/dev/null 2>&1 \
@@ -71,7 +71,7 @@ elif [ "${server:-synapse}" = mixed ]; then
   export COMPLEMENT_BASE_IMAGE_HS1=${COMPLEMENT_BASE_IMAGE_HS1:-$synapse}
   export COMPLEMENT_BASE_IMAGE_HS2=${COMPLEMENT_BASE_IMAGE_HS2:-$dendrite}
   export COMPLEMENT_BASE_IMAGE_HS3=${COMPLEMENT_BASE_IMAGE_HS3:-$synapse}
-  expectations=${STICKLER_EXPECTATIONS-blueprints/mixed/expectations.txt}
+  expectations=${STICKLER_EXPECTATIONS-servers/mixed/expectations.txt}
 elif [ "$server" = mixed-engines ]; then
   # One implementation on two database engines: hs1 on PostgreSQL, the others on SQLite.
   synapse=$(build synapse) || exit 2
@@ -80,11 +80,11 @@ elif [ "$server" = mixed-engines ]; then
   export COMPLEMENT_BASE_IMAGE_HS1=${COMPLEMENT_BASE_IMAGE_HS1:-$postgres}
   export COMPLEMENT_BASE_IMAGE_HS2=${COMPLEMENT_BASE_IMAGE_HS2:-$synapse}
   export COMPLEMENT_BASE_IMAGE_HS3=${COMPLEMENT_BASE_IMAGE_HS3:-$synapse}
-  expectations=${STICKLER_EXPECTATIONS-blueprints/mixed-engines/expectations.txt}
+  expectations=${STICKLER_EXPECTATIONS-servers/mixed-engines/expectations.txt}
 else
   COMPLEMENT_BASE_IMAGE=$(build "${server:-synapse}") || exit 2
   export COMPLEMENT_BASE_IMAGE
-  expectations=${STICKLER_EXPECTATIONS-blueprints/images/${server:-synapse}/expectations.txt}
+  expectations=${STICKLER_EXPECTATIONS-servers/${server:-synapse}/expectations.txt}
 fi
 [ -z "$expectations" ] || [ -f "$expectations" ] || die "expectations file '$expectations' (STICKLER_EXPECTATIONS) does not exist"
 

@@ -10,7 +10,7 @@ command -v go >/dev/null || die "Go is not installed (the project needs Go 1.26 
 command -v docker >/dev/null || die "the docker command is not installed; install Docker and start its engine"
 docker info >/dev/null 2>&1 || die "cannot reach the Docker engine: start it (or set DOCKER_HOST)"
 if [ -z "${COMPLEMENT_BASE_IMAGE:-}" ]; then
-  image=$(blueprints/images/synapse/build.sh) || die "building the Synapse image failed (see above)"
+  image=$(servers/synapse/build.sh) || die "building the Synapse image failed (see above)"
   export COMPLEMENT_BASE_IMAGE=$image
 fi
 export STICKLER_RUN_ID="selftest-$(date +%s)-$$"

@@ -3,7 +3,7 @@ package blueprints
 import (
 	"testing"
 
-	"stickler/helpers/client"
+	"stickler/helpers/harness/client"
 )
 
 // RoomPerAttempt returns a function that gives each attempt of a re-planned real-time scenario

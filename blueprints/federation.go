@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"stickler/helpers/client"
-	"stickler/helpers/deploy"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/deploy"
 )
 
 // Federation blueprints: n federating servers, one user on each and a room created on hs1

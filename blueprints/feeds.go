@@ -3,7 +3,7 @@ package blueprints
 import (
 	"testing"
 
-	"stickler/helpers/client"
+	"stickler/helpers/harness/client"
 	"stickler/helpers/spec"
 )
 

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"stickler/helpers/client"
-	"stickler/helpers/federation"
-	"stickler/helpers/report"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/federation"
+	"stickler/helpers/harness/wire"
+	"stickler/helpers/results/report"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 )
 
 // Levels must not leak (issue 16): a server that leaves out the remaining-time field (a

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"stickler/helpers/client"
-	"stickler/helpers/deploy"
-	"stickler/helpers/wire"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/deploy"
+	"stickler/helpers/harness/wire"
 
 	"github.com/tidwall/gjson"
 )

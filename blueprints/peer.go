@@ -4,12 +4,12 @@ import (
 	"testing"
 	"time"
 
-	"stickler/helpers/client"
-	"stickler/helpers/deploy"
-	"stickler/helpers/federation"
-	"stickler/helpers/must"
+	"stickler/helpers/checks/must"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/deploy"
+	"stickler/helpers/harness/federation"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 
 	"github.com/tidwall/gjson"
 )

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"stickler/helpers/client"
+	"stickler/helpers/harness/client"
 )
 
 // Provoker makes each server of the pairs send a signed federation request (a profile lookup

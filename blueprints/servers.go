@@ -1,7 +1,7 @@
 // Package blueprints holds the named starting points of the tests: one server with users, N
 // federating servers with one user each in one room, a room that the in-process federation
 // peer has joined. Each returns ready state (every join seen everywhere), so a test starts
-// from its scenario, not from setup. The image recipes the servers run live in images/.
+// from its scenario, not from setup. The recipes of the servers they run (images, expectations) live in the top-level servers/ folder.
 package blueprints
 
 import (
@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"stickler/helpers/client"
-	"stickler/helpers/deploy"
-	"stickler/helpers/wire"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/deploy"
+	"stickler/helpers/harness/wire"
 )
 
 var userSeq atomic.Int64

@@ -9,10 +9,10 @@ import (
 	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/deploy"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/deploy"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 )
 
 // COMPAT: rooms shared by servers that implement sticky events and servers that do not

@@ -3,10 +3,10 @@ package tests
 import (
 	"testing"
 
-	"stickler/helpers/client"
-	"stickler/helpers/deploy"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/deploy"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 )
 
 // A server with sticky events on says so in /versions; the suite relies on it to tell "not

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/must"
+	"stickler/helpers/checks/must"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 )
 
 // ENC: encrypted sticky events, sent by a client and by the federation peer.

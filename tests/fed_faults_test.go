@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/deploy"
-	"stickler/helpers/must"
+	"stickler/helpers/checks/must"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/deploy"
 	"stickler/helpers/spec"
 )
 

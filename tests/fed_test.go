@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/federation"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/federation"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 )
 
 // FED between servers that stay up: the shared deployments (blueprints.SharedFederation) and

@@ -8,9 +8,9 @@ import (
 	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/must"
-	"stickler/helpers/realtime"
+	"stickler/helpers/checks/must"
+	"stickler/helpers/checks/realtime"
+	"stickler/helpers/harness/client"
 	"stickler/helpers/spec"
 )
 

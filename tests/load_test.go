@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
+	"stickler/helpers/harness/client"
 	"stickler/helpers/spec"
 )
 

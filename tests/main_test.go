@@ -7,7 +7,7 @@ package tests
 import (
 	"testing"
 
-	"stickler/helpers/deploy"
+	"stickler/helpers/harness/deploy"
 )
 
 func TestMain(m *testing.M) { deploy.Main(m) }

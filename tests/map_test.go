@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/config"
-	"stickler/helpers/deploy"
-	"stickler/helpers/must"
-	"stickler/helpers/realtime"
+	"stickler/helpers/checks/must"
+	"stickler/helpers/checks/realtime"
+	"stickler/helpers/checks/stickymap"
+	"stickler/helpers/checks/stickymap/mapclient"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/config"
+	"stickler/helpers/harness/deploy"
+	"stickler/helpers/harness/timeline"
 	"stickler/helpers/spec"
-	"stickler/helpers/stickymap"
-	"stickler/helpers/stickymap/mapclient"
-	"stickler/helpers/timeline"
 )
 
 // MAP: the ephemeral map clients build from sticky events, across servers and faults.

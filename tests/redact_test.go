@@ -4,10 +4,10 @@ import (
 	"testing"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/must"
+	"stickler/helpers/checks/must"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 )
 
 // REDACT: a redacted sticky event is no longer sticky.

@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/deploy"
-	"stickler/helpers/federation"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/deploy"
+	"stickler/helpers/harness/federation"
 	"stickler/helpers/spec"
 )
 

@@ -10,11 +10,11 @@ import (
 	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/must"
-	"stickler/helpers/realtime"
+	"stickler/helpers/checks/must"
+	"stickler/helpers/checks/realtime"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 )
 
 // SEND: sending sticky events through the client-server API.

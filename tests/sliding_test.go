@@ -8,10 +8,10 @@ import (
 	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/must"
+	"stickler/helpers/checks/must"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 )
 
 // SSS: what only the Sliding Sync extension has (list scope, its limit and pagination).

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/federation"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/federation"
 	"stickler/helpers/spec"
 )
 

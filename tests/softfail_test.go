@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/deploy"
-	"stickler/helpers/must"
+	"stickler/helpers/checks/must"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/deploy"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 )
 
 // Soft failure (SOFTFAIL-*), built with a partition: hs2's user sends sticky events while hs1

@@ -8,7 +8,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
+	"stickler/helpers/harness/client"
 	"stickler/helpers/spec"
 )
 

@@ -9,11 +9,11 @@ import (
 	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/must"
-	"stickler/helpers/realtime"
+	"stickler/helpers/checks/must"
+	"stickler/helpers/checks/realtime"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 )
 
 // SYNC: sticky events in /sync; the tests that hold for Sliding Sync too run over both feeds

@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"stickler/blueprints"
-	"stickler/helpers/client"
-	"stickler/helpers/federation"
-	"stickler/helpers/realtime"
+	"stickler/helpers/checks/realtime"
+	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/federation"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
-	"stickler/helpers/wire"
 )
 
 // TIME: when a federated sticky event is sticky, checked with events the federation peer

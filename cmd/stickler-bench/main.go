@@ -30,22 +30,22 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"stickler/helpers/config"
-	"stickler/helpers/deploy"
-	"stickler/helpers/report"
+	"stickler/helpers/harness/config"
+	"stickler/helpers/harness/deploy"
+	"stickler/helpers/results/report"
 	"stickler/helpers/spec"
 )
 
 // buildScript is the build script of the recipe the benchmark measures, set from
 // STICKLER_SERVER by recipeScript.
-var buildScript = "blueprints/images/synapse/build.sh"
+var buildScript = "servers/synapse/build.sh"
 
 // recipeScript names the build script of the one-image recipe STICKLER_SERVER names (synapse
 // when unset); a mixed deployment is several images and has no start time of its own.
 func recipeScript(server string) (string, error) {
 	switch server {
 	case "", "synapse", "synapse-postgres", "synapse-reference", "dendrite":
-		return "blueprints/images/" + envOrDefault(server, "synapse") + "/build.sh", nil
+		return "servers/" + envOrDefault(server, "synapse") + "/build.sh", nil
 	}
 	return "", fmt.Errorf("STICKLER_SERVER=%s: the benchmark measures one recipe's image: want synapse, synapse-postgres, synapse-reference or dendrite (or COMPLEMENT_BASE_IMAGE)", server)
 }
@@ -199,8 +199,8 @@ func benchBuild(t *table, withRoot bool) error {
 	}
 	// Only the Synapse recipe builds its root; synapse-postgres rebuilds its own layers.
 	switch buildScript {
-	case "blueprints/images/synapse/build.sh":
-	case "blueprints/images/synapse-postgres/build.sh":
+	case "servers/synapse/build.sh":
+	case "servers/synapse-postgres/build.sh":
 		if err := cold("--cold-top", "PostgreSQL layer and top (Synapse image reused)"); err != nil {
 			return err
 		}

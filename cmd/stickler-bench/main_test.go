@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"stickler/helpers/marker"
+	"stickler/helpers/spec/marker"
 )
 
 func TestStats(t *testing.T) {

@@ -1,7 +1,7 @@
 // Command stickler-docs writes the generated documents: docs/requirements.md from the
 // requirement catalogue in helpers/spec, and README.md's settings table from the Settings
-// struct in helpers/config (the only copies of both). Run it from the repository root after
-// changing either; unit tests of helpers/spec and helpers/config fail while a file is stale.
+// struct in helpers/harness/config (the only copies of both). Run it from the repository root after
+// changing either; unit tests of helpers/spec and helpers/harness/config fail while a file is stale.
 //
 //	go run ./cmd/stickler-docs            # writes docs/requirements.md and README.md's settings table
 //	go run ./cmd/stickler-docs -o -       # prints the requirements document only
@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"os"
 
-	"stickler/helpers/config"
+	"stickler/helpers/harness/config"
 	"stickler/helpers/spec"
 )
 
@@ -40,7 +40,7 @@ func main() {
 	}
 }
 
-// writeSettingsTable regenerates the settings table of the README from helpers/config.
+// writeSettingsTable regenerates the settings table of the README from helpers/harness/config.
 func writeSettingsTable(readme string) error {
 	src, err := os.ReadFile(config.SourcePath)
 	if err != nil {

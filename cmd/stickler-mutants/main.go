@@ -2,7 +2,7 @@
 // variants: was each variant caught on the requirement it breaks (and with an expected
 // failure code, once the tests emit codes), and did each legal variant pass?
 //
-//	stickler-mutants -manifest blueprints/images/synapse/mutants/manifest.txt -dir DIR [NAME...]
+//	stickler-mutants -manifest servers/synapse/mutants/manifest.txt -dir DIR [NAME...]
 //	stickler-mutants -manifest A/manifest.txt,B/manifest.txt -dir DIR [NAME...]
 //
 // Several manifests (comma-separated) make one table: each variant is shown with the recipe
@@ -30,7 +30,7 @@ import (
 	"strconv"
 	"strings"
 
-	"stickler/helpers/report"
+	"stickler/helpers/results/report"
 	"stickler/helpers/spec"
 )
 
@@ -197,7 +197,7 @@ func ParseManifest(path string) ([]Variant, error) {
 }
 
 // RecipeOf names the image recipe a manifest belongs to: the directory holding its mutants/
-// (blueprints/images/synapse-reference/mutants/manifest.txt: synapse-reference).
+// (servers/synapse-reference/mutants/manifest.txt: synapse-reference).
 func RecipeOf(manifest string) string {
 	abs, err := filepath.Abs(manifest)
 	if err != nil {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"stickler/helpers/marker"
-	"stickler/helpers/report"
+	"stickler/helpers/results/report"
+	"stickler/helpers/spec/marker"
 )
 
 // writeRun fakes one variant's run directory: exit status, summary.json and results.json.
@@ -151,7 +151,7 @@ func TestProjectManifest(t *testing.T) {
 		{"synapse", 8, true, false},
 		{"synapse-reference", 5, false, true},
 	} {
-		dir := "../../blueprints/images/" + tc.recipe + "/mutants"
+		dir := "../../servers/" + tc.recipe + "/mutants"
 		vs, err := ParseManifest(filepath.Join(dir, "manifest.txt"))
 		if err != nil {
 			t.Fatal(err)

@@ -43,8 +43,8 @@ import (
 	"syscall"
 	"time"
 
-	"stickler/helpers/config"
-	"stickler/helpers/report"
+	"stickler/helpers/harness/config"
+	"stickler/helpers/results/report"
 )
 
 func main() {
@@ -57,7 +57,7 @@ func main() {
 }
 
 // run is the command with its environment given as a map (the settings are read from it with
-// helpers/config).
+// helpers/harness/config).
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env map[string]string) int {
 	fs := flag.NewFlagSet("stickler-report", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"stickler/helpers/marker"
+	"stickler/helpers/spec/marker"
 )
 
 // tstream writes a small `go test -json` stream: each test is a name, the lines it logs and

@@ -1,5 +1,5 @@
 // Command stickler-req maps requirement IDs to the tests that check them, from the tests'
-// spec.Covers declarations (helpers/reqmap). run.sh uses it for --req and --list.
+// spec.Covers declarations (helpers/results/reqmap). run.sh uses it for --req and --list.
 //
 //	stickler-req -list                 every ID, its level and its tests
 //	stickler-req -run SYNC-3,FED       the go test -run regexp for those IDs and groups
@@ -13,7 +13,7 @@ import (
 	"os"
 	"strings"
 
-	"stickler/helpers/reqmap"
+	"stickler/helpers/results/reqmap"
 )
 
 func main() {

@@ -3,7 +3,7 @@ package spec
 import (
 	"testing"
 
-	"stickler/helpers/marker"
+	"stickler/helpers/spec/marker"
 )
 
 // Covers declares the requirements a test checks (a marker line the report reads back). An

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"stickler/helpers/marker"
+	"stickler/helpers/spec/marker"
 )
 
 var codePattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)

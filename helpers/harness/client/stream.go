@@ -1,0 +1,482 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"stickler/helpers/harness/wire"
+	"stickler/helpers/spec"
+)
+
+// Feed is how a Stream follows the server.
+type Feed string
+
+const (
+	// Sync follows /sync: sticky events come in each joined room's sticky section.
+	Sync Feed = "sync"
+	// Sliding follows Simplified Sliding Sync (MSC4186) with the sticky events extension
+	// (MSC4480): sticky events come in the extension, per room.
+	Sliding Feed = "sliding"
+)
+
+// SlidingPath is the Simplified Sliding Sync (MSC4186) endpoint.
+var SlidingPath = []string{"_matrix", "client", "unstable", "org.matrix.simplified_msc3575", "sync"}
+
+// Section is where a delivery came.
+type Section string
+
+const (
+	InTimeline  Section = "timeline"
+	InSticky    Section = "sticky section" // /sync's per-room sticky section
+	InExtension Section = "extension"      // Sliding Sync's sticky events extension
+)
+
+// Delivery is one appearance of one event in one response.
+type Delivery struct {
+	Room, EventID string
+	Section       Section
+	Remaining     int64     // the remaining-time field, -1 when absent
+	At            time.Time // when the response arrived
+	Asked         time.Time // when its request was sent: the server built the response in [Asked, At]
+	Event         gjson.Result
+}
+
+// Sticky says whether the delivery hands the event to the client as sticky: outside the
+// timeline, or in it with a positive remaining time.
+func (d Delivery) Sticky() bool { return d.Section != InTimeline || d.Remaining > 0 }
+
+// Stream follows one client's sync (over /sync or Sliding Sync) and keeps every response and a
+// log of every delivery of every event, so a test can ask afterwards what came, where, when
+// and how often.
+type Stream struct {
+	c    *Client
+	Feed Feed
+
+	Filter   string         // Sync: filter ID or inline JSON ("" none)
+	Presence string         // Sync: set_presence ("" leaves it out)
+	Lists    map[string]any // Sliding: list name -> list request
+	// Subscriptions are Sliding Sync room subscriptions (room ID -> room subscription); nil
+	// sends none.
+	Subscriptions map[string]any
+	ExtLimit      int // Sliding: the extension's limit; 0 leaves it out (server default)
+	Labels        map[string]string
+
+	since, pos, extSince string
+	Responses            []gjson.Result
+	Log                  []Delivery
+	// NoNextBatch lists the indices (into Responses) of Sliding Sync responses whose extension
+	// carried sticky events without a next_batch (SSS-6): the stream could not advance its
+	// extension token and sent the old one again.
+	NoNextBatch []int
+}
+
+// StreamOption sets up a Stream.
+type StreamOption func(*Stream)
+
+// TimelineLimit sets how many timeline events a room carries per response (default 50).
+func TimelineLimit(n int) StreamOption {
+	return func(s *Stream) {
+		s.Filter = `{"room":{"timeline":{"limit":` + strconv.Itoa(n) + `}}}`
+		s.Lists = map[string]any{"all": map[string]any{"ranges": [][]int{{0, 99}}, "timeline_limit": n, "required_state": [][]string{}}}
+	}
+}
+
+// Filter sets a /sync filter (ID or inline JSON); "" sends none.
+func Filter(f string) StreamOption { return func(s *Stream) { s.Filter = f } }
+
+// Offline syncs with set_presence=offline, so that following the stream does not make the
+// server send presence to its peers: such traffic would be an inbound request that provokes a
+// backed-off sender (see blueprints.Provoker).
+func Offline() StreamOption { return func(s *Stream) { s.Presence = "offline" } }
+
+// ExtLimit sets the Sliding Sync extension's page size.
+func ExtLimit(n int) StreamOption { return func(s *Stream) { s.ExtLimit = n } }
+
+// NewStream makes a stream that starts with an initial sync at its first Next. By default it
+// follows every room the user is in (Sliding Sync: one list of rooms 0..99) with a timeline of
+// 50 events.
+func (c *Client) NewStream(feed Feed, opts ...StreamOption) *Stream {
+	s := &Stream{c: c, Feed: feed, Labels: map[string]string{}}
+	TimelineLimit(50)(s)
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Start makes the stream's initial sync and returns the stream, for tests that follow what
+// comes after it.
+func (s *Stream) Start(t testing.TB) *Stream {
+	t.Helper()
+	s.Next(t, 0)
+	return s
+}
+
+// InitialShowing makes the stream's initial sync, again until the room's timeline in it holds
+// eventID (an event the test has just sent) or DefaultWait has passed. A server may build a sync
+// begun right after a send from a stream position before that event (seen on Synapse with
+// PostgreSQL), and a test that reads a snapshot needs the event there. An attempt that is
+// discarded leaves nothing in the stream.
+func (s *Stream) InitialShowing(t testing.TB, room, eventID string) gjson.Result {
+	t.Helper()
+	var r gjson.Result
+	Wait(t, DefaultWait, fmt.Sprintf("an initial %s of %s whose timeline of %s holds %s", s.Feed, s.c.UserID, room, eventID), 250*time.Millisecond, func(time.Duration) error {
+		s.since, s.pos, s.extSince = "", "", ""
+		s.Responses, s.Log, s.NoNextBatch = nil, nil, nil
+		r = s.Next(t, 0)
+		if tl := s.Timeline(r, room); !Contains(tl, eventID) {
+			return fmt.Errorf("the timeline holds %v", EventIDs(tl))
+		}
+		return nil
+	})
+	return r
+}
+
+// Client is the client the stream follows.
+func (s *Stream) Client() *Client { return s.c }
+
+// Next performs one request, long-polling up to timeout, advances the tokens and logs every
+// delivery it carries.
+func (s *Stream) Next(t testing.TB, timeout time.Duration) gjson.Result {
+	t.Helper()
+	q := url.Values{"timeout": {strconv.FormatInt(timeout.Milliseconds(), 10)}}
+	asked := time.Now()
+	var r gjson.Result
+	if s.Feed == Sliding {
+		ext := map[string]any{"enabled": true}
+		if s.ExtLimit > 0 {
+			ext["limit"] = s.ExtLimit
+		}
+		if s.extSince != "" {
+			ext["since"] = s.extSince
+		}
+		if s.pos != "" {
+			q.Set("pos", s.pos)
+		}
+		body := map[string]any{
+			"lists":      s.Lists,
+			"extensions": map[string]any{s.c.Names.SlidingExtension: ext},
+		}
+		if s.Subscriptions != nil {
+			body["room_subscriptions"] = s.Subscriptions
+		}
+		r = s.c.MustDo(t, Request{Method: "POST", Path: SlidingPath, Query: q, Body: body}).JSON
+		if pos := r.Get("pos").Str; pos != "" {
+			s.pos = pos
+		}
+		extension := r.Get(wire.Path("extensions", s.c.Names.SlidingExtension))
+		if nb := extension.Get("next_batch").Str; nb != "" {
+			s.extSince = nb
+		} else if ExtensionEvents(extension) > 0 {
+			// MSC4480 requires next_batch whenever there are changes (SSS-6). Without it the
+			// stream can only send its old token again; it says so, and TestSlidingNextBatch
+			// judges it.
+			s.NoNextBatch = append(s.NoNextBatch, len(s.Responses))
+			t.Logf("stream %s over %s: response %d carries %d sticky event(s) in the extension but no next_batch (SSS-6); the next request sends the old since %q again",
+				s.c.UserID, s.Feed, len(s.Responses), ExtensionEvents(extension), s.extSince)
+		}
+	} else {
+		if s.since != "" {
+			q.Set("since", s.since)
+		}
+		if s.Filter != "" {
+			q.Set("filter", s.Filter)
+		}
+		if s.Presence != "" {
+			q.Set("set_presence", s.Presence)
+		}
+		res := s.c.MustDo(t, Request{Method: "GET", Path: V3("sync"), Query: q})
+		r = res.JSON
+		if s.since = r.Get("next_batch").Str; s.since == "" {
+			t.Fatalf("/sync answer has no next_batch: %s", res)
+		}
+	}
+	s.record(r, asked, time.Now())
+	return r
+}
+
+// ExtensionEvents counts the sticky events of every room in a Sliding Sync extension response.
+func ExtensionEvents(extension gjson.Result) int {
+	n := 0
+	extension.Get("rooms").ForEach(func(_, room gjson.Result) bool {
+		n += len(room.Get("events").Array())
+		return true
+	})
+	return n
+}
+
+// record logs a response's deliveries: each room's sticky events first, then its timeline.
+func (s *Stream) record(r gjson.Result, asked, at time.Time) {
+	s.Responses = append(s.Responses, r)
+	rooms, stickyRooms, section := r.Get("rooms.join"), r.Get("rooms.join"), InSticky
+	if s.Feed == Sliding {
+		rooms, section = r.Get("rooms"), InExtension
+		stickyRooms = r.Get(wire.Path("extensions", s.c.Names.SlidingExtension, "rooms"))
+	}
+	stickyRooms.ForEach(func(room, _ gjson.Result) bool {
+		s.add(room.Str, s.Sticky(r, room.Str), section, asked, at)
+		return true
+	})
+	rooms.ForEach(func(room, _ gjson.Result) bool {
+		s.add(room.Str, s.Timeline(r, room.Str), InTimeline, asked, at)
+		return true
+	})
+}
+
+func (s *Stream) add(room string, events []gjson.Result, where Section, asked, at time.Time) {
+	for _, e := range events {
+		rem, ok := s.c.Remaining(e)
+		if !ok {
+			rem = -1
+		}
+		s.Log = append(s.Log, Delivery{Room: room, EventID: e.Get("event_id").Str, Section: where, Remaining: rem, At: at, Asked: asked, Event: e})
+	}
+}
+
+// Sticky returns a room's sticky events in one response (sticky section or extension).
+func (s *Stream) Sticky(r gjson.Result, room string) []gjson.Result {
+	if s.Feed == Sliding {
+		return r.Get(wire.Path("extensions", s.c.Names.SlidingExtension, "rooms", room, "events")).Array()
+	}
+	return StickySection(s.c.Names, r, room)
+}
+
+// Timeline returns a room's timeline events in one response.
+func (s *Stream) Timeline(r gjson.Result, room string) []gjson.Result {
+	if s.Feed == Sliding {
+		return r.Get(wire.Path("rooms", room, "timeline")).Array()
+	}
+	return Timeline(r, room)
+}
+
+// Of returns every delivery of the event so far.
+func (s *Stream) Of(eventID string) []Delivery {
+	var out []Delivery
+	for _, d := range s.Log {
+		if d.EventID == eventID {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// StickyOf returns the deliveries that handed the event to the client as sticky.
+func (s *Stream) StickyOf(eventID string) []Delivery {
+	var out []Delivery
+	for _, d := range s.Of(eventID) {
+		if d.Sticky() {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Count returns how often the event came in a timeline and outside it.
+func (s *Stream) Count(eventID string) (timeline, sticky int) {
+	for _, d := range s.Of(eventID) {
+		if d.Section == InTimeline {
+			timeline++
+		} else {
+			sticky++
+		}
+	}
+	return timeline, sticky
+}
+
+// Describe says where and when the event came, for failure messages.
+func (s *Stream) Describe(eventID string) string {
+	ds := s.Of(eventID)
+	if len(ds) == 0 {
+		return "never delivered"
+	}
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, fmt.Sprintf("%s at %s (remaining %d)", d.Section, d.At.Format("15:04:05.000"), d.Remaining))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Arrived lists what came for a room (each event once, the first few, with its type and
+// section), for failure messages that must show what was seen.
+func (s *Stream) Arrived(room string) string {
+	const most = 20
+	var parts []string
+	seen := map[string]bool{}
+	for _, d := range s.Log {
+		if d.Room != room || seen[d.EventID] {
+			continue
+		}
+		seen[d.EventID] = true
+		if len(parts) == most {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s, %s, remaining %d)", d.EventID, d.Event.Get("type").Str, d.Section, d.Remaining))
+	}
+	if len(parts) == 0 {
+		return "nothing for this room"
+	}
+	return fmt.Sprintf("%d distinct event(s): %s", len(seen), strings.Join(parts, "; "))
+}
+
+func (s *Stream) label(id string) string {
+	if l := s.Labels[id]; l != "" {
+		return l + " (" + id + ")"
+	}
+	return id
+}
+
+// Delivered checks that every event came at least once; the error names the missing ones
+// and what did come.
+func (s *Stream) Delivered(ids ...string) error {
+	var missing, rooms []string
+	seenRoom := map[string]bool{}
+	for _, id := range ids {
+		if len(s.Of(id)) == 0 {
+			missing = append(missing, s.label(id))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	for _, d := range s.Log {
+		if !seenRoom[d.Room] {
+			seenRoom[d.Room] = true
+			rooms = append(rooms, d.Room+": "+s.Arrived(d.Room))
+		}
+	}
+	if len(rooms) == 0 {
+		rooms = []string{"nothing"}
+	}
+	return spec.WithCode("not-delivered", fmt.Errorf("%d of %d event(s) never delivered to %s over %s: %s; what did arrive: %s",
+		len(missing), len(ids), s.c.UserID, s.Feed, strings.Join(missing, ", "), strings.Join(rooms, " | ")))
+}
+
+// OnceEach checks that every event came exactly once (timeline and sticky section together).
+// Its error carries the code duplicate-delivery for events that came more than once and
+// lost-events for events that never came (both when both happened).
+func (s *Stream) OnceEach(ids ...string) error {
+	var twice, never []string
+	for _, id := range ids {
+		switch tl, st := s.Count(id); {
+		case tl+st > 1:
+			twice = append(twice, fmt.Sprintf("%s %d times (timeline %d, sticky %d)", s.label(id), tl+st, tl, st))
+		case tl+st == 0:
+			never = append(never, s.label(id))
+		}
+	}
+	var errs []error
+	if len(twice) > 0 {
+		errs = append(errs, spec.WithCode("duplicate-delivery", fmt.Errorf("over %s, expected every sticky event exactly once; %d came more than once: %s", s.Feed, len(twice), strings.Join(twice, "; "))))
+	}
+	if len(never) > 0 {
+		errs = append(errs, spec.WithCode("lost-events", fmt.Errorf("over %s, expected every sticky event exactly once; %d never came: %s", s.Feed, len(never), strings.Join(never, ", "))))
+	}
+	return errors.Join(errs...)
+}
+
+// Until syncs until check accepts a response, failing the test after within with what was
+// awaited, the check's last reason and the last response.
+func (s *Stream) Until(t testing.TB, within time.Duration, what string, check func(r gjson.Result) error) gjson.Result {
+	t.Helper()
+	var last gjson.Result
+	Wait(t, within, fmt.Sprintf("%s over %s as %s", what, s.Feed, s.c.UserID), 0, func(left time.Duration) error {
+		last = s.Next(t, min(left, time.Second))
+		if err := check(last); err != nil {
+			return fmt.Errorf("%w (last response: %s)", err, Truncate(last.Raw, 1500))
+		}
+		return nil
+	})
+	return last
+}
+
+// Label names events for the stream's failure messages and returns the stream.
+func (s *Stream) Label(names map[string]string) *Stream {
+	maps.Copy(s.Labels, names)
+	return s
+}
+
+// Await syncs until every event has come, failing the test after within with the missing
+// ones and what came (failure code not-delivered), and logs how long it took.
+func (s *Stream) Await(t testing.TB, within time.Duration, ids ...string) {
+	t.Helper()
+	s.AwaitAs(t, "not-delivered", within, ids...)
+}
+
+// AwaitAs is Await failing with the given failure code: what the missing events mean for the
+// test (e.g. missing-after-join).
+func (s *Stream) AwaitAs(t testing.TB, code string, within time.Duration, ids ...string) {
+	t.Helper()
+	start := time.Now()
+	await := s.awaiting(t, ids)
+	Wait(t, within, fmt.Sprintf("%d event(s) over %s as %s", len(ids), s.Feed, s.c.UserID), 0, func(left time.Duration) error {
+		return spec.WithCode(code, await(left))
+	})
+	t.Logf("all %d event(s) reached %s over %s in %v", len(ids), s.c.UserID, s.Feed, time.Since(start).Round(time.Millisecond))
+}
+
+// TryAwait is Await that returns the reason instead of failing the test.
+func (s *Stream) TryAwait(t testing.TB, within time.Duration, ids ...string) error {
+	t.Helper()
+	return Poll(within, 0, s.awaiting(t, ids))
+}
+
+func (s *Stream) awaiting(t testing.TB, ids []string) func(time.Duration) error {
+	return func(left time.Duration) error {
+		if err := s.Delivered(ids...); err == nil || left <= 0 {
+			return err
+		}
+		s.Next(t, min(left, time.Second))
+		return s.Delivered(ids...)
+	}
+}
+
+// Watch syncs for the whole duration, logging everything.
+func (s *Stream) Watch(t testing.TB, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for left := time.Until(deadline); left > 0; left = time.Until(deadline) {
+		s.Next(t, min(left, time.Second))
+	}
+}
+
+// Wait calls try until it returns nil, at least every interval, and fails the test after
+// within saying what it waited for and try's last reason (with the failure codes that reason
+// carries, spec.WithCode). try gets the time left; a try that long-polls passes interval 0.
+func Wait(t testing.TB, within time.Duration, what string, interval time.Duration, try func(left time.Duration) error) {
+	t.Helper()
+	if err := Poll(within, interval, try); err != nil {
+		spec.MarkCodes(t, err)
+		t.Fatalf("waited %v for %s: %v", within, what, err)
+	}
+}
+
+// Poll is Wait without a test: it returns nil, or try's last reason once within has passed.
+func Poll(within, interval time.Duration, try func(left time.Duration) error) error {
+	deadline := time.Now().Add(within)
+	for {
+		start := time.Now()
+		err := try(max(time.Until(deadline), 0))
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(min(interval-time.Since(start), time.Until(deadline))) // poll interval
+	}
+}
+
+// HasEvent checks that events (a section of one response) hold the event; where names the
+// section for the error, which lists what it holds instead.
+func HasEvent(events []gjson.Result, eventID, where string) error {
+	if Contains(events, eventID) {
+		return nil
+	}
+	return fmt.Errorf("%s not in %s, which holds %v", eventID, where, EventIDs(events))
+}
