@@ -1,7 +1,6 @@
 package blueprints
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -88,36 +87,8 @@ func JoinedRoom(t testing.TB, d *deploy.Deployment, createBody map[string]any) *
 	}
 	for i := range b.Users {
 		for _, u := range b.Users {
-			WaitMembership(t, b.Users[i], b.Room, u.UserID, "join", client.DefaultWait)
+			b.Users[i].WaitMembership(t, b.Room, u.UserID, "join", client.DefaultWait)
 		}
 	}
 	return b
-}
-
-// WaitMembership polls c's server until it holds the given membership for userID in the room.
-func WaitMembership(t testing.TB, c *client.Client, room, userID, membership string, within time.Duration) {
-	t.Helper()
-	what := fmt.Sprintf("%s's server to see %s with membership %q in %s", c.UserID, userID, membership, room)
-	client.Wait(t, within, what, 200*time.Millisecond, func(time.Duration) error {
-		return MembershipIs(t, c, room, userID, membership)
-	})
-}
-
-// MembershipIs checks that c's server holds the given membership for userID in the room; the
-// error carries the server's answer.
-func MembershipIs(t testing.TB, c *client.Client, room, userID, membership string) error {
-	t.Helper()
-	res := c.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.member", userID)})
-	if res.StatusCode == 200 && res.JSON.Get("membership").Str == membership {
-		return nil
-	}
-	return fmt.Errorf("membership of %s is not %q; the server answers %s", userID, membership, res)
-}
-
-// Watch follows c's /sync from now on (its initial sync done), with presence offline so that
-// watching makes c's server send no presence to its peers: that traffic would be an inbound
-// request that provokes a backed-off sender (see Provoker).
-func Watch(t testing.TB, c *client.Client, opts ...client.StreamOption) *client.Stream {
-	t.Helper()
-	return c.NewStream(client.Sync, append([]client.StreamOption{client.Offline()}, opts...)...).Start(t)
 }

@@ -9,8 +9,6 @@ import (
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/deploy"
 	"stickler/helpers/harness/wire"
-
-	"github.com/tidwall/gjson"
 )
 
 // Mixed deployments: some servers implement sticky events, some do not (COMPAT). Which is
@@ -115,7 +113,7 @@ func MixedFederation(t testing.TB, n, impl, non int) (*Federation, Roles) {
 	}
 	for _, u := range b.Users {
 		for _, v := range b.Users {
-			WaitMembership(t, u, b.Room, v.UserID, "join", client.DefaultWait)
+			u.WaitMembership(t, b.Room, v.UserID, "join", client.DefaultWait)
 		}
 	}
 	t.Logf("blueprint: mixed %d-server room %s (version %s) on %s ready in %v; %s",
@@ -125,19 +123,3 @@ func MixedFederation(t testing.TB, n, impl, non int) (*Federation, Roles) {
 
 // UserOn returns the blueprint's user on server s.
 func (b *Federation) UserOn(s *deploy.Server) *client.Client { return b.Users[s.Index-1] }
-
-// StickyInFreshSync sends a filler into the room as c and makes a fresh initial /sync of c's
-// with a one-event timeline: the filler (or an event that came after it, e.g. another server's
-// filler) pushes the event out of the timeline, so an event that c's server holds as sticky is
-// then in the room's sticky section. The caller has seen c's server hold the event. It returns
-// the event there (empty when it is not) and the response.
-func StickyInFreshSync(t testing.TB, c *client.Client, room, eventID string) (ev, resp gjson.Result) {
-	t.Helper()
-	filler := c.SendText(t, room, "filler: pushes older events out of a one-event timeline")
-	s := c.NewStream(client.Sync, client.Offline(), client.TimelineLimit(1))
-	r := s.Next(t, 0)
-	if tl := client.Timeline(r, room); len(tl) != 1 || client.Contains(tl, eventID) {
-		t.Fatalf("the one-event timeline of %s's fresh sync should hold the filler %s just sent (or a later event), not %s; it holds %v", c.UserID, filler, eventID, client.EventIDs(tl))
-	}
-	return client.Find(c.Sticky(r, room), eventID), r
-}

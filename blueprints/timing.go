@@ -20,7 +20,7 @@ const ExpiryGrace = 1500 * time.Millisecond
 
 const (
 	// HealWait bounds delivery after a fault ends when the test provokes the sender (see
-	// Provoker): the image's longest backoff is 5 s (destination_max_retry_interval), a
+	// traffic.Provoke): the image's longest backoff is 5 s (destination_max_retry_interval), a
 	// request stuck on a dead connection gives up after 10 s (client_timeout), plus margin for
 	// a loaded two-core machine.
 	HealWait = 40 * time.Second
@@ -34,8 +34,8 @@ const (
 	// is NOT sent, after everything that must be sent has arrived (or its wait ran out).
 	PeerSettle = 5 * time.Second
 	// PeerShortLife is the lifetime of a sticky event a test first sees sticky and then
-	// watches expire. Before it may expire the test waits for its delivery (WaitDelivered),
-	// sends a filler and makes an initial sync (StickyNow); on a loaded two-core machine
+	// watches expire. Before it may expire the test waits for its delivery (client.Delivered),
+	// sends a filler and makes an initial sync (sticky.Now); on a loaded two-core machine
 	// running about six tests at once that has taken several seconds, so 15 s leaves a wide
 	// margin while the wait for the expiry stays short.
 	PeerShortLife = 15 * time.Second

@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/deploy"
 	"stickler/helpers/harness/wire"
@@ -30,12 +31,12 @@ func TestCompatStickyReachesNonImplementing(t *testing.T) {
 	t.Parallel()
 	b, roles := blueprints.MixedFederation(t, 3, 1, 1)
 	alice, bob := b.UserOn(roles.Implementing[0]), b.UserOn(roles.NonImplementing[0])
-	w := blueprints.Watch(t, bob)
+	w := bob.Follow(t)
 	body := fmt.Sprintf("sticky from %s to %s", alice.ServerName(), bob.ServerName())
 	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": body}, blueprints.LongSticky)
 	after := alice.SendText(t, b.Room, "ordinary event after the sticky one")
 	w.Label(map[string]string{ev: "the sticky event", after: "the ordinary event sent after it"})
-	if err := w.TryAwait(t, client.DefaultWait, ev, after); err != nil {
+	if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(ev, after)); err != nil {
 		held := bob.GetEvent(t, b.Room, ev)
 		if len(w.Of(after)) > 0 {
 			spec.Fatalf(t, "rejected-by-non-implementing", "expected %s's sticky event %s to reach %s on the non-implementing %s as an ordinary event; the ordinary event sent after it arrived, the sticky one did not within %v (rejected or soft-failed for its %s key?): %v; GET /event there answers %s",
@@ -75,12 +76,12 @@ func TestCompatImplementingKeepsSticky(t *testing.T) {
 	b, roles := blueprints.MixedFederation(t, 3, 2, 1)
 	alice, carol := b.UserOn(roles.Implementing[0]), b.UserOn(roles.Implementing[1])
 	bob := b.UserOn(roles.NonImplementing[0])
-	wa, wc := blueprints.Watch(t, alice), blueprints.Watch(t, carol)
+	wa, wc := alice.Follow(t), carol.Follow(t)
 
 	plain := bob.SendText(t, b.Room, "ordinary event from the non-implementing server")
 	for _, w := range []*client.Stream{wa, wc} {
 		w.Label(map[string]string{plain: "the non-implementing server's event"})
-		if err := w.TryAwait(t, client.DefaultWait, plain); err != nil {
+		if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(plain)); err != nil {
 			spec.Errorf(t, "lost-non-implementing-event", "expected the ordinary event %s of %s on the non-implementing %s to reach %s within %v: %v",
 				plain, bob.UserID, bob.ServerName(), w.Client().UserID, client.DefaultWait, err)
 		}
@@ -103,7 +104,7 @@ func TestCompatImplementingKeepsSticky(t *testing.T) {
 	for i := range checks {
 		c := &checks[i]
 		c.w.Label(map[string]string{ev: "the sticky event"})
-		if err := c.w.TryAwait(t, client.DefaultWait, ev); err != nil {
+		if err := c.w.SyncUntil(t, client.DefaultWait, client.Delivered(ev)); err != nil {
 			spec.Errorf(t, c.code, "expected %s's sticky event %s to reach %s (%s) within %v, with nothing sent after it, in a room with the non-implementing %s: %v",
 				alice.ServerName(), ev, c.w.Client().UserID, c.who, client.DefaultWait, bob.ServerName(), err)
 			continue
@@ -115,7 +116,7 @@ func TestCompatImplementingKeepsSticky(t *testing.T) {
 			continue
 		}
 		user := c.w.Client()
-		got, r := blueprints.StickyInFreshSync(t, user, b.Room, ev)
+		got, r := sticky.Now(t, user, b.Room, ev)
 		if !got.Exists() {
 			spec.Errorf(t, c.code, "expected %s's sticky event %s in the %s section of a fresh sync of %s (%s) in a room with the non-implementing %s: it is not there; the room in that response: %s",
 				alice.ServerName(), ev, user.Names.SyncSection, user.UserID, c.who, bob.ServerName(), client.Truncate(r.Get(wire.Path("rooms.join", b.Room)).Raw, 1500))
@@ -152,41 +153,29 @@ func TestCompatStickyThroughNonImplementing(t *testing.T) {
 	alice := blueprints.NewUser(t, origin, "alice")
 	bob := blueprints.NewUser(t, relay, "bob")
 	carol := blueprints.NewUser(t, learner, "carol")
-	// Before the cut: each reaches the other. The learner verifies the origin's signed request,
-	// so it holds the origin's key when it must later verify the origin's events.
-	for _, p := range [][2]*client.Client{{alice, carol}, {carol, alice}} {
-		if res := profile(t, p[0], p[1].UserID); res.StatusCode != 200 {
-			t.Fatalf("setup: before the partition %s should reach %s (profile of %s), got %s", p[0].ServerName(), p[1].ServerName(), p[1].UserID, res)
-		}
-	}
-	if err := learner.PartitionFrom(origin); err != nil {
-		t.Fatalf("partitioning %s from %s: %v", learner.Name, origin.Name, err)
-	}
-	t.Logf("%s: partitioned from %s at %s (both still federate with %s)", learner.Name, origin.Name, time.Now().Format("15:04:05.000"), relay.Name)
-	t.Cleanup(func() { _ = learner.HealFrom(origin) })
-	requireCut(t, origin, learner, "before the rooms")
+	cutLearner(t, alice, carol, origin, learner, relay)
 
 	// room makes a room on the origin that the relay's user has joined.
 	room := func(t *testing.T) string {
 		r := alice.CreateRoom(t, blueprints.MixedRoomBody())
 		bob.JoinRoom(t, r, origin.Name)
-		blueprints.WaitMembership(t, alice, r, bob.UserID, "join", client.DefaultWait)
+		alice.WaitMembership(t, r, bob.UserID, "join", client.DefaultWait)
 		return r
 	}
 	// joinThroughRelay joins the learner's user through the relay only.
 	joinThroughRelay := func(t *testing.T, r string) {
 		carol.JoinRoom(t, r, relay.Name)
 		for _, who := range []string{alice.UserID, bob.UserID} {
-			blueprints.WaitMembership(t, carol, r, who, "join", client.DefaultWait)
+			carol.WaitMembership(t, r, who, "join", client.DefaultWait)
 		}
-		blueprints.WaitMembership(t, alice, r, carol.UserID, "join", client.DefaultWait) // the relay sent it
+		alice.WaitMembership(t, r, carol.UserID, "join", client.DefaultWait) // the relay sent it
 	}
 	body := "sticky event that reaches the learner only through the non-implementing server"
 
 	t.Run("missing-events", func(t *testing.T) {
 		r := room(t)
 		joinThroughRelay(t, r)
-		wc := blueprints.Watch(t, carol)
+		wc := carol.Follow(t)
 		ev := alice.SendSticky(t, r, blueprints.StickyType, map[string]any{"body": body}, blueprints.LongSticky)
 		sent := time.Now()
 		relayHolds(t, bob, r, ev)
@@ -195,7 +184,7 @@ func TestCompatStickyThroughNonImplementing(t *testing.T) {
 		}
 		after := bob.SendText(t, r, "ordinary event on top of the sticky one")
 		wc.Label(map[string]string{after: "the relay's ordinary event", ev: "the origin's sticky event"})
-		if err := wc.TryAwait(t, client.DefaultWait, after); err != nil {
+		if err := wc.SyncUntil(t, client.DefaultWait, client.Delivered(after)); err != nil {
 			spec.Fatalf(t, "lost-non-implementing-event", "expected %s's ordinary event %s to reach %s on %s within %v: %v", relay.Name, after, carol.UserID, learner.Name, client.DefaultWait, err)
 		}
 		held, err := awaitEvent(t, carol, r, ev)
@@ -214,14 +203,7 @@ func TestCompatStickyThroughNonImplementing(t *testing.T) {
 		relayHolds(t, bob, r, ev)
 		joinThroughRelay(t, r)
 		t.Logf("right after the join, GET /event on %s answers %d", learner.Name, carol.GetEvent(t, r, ev).StatusCode)
-		var page *client.Response
-		if err := client.Poll(client.DefaultWait, 500*time.Millisecond, func(time.Duration) error {
-			page = carol.Messages(t, r, 30)
-			if page.StatusCode == 200 && client.Contains(page.JSON.Get("chunk").Array(), ev) {
-				return nil
-			}
-			return fmt.Errorf("/messages (dir=b, limit 30) answers %s", client.Truncate(page.String(), 1500))
-		}); err != nil {
+		if err := pagedBack(t, carol, r, ev); err != nil {
 			spec.Fatalf(t, "not-verified-through-relay", "expected %s, joined through %s after the sticky event %s was sent, to backfill it from %s when its user pages back within %v: %v",
 				learner.Name, relay.Name, ev, relay.Name, client.DefaultWait, err)
 		}
@@ -232,6 +214,37 @@ func TestCompatStickyThroughNonImplementing(t *testing.T) {
 		requireStickyThroughRelay(t, carol, r, ev, body, held, sent, learner, relay)
 	})
 	requireCut(t, origin, learner, "after both ways")
+}
+
+// cutLearner partitions the learner from the origin (both still federate with the relay),
+// after checking that each reaches the other before the cut: the learner verifies the origin's
+// signed request, so it holds the origin's key when it must later verify the origin's events.
+func cutLearner(t *testing.T, onOrigin, onLearner *client.Client, origin, learner, relay *deploy.Server) {
+	t.Helper()
+	for _, p := range [][2]*client.Client{{onOrigin, onLearner}, {onLearner, onOrigin}} {
+		if res := profile(t, p[0], p[1].UserID); res.StatusCode != 200 {
+			t.Fatalf("setup: before the partition %s should reach %s (profile of %s), got %s", p[0].ServerName(), p[1].ServerName(), p[1].UserID, res)
+		}
+	}
+	if err := learner.PartitionFrom(origin); err != nil {
+		t.Fatalf("partitioning %s from %s: %v", learner.Name, origin.Name, err)
+	}
+	t.Logf("%s: partitioned from %s at %s (both still federate with %s)", learner.Name, origin.Name, time.Now().Format("15:04:05.000"), relay.Name)
+	t.Cleanup(func() { _ = learner.HealFrom(origin) })
+	requireCut(t, origin, learner, "before the rooms")
+}
+
+// pagedBack polls /messages of c's (backwards, 30 events) until it lists the event; the error
+// carries the last answer.
+func pagedBack(t *testing.T, c *client.Client, room, ev string) error {
+	t.Helper()
+	return client.Poll(client.DefaultWait, 500*time.Millisecond, func(time.Duration) error {
+		page := c.Messages(t, room, 30)
+		if page.StatusCode == 200 && client.Contains(page.JSON.Get("chunk").Array(), ev) {
+			return nil
+		}
+		return fmt.Errorf("/messages (dir=b, limit 30) answers %s", client.Truncate(page.String(), 1500))
+	})
 }
 
 // relayHolds waits until the relay's user's server has the origin's sticky event: the
@@ -251,7 +264,7 @@ func requireStickyThroughRelay(t *testing.T, c *client.Client, room, ev, body st
 		spec.Fatalf(t, "lost-sticky-key", "expected the event %s on %s, learnt through %s, to keep content.body %q and %s.duration_ms %d; GET /event answers %s",
 			ev, learner.Name, relay.Name, body, c.Names.EventKey, blueprints.LongSticky.Milliseconds(), held)
 	}
-	got, r := blueprints.StickyInFreshSync(t, c, room, ev)
+	got, r := sticky.Now(t, c, room, ev)
 	if !got.Exists() {
 		spec.Fatalf(t, "not-sticky-through-relay", "expected the sticky event %s, learnt by %s only through %s, in the %s section of a fresh sync of %s: it is not there; the room in that response: %s",
 			ev, learner.Name, relay.Name, c.Names.SyncSection, c.UserID, client.Truncate(r.Get(wire.Path("rooms.join", room)).Raw, 1500))

@@ -7,6 +7,7 @@ import (
 
 	"stickler/blueprints"
 	"stickler/helpers/checks/must"
+	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
@@ -36,7 +37,7 @@ func TestEncryptedSticky(t *testing.T) {
 		must.As("encrypted-not-sticky").JSONEqual(t, ev.JSON, alice.StickyDurationPath(), blueprints.LongSticky.Milliseconds(), "the encrypted event's sticky object")
 
 		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
-		e := must.As("encrypted-not-sticky").Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sender's sticky section")
+		e := must.As("encrypted-not-sticky").Has(t, r.Sticky(room), s, "the sender's sticky section")
 		spec.ShouldCheck(t, "SYNC-3", "remaining-time", func(t *testing.T) {
 			if _, ok := alice.Remaining(e); !ok {
 				spec.Fatalf(t, "no-remaining-time", "expected a remaining-time field on the encrypted sticky event, got %s", e.Raw)
@@ -45,7 +46,7 @@ func TestEncryptedSticky(t *testing.T) {
 		bob.JoinRoom(t, room)
 		f := bob.NewStream(kind, client.TimelineLimit(1))
 		f.Labels[s] = "the encrypted sticky event"
-		f.Await(t, client.DefaultWait, s)
+		f.MustSyncUntil(t, client.DefaultWait, client.Delivered(s))
 	})
 }
 
@@ -67,14 +68,14 @@ func TestPeerEncryptedStickyEvents(t *testing.T) {
 	t.Run("peer-to-server", func(t *testing.T) {
 		spec.Covers(t, "ENC-1")
 		const life = blueprints.PeerShortLife
-		control := f.ExpiryControl(t, life) // ends before the peer's event: sent first, same lifetime
-		sent := time.Now()                  // the event's origin_server_ts and its receipt are after this...
+		control := sticky.ExpiryControl(t, f.Alice, f.Room.ID, life) // ends before the peer's event: sent first, same lifetime
+		sent := time.Now()                                           // the event's origin_server_ts and its receipt are after this...
 		e := f.SendPeer(t, "m.room.encrypted", ciphertext("peer"), f.Peer.StickyFor(life), 0)
 		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-		f.WaitDelivered(t, "the peer's encrypted sticky event at alice", e.ID)
-		f.RequireStickyFor(t, e.ID, life, sent, "encrypted sticky event from the peer")
+		f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the peer's encrypted sticky event at alice"))
+		sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, life, sent, "encrypted sticky event from the peer")
 		time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime pass
-		f.RequireExpired(t, []string{"ENC-1"}, "still-sticky", "ttl-when-not-sticky", e.ID, control, "encrypted sticky event after its duration")
+		sticky.RequireExpired(t, f.Alice, f.Room.ID, []string{"ENC-1"}, "still-sticky", "ttl-when-not-sticky", e.ID, control, "encrypted sticky event after its duration")
 	})
 	t.Run("server-to-peer", func(t *testing.T) {
 		spec.Covers(t, "ENC-1")

@@ -9,6 +9,7 @@ import (
 	"stickler/helpers/checks/must"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/deploy"
+	"stickler/helpers/harness/traffic"
 	"stickler/helpers/spec"
 )
 
@@ -58,7 +59,7 @@ func TestFedStickySurvivesFault(t *testing.T) {
 			spec.Covers(t, "FED-4")
 			t.Parallel()
 			b, alice, bob := blueprints.IsolatedPair(t, nil)
-			wa, wb := blueprints.Watch(t, alice), blueprints.Watch(t, bob)
+			wa, wb := alice.Follow(t), bob.Follow(t)
 			what := map[string]string{}
 			var fromHS1, fromHS2 []string
 			send := func(c *client.Client, side string, n int, ids *[]string) {
@@ -81,10 +82,10 @@ func TestFedStickySurvivesFault(t *testing.T) {
 			if tc.hs2 == "after" {
 				send(bob, "hs2", tc.n, &fromHS2)
 			}
-			stop := blueprints.Provoker(t, "after the "+string(tc.kind)+" ends", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
+			stop := traffic.Provoke(t, "after the "+string(tc.kind)+" ends", [2]*client.Client{alice, bob}, [2]*client.Client{bob, alice})
 			defer stop()
-			wb.Label(what).Await(t, blueprints.HealWait, fromHS1...)
-			wa.Label(what).Await(t, blueprints.HealWait, fromHS2...)
+			wb.Label(what).MustSyncUntil(t, blueprints.HealWait, client.Delivered(fromHS1...))
+			wa.Label(what).MustSyncUntil(t, blueprints.HealWait, client.Delivered(fromHS2...))
 		})
 	}
 }
@@ -99,7 +100,7 @@ func TestFedStickySurvivesPartitionUnprovoked(t *testing.T) {
 	spec.Covers(t, "FED-4")
 	t.Parallel()
 	b, alice, bob := blueprints.IsolatedPair(t, nil)
-	wb := blueprints.Watch(t, bob)
+	wb := bob.Follow(t)
 
 	b.S(1).Begin(t, deploy.Partition)
 	a1 := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
@@ -107,7 +108,7 @@ func TestFedStickySurvivesPartitionUnprovoked(t *testing.T) {
 	time.Sleep(fedLongOutage) // lets the outage last beyond the sender's in-flight retries
 	b.S(1).End(t, deploy.Partition)
 	t.Logf("not provoking: waiting up to %v for hs1 to retry by itself", fedNoProvokeWait)
-	wb.Label(map[string]string{a1: "hs1's first", a2: "hs1's second"}).Await(t, fedNoProvokeWait, a1, a2)
+	wb.Label(map[string]string{a1: "hs1's first", a2: "hs1's second"}).MustSyncUntil(t, fedNoProvokeWait, client.Delivered(a1, a2))
 }
 
 // A large queue never drops a sticky event: during a partition hs1 sends one sticky event and
@@ -119,7 +120,7 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	spec.Covers(t, "FED-4")
 	t.Parallel()
 	b, alice, bob := blueprints.IsolatedPair(t, nil)
-	wb := blueprints.Watch(t, bob, client.TimelineLimit(10))
+	wb := bob.Follow(t, client.TimelineLimit(10))
 
 	b.S(1).Begin(t, deploy.Partition)
 	sticky := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"behind": "the backlog"}, blueprints.LongSticky)
@@ -136,7 +137,7 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	time.Sleep(time.Until(start.Add(fedLongOutage))) // lets the outage outlast the in-flight retries
 	b.S(1).End(t, deploy.Partition)
 
-	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
+	stop := traffic.Provoke(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
 	// Control first: the newest event shows that federation resumed, so a missing sticky
 	// event is dropped, not merely late. hs2 must fetch and handle the whole backlog (hs1's
@@ -145,9 +146,9 @@ func TestFedStickySurvivesBacklog(t *testing.T) {
 	// minutes (250 sends in 2m48s), and a fixed bound then measured the machine, not hs2.
 	healWait := blueprints.HealWait + sending
 	t.Logf("waiting up to %v after the heal (blueprints.HealWait %v + the sends' %v)", healWait.Round(time.Second), blueprints.HealWait, sending.Round(time.Second))
-	wb.Label(map[string]string{last: "the last ordinary event (control)"}).Await(t, healWait, last)
+	wb.Label(map[string]string{last: "the last ordinary event (control)"}).MustSyncUntil(t, healWait, client.Delivered(last))
 	// The sticky event may come a little after the newest one.
-	wb.Label(map[string]string{sticky: fmt.Sprintf("the sticky event sent before %d ordinary events", backlog)}).Await(t, client.DefaultWait, sticky)
+	wb.Label(map[string]string{sticky: fmt.Sprintf("the sticky event sent before %d ordinary events", backlog)}).MustSyncUntil(t, client.DefaultWait, client.Delivered(sticky))
 }
 
 // An outage longer than a sticky event's lifetime: the event must never reach a sticky
@@ -168,20 +169,20 @@ func TestFedExpiredDuringOutageNotSticky(t *testing.T) {
 	spec.Covers(t, "FED-5")
 	t.Parallel()
 	b, alice, bob := blueprints.IsolatedPair(t, nil)
-	wb := blueprints.Watch(t, bob)
+	wb := bob.Follow(t)
 
 	b.S(1).Begin(t, deploy.Partition)
 	sent := time.Now()
 	expiring := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"short": true}, blueprints.ShortSticky)
 	time.Sleep(time.Until(sent.Add(blueprints.ShortSticky + blueprints.ExpiryGrace))) // lets the event expire during the outage
 	b.S(1).End(t, deploy.Partition)
-	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
+	stop := traffic.Provoke(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
 	control := alice.SendText(t, b.Room, "after the heal")
-	wb.Label(map[string]string{control: "the ordinary event sent after the heal (control)"}).Await(t, blueprints.HealWait, control)
+	wb.Label(map[string]string{control: "the ordinary event sent after the heal (control)"}).MustSyncUntil(t, blueprints.HealWait, client.Delivered(control))
 	// hs2 may fetch the expired event as a predecessor of the control: give it that time.
-	wb.Watch(t, 2*time.Second)
-	fresh := blueprints.Watch(t, bob)
+	wb.SyncFor(t, 2*time.Second)
+	fresh := bob.Follow(t)
 	for _, w := range []*client.Stream{wb, fresh} {
 		if ds := w.StickyOf(expiring); len(ds) > 0 {
 			spec.Fatalf(t, "expired-delivered-as-sticky", "expected the sticky event %s, which expired during the outage, never to be delivered as sticky on hs2; got: %s",
@@ -207,8 +208,8 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	b, alice, bob := blueprints.IsolatedPair(t, nil)
 	eve := blueprints.NewUser(t, b.S(0), "eve")
 	eve.JoinRoom(t, b.Room)
-	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "join", client.DefaultWait)
-	wb := blueprints.Watch(t, bob)
+	bob.WaitMembership(t, b.Room, eve.UserID, "join", client.DefaultWait)
+	wb := bob.Follow(t)
 
 	b.S(1).Begin(t, deploy.Partition)
 	sent := time.Now()
@@ -218,11 +219,11 @@ func TestFedErasedUserStickyNotCaughtUp(t *testing.T) {
 	// erasure, is what FED-7 is about: outlast the in-flight retries.
 	time.Sleep(time.Until(sent.Add(fedLongOutage))) // lets the outage outlast the in-flight retries
 	b.S(1).End(t, deploy.Partition)
-	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{bob, alice})
+	stop := traffic.Provoke(t, "after the partition heals", [2]*client.Client{bob, alice})
 	defer stop()
 	// Control: hs2 learns that eve left (deactivation leaves every room), so catch-up ran.
-	blueprints.WaitMembership(t, bob, b.Room, eve.UserID, "leave", blueprints.HealWait)
-	wb.Watch(t, 2*time.Second)
+	bob.WaitMembership(t, b.Room, eve.UserID, "leave", blueprints.HealWait)
+	wb.SyncFor(t, 2*time.Second)
 	seen := "hs2 does not hold the erased user's sticky event after catch-up"
 	if res := bob.GetEvent(t, b.Room, erased); res.StatusCode == 200 {
 		_, sticky := bob.StickyDuration(res.JSON)

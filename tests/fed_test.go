@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/federation"
 	"stickler/helpers/harness/wire"
@@ -26,9 +27,9 @@ func TestFedStickyPushedToJoinedServer(t *testing.T) {
 	t.Parallel()
 	b := blueprints.SharedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
-	w := blueprints.Watch(t, bob)
+	w := bob.Follow(t)
 	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": "pushed"}, blueprints.LongSticky)
-	if err := w.TryAwait(t, client.DefaultWait, ev); err != nil {
+	if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(ev)); err != nil {
 		spec.Fatalf(t, "not-pushed", "expected hs1's sticky event %s to reach %s on hs2 within %v without further activity; %v",
 			ev, bob.UserID, client.DefaultWait, err)
 	}
@@ -92,7 +93,7 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	alice, bob, carol := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob"), blueprints.NewUser(t, hs3, "carol")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, room, hs1.Name)
-	blueprints.WaitMembership(t, alice, room, bob.UserID, "join", client.DefaultWait)
+	alice.WaitMembership(t, room, bob.UserID, "join", client.DefaultWait)
 
 	oldA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs1"}, blueprints.LongSticky)
 	oldB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs2"}, blueprints.LongSticky)
@@ -117,7 +118,7 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	carol.JoinRoom(t, room, hs1.Name)
 	w := carol.NewStream(client.Sync, client.Offline())
 	maps.Copy(w.Labels, map[string]string{oldA: "hs1's old sticky event", oldB: "hs2's old sticky event", newA: "hs1's recent sticky event", newB: "hs2's recent sticky event"})
-	if err := w.TryAwait(t, client.DefaultWait, oldA, oldB, newA, newB); err != nil {
+	if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(oldA, oldB, newA, newB)); err != nil {
 		spec.Fatalf(t, "not-pushed-to-newcomer", "expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room within %v (no event was sent after the join): %v",
 			carol.UserID, client.DefaultWait, err)
 	}
@@ -149,44 +150,13 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 	spec.Covers(t, "FED-2", "FED-3", "FED-5", "REDACT-1")
 	t.Parallel()
 	b := blueprints.SharedFederation(t, 2, nil)
-	hs1, alice, bob, roomID := b.S(0), b.Users[0], b.Users[1], b.Room
+	hs1, roomID := b.S(0), b.Room
+	sent := sendBeforeNewcomer(t, b.Users[0], b.Users[1], roomID)
+	expired, redacted, own, others := sent.expired, sent.redacted, sent.own, sent.others
 
-	expired := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "expired"}, peerExpiredLife)
-	expiredEnd := time.Now().Add(peerExpiredLife) // its origin_server_ts is before now
-	redacted := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "redacted"}, blueprints.LongSticky)
-	alice.Redact(t, roomID, redacted)
-	own := []string{
-		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a1"}, blueprints.LongSticky),
-		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a2"}, blueprints.LongSticky),
-	}
-	others := []string{
-		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b1"}, blueprints.LongSticky),
-		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b2"}, blueprints.LongSticky),
-	}
-	onHS1 := alice.NewStream(client.Sync, client.Filter(""))
-	onHS1.Labels[others[0]], onHS1.Labels[others[1]] = "bob's first sticky event", "bob's second sticky event"
-	onHS1.Await(t, client.DefaultWait, others...)
-	time.Sleep(time.Until(expiredEnd.Add(blueprints.ExpiryGrace))) // the expired event must be so before the join
-
-	d := blueprints.Shared(t, 2)
-	p := federation.New(t, d)
+	p := federation.New(t, blueprints.Shared(t, 2))
 	p.Join(t, hs1, roomID, p.UserID("newcomer"))
-	fromHS1 := func(rs []*federation.Received) map[string]*federation.Received {
-		got := map[string]*federation.Received{}
-		for _, r := range rs {
-			if r.Origin == hs1.Name && r.RoomID == roomID && got[r.Event.ID] == nil {
-				got[r.Event.ID] = r
-			}
-		}
-		return got
-	}
-	p.TryWaitPDUs(client.DefaultWait, func(rs []*federation.Received) bool {
-		got := fromHS1(rs)
-		return got[own[0]] != nil && got[own[1]] != nil
-	})
-	time.Sleep(blueprints.PeerSettle) // keep listening: what must not be sent would come now
-	all := p.PDUs()
-	got := fromHS1(all)
+	got, all := pushedAfterJoin(p, hs1.Name, roomID, own)
 	received := func() string {
 		return fmt.Sprintf("the peer received %d PDU(s) after the join:\n%s", len(all), federation.Describe(all))
 	}
@@ -194,12 +164,9 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 	hasSticky := func(r *federation.Received) bool {
 		return r.Event.Parsed.Get(wire.Path("", p.Names.EventKey)).Exists()
 	}
-	// pushedSticky: hs1 pushed at least one sticky event (any of the test's, or anything with
-	// a sticky object), so the absence of the others is evidence, not silence.
-	pushedSticky := false
-	for _, id := range append(append([]string{expired, redacted}, own...), others...) {
-		pushedSticky = pushedSticky || got[id] != nil
-	}
+	// hs1 pushed at least one sticky event (any of the test's, or anything with a sticky
+	// object), so the absence of the others is evidence, not silence.
+	pushedSticky := slices.ContainsFunc(append(append([]string{expired, redacted}, own...), others...), func(id string) bool { return got[id] != nil })
 	for _, r := range got {
 		pushedSticky = pushedSticky || hasSticky(r)
 	}
@@ -257,6 +224,59 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 	})
 }
 
+// beforeNewcomer are the sticky events of TestPeerNewcomerGetsOnlyOwnStickyEvents, sent before
+// the newcomer joins.
+type beforeNewcomer struct {
+	expired, redacted string   // hs1's: expired before the join; redacted
+	own, others       []string // unexpired: hs1's, hs2's
+}
+
+// sendBeforeNewcomer sends them (alice on hs1, bob on hs2), waits until hs1 has hs2's, and lets
+// the expired one's lifetime pass.
+func sendBeforeNewcomer(t *testing.T, alice, bob *client.Client, roomID string) beforeNewcomer {
+	t.Helper()
+	var e beforeNewcomer
+	e.expired = alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "expired"}, peerExpiredLife)
+	expiredEnd := time.Now().Add(peerExpiredLife) // its origin_server_ts is before now
+	e.redacted = alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "redacted"}, blueprints.LongSticky)
+	alice.Redact(t, roomID, e.redacted)
+	e.own = []string{
+		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a1"}, blueprints.LongSticky),
+		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a2"}, blueprints.LongSticky),
+	}
+	e.others = []string{
+		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b1"}, blueprints.LongSticky),
+		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b2"}, blueprints.LongSticky),
+	}
+	onHS1 := alice.NewStream(client.Sync, client.Filter(""))
+	onHS1.Labels[e.others[0]], onHS1.Labels[e.others[1]] = "bob's first sticky event", "bob's second sticky event"
+	onHS1.MustSyncUntil(t, client.DefaultWait, client.Delivered(e.others...))
+	time.Sleep(time.Until(expiredEnd.Add(blueprints.ExpiryGrace))) // the expired event must be so before the join
+	return e
+}
+
+// pushedAfterJoin waits until the peer has the origin's own events, keeps listening for
+// blueprints.PeerSettle (what must not be sent would come then), and returns the origin's
+// PDUs of the room by event ID (the first of each) and every PDU received.
+func pushedAfterJoin(p *federation.Peer, origin, roomID string, own []string) (map[string]*federation.Received, []*federation.Received) {
+	fromOrigin := func(rs []*federation.Received) map[string]*federation.Received {
+		got := map[string]*federation.Received{}
+		for _, r := range rs {
+			if r.Origin == origin && r.RoomID == roomID && got[r.Event.ID] == nil {
+				got[r.Event.ID] = r
+			}
+		}
+		return got
+	}
+	p.TryWaitPDUs(client.DefaultWait, func(rs []*federation.Received) bool {
+		got := fromOrigin(rs)
+		return got[own[0]] != nil && got[own[1]] != nil
+	})
+	time.Sleep(blueprints.PeerSettle) // keep listening: what must not be sent would come now
+	all := p.PDUs()
+	return fromOrigin(all), all
+}
+
 // Every unexpired sticky event of the server reaches a newly joined server, including one
 // more than 50 events back, with no other activity in the room. A failure means the server
 // relies on ordinary event traffic and never pushes old sticky events to a newcomer.
@@ -300,8 +320,8 @@ func TestPeerStickyWithUnknownPrevEvents(t *testing.T) {
 			}
 			sent := time.Now()
 			e := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": "after a gap"}, f.Peer.StickyFor(blueprints.LongSticky), 0)
-			f.WaitDelivered(t, fmt.Sprintf("the sticky event after %d unknown events at alice", gap), e.ID)
-			f.RequireStickyFor(t, e.ID, blueprints.LongSticky, sent, "sticky event with unknown prev_events")
+			f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named(fmt.Sprintf("the sticky event after %d unknown events at alice", gap)))
+			sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, blueprints.LongSticky, sent, "sticky event with unknown prev_events")
 		})
 	}
 }

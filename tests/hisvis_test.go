@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"stickler/blueprints"
 	"stickler/helpers/checks/must"
 	"stickler/helpers/checks/realtime"
@@ -39,7 +37,7 @@ func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 	w := bob.NewStream(client.Sync, client.Offline())
 	t.Run("sync", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
-		if err := w.TryAwait(t, client.DefaultWait, sticky); err != nil {
+		if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(sticky)); err != nil {
 			spec.Fatalf(t, "not-pushed-to-newcomer", "expected %s (joined hs2 after the sticky event %s was sent, history_visibility joined) to receive it via /sync within %v; %v",
 				bob.UserID, sticky, client.DefaultWait, err)
 		}
@@ -111,7 +109,7 @@ func TestHistoryVisibilityJoiner(t *testing.T) {
 		// incremental delivery to joiners (SYNC-8 checks that).
 		f := bob.NewStream(kind, client.TimelineLimit(100))
 		f.Labels[sticky] = "the pre-join sticky event"
-		f.AwaitAs(t, "hidden-by-history-visibility", client.DefaultWait, sticky)
+		f.MustSyncUntil(t, client.DefaultWait, client.Delivered(sticky).As("hidden-by-history-visibility"))
 		if len(f.Of(ordinary)) > 0 {
 			t.Fatalf("control failed: the pre-join ordinary event %s reached bob in a 'joined' room, so the server does not apply history visibility here", ordinary)
 		}
@@ -173,9 +171,9 @@ func historyVisibilityAfterExpiry(t *testing.T, lifetime time.Duration) error {
 	// Control, while it is sticky: the event reached bob (over /sync, where history visibility
 	// must not hide it), so hiding it afterwards is a change, not the server's only behaviour.
 	f := bob.NewStream(client.Sync, client.TimelineLimit(1))
-	f.Until(t, client.DefaultWait, "the pre-join sticky event in bob's sticky section (control)", func(r gjson.Result) error {
-		return client.HasEvent(f.Sticky(r, room), sticky, "the sticky section")
-	})
+	f.MustSyncUntil(t, client.DefaultWait, client.Responds("the pre-join sticky event in bob's sticky section (control)", func(r client.SyncResponse) error {
+		return client.HasEvent(r.Sticky(room), sticky, "the sticky section")
+	}))
 	if res := bob.GetEvent(t, room, sticky); res.StatusCode != 200 {
 		t.Logf("note: GET /event hid the event from bob even while sticky (%d), so that endpoint's check below is weaker (HISVIS-2 checks it)", res.StatusCode)
 	}
@@ -184,7 +182,7 @@ func historyVisibilityAfterExpiry(t *testing.T, lifetime time.Duration) error {
 		spec.Fatalf(t, "visible-after-expiry", "after expiry the pre-join event must be hidden by 'joined' history visibility again, but bob can GET it: %s", res)
 	}
 	r := bob.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":100}}}`)).Next(t, 0)
-	if client.Mentions(r, sticky) {
+	if r.Mentions(sticky) {
 		spec.Fatalf(t, "visible-after-expiry", "after expiry bob's initial sync still holds the pre-join event %s: %.2000s", sticky, r.Raw)
 	}
 	return nil

@@ -35,7 +35,7 @@ func TestLoadManySenders(t *testing.T) {
 	ids := client.SendStickyBatch(t, senders, room, blueprints.StickyType, blueprints.LongSticky, n)
 	t.Logf("sent %d sticky events from %d senders in %v", n, len(senders), time.Since(start).Round(time.Millisecond))
 	for _, f := range feeds {
-		f.AwaitAs(t, "lost-events", 90*time.Second, ids...)
+		f.MustSyncUntil(t, 90*time.Second, client.Delivered(ids...).As("lost-events"))
 		// Repeats are SYNC-5/SYNC-7's concern (TestManyStickyAllDelivered); here they are noted.
 		repeats := 0
 		for _, id := range ids {

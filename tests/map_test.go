@@ -18,6 +18,7 @@ import (
 	"stickler/helpers/harness/config"
 	"stickler/helpers/harness/deploy"
 	"stickler/helpers/harness/timeline"
+	"stickler/helpers/harness/traffic"
 	"stickler/helpers/spec"
 )
 
@@ -38,7 +39,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	spec.Covers(t, "MAP-3")
 	t.Parallel()
 	b, alice, bob := blueprints.IsolatedPair(t, nil)
-	wb := blueprints.Watch(t, bob)
+	wb := bob.Follow(t)
 	const (
 		sLife      = 15 * time.Second       // S: long enough to outlive the whole outage
 		sPrimeLife = blueprints.ShortSticky // S': expires while hs2 is away
@@ -49,7 +50,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	)
 	with := func(v string) map[string]any { return map[string]any{bob.Names.StickyKey: "seed-key", "value": v} }
 	s := alice.SendSticky(t, b.Room, blueprints.StickyType, with("S"), sLife)
-	wb.Label(map[string]string{s: "S"}).Await(t, client.DefaultWait, s)
+	wb.Label(map[string]string{s: "S"}).MustSyncUntil(t, client.DefaultWait, client.Delivered(s))
 	if len(wb.StickyOf(s)) == 0 {
 		t.Fatalf("expected S to reach hs2's client as sticky before the outage; got %s", wb.Describe(s))
 	}
@@ -59,49 +60,31 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	sPrime := alice.SendSticky(t, b.Room, blueprints.StickyType, with("S'"), sPrimeLife)
 	time.Sleep(time.Until(sentPrime.Add(sPrimeLife + blueprints.ExpiryGrace))) // lets S' expire while hs2 is away (hs1 retries meanwhile)
 	b.S(1).End(t, deploy.Partition)
-	stop := blueprints.Provoker(t, "after hs2 returns", [2]*client.Client{bob, alice})
+	stop := traffic.Provoke(t, "after hs2 returns", [2]*client.Client{bob, alice})
 	defer stop()
 	// S' reaching hs2's client (as an ordinary event) shows that hs2 heard of it. If it never
 	// does, "no client of hs2 is handed S' as sticky" holds only trivially: the test still
 	// checks that S ends on time for hs2's clients (MAP-3's second half) and then reports the
 	// hazard as not exercised (skipped, with what was seen) rather than passing.
-	arrived := wb.TryAwait(t, blueprints.HealWait, sPrime) == nil
-	fresh := blueprints.Watch(t, bob.Login(t))
+	arrived := wb.SyncUntil(t, blueprints.HealWait, client.Delivered(sPrime)) == nil
+	fresh := bob.Login(t).Follow(t)
 	arrived = arrived || len(fresh.Of(sPrime)) > 0
 	t.Logf("S' (%s) on hs2: arrived=%v; old client: %s; new device: %s", sPrime, arrived, wb.Describe(sPrime), fresh.Describe(sPrime))
 	if !arrived {
 		t.Logf("S' never reached hs2's clients within %v of the heal; checking only that S ends on time for them", blueprints.HealWait)
 	}
-	var handed []string // S' handed to a client of hs2 as sticky
-	for _, w := range []*client.Stream{wb, fresh} {
-		if ds := w.StickyOf(sPrime); len(ds) > 0 {
-			handed = append(handed, fmt.Sprintf("%s: %s", w.Client().DeviceID, w.Describe(sPrime)))
-		}
-	}
+	handed := handedAsSticky(sPrime, wb, fresh) // S' handed to a client of hs2 as sticky
 
 	// S ends at its origin_server_ts + duration (hs1 received it first, so that is its start).
 	ev := alice.GetEvent(t, b.Room, s)
 	must.Status(t, ev, 200, "GET /event of S on hs1")
 	end := client.OriginTS(ev.JSON).Add(sLife)
 	spec.ShouldCheck(t, "SYNC-3", "remaining-time-of-S", func(t *testing.T) {
-		for _, w := range []*client.Stream{wb, fresh} {
-			for _, d := range w.StickyOf(s) {
-				if d.Remaining < 0 {
-					continue
-				}
-				// The server read its clock between the request and the response: only an end
-				// said beyond the tolerance even from the request's instant is certainly wrong
-				// (a slow response on a loaded machine would otherwise count against the server).
-				if said := d.Asked.Add(time.Duration(d.Remaining) * time.Millisecond); said.After(end.Add(remainingTolerance)) {
-					spec.Fatalf(t, "ttl-too-long", "S ends at %s, but hs2 told %s at %s it had %d ms left (until %s, beyond the %v tolerance)",
-						end.Format("15:04:05.000"), w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining, said.Format("15:04:05.000"), remainingTolerance)
-				}
-			}
-		}
+		checkSaidEnd(t, s, "S", end, remainingTolerance, wb, fresh)
 	})
 	// After S's end, no client of hs2 is told S is still live.
 	time.Sleep(time.Until(end.Add(remainingTolerance))) // lets S expire
-	late := blueprints.Watch(t, bob.Login(t))
+	late := bob.Login(t).Follow(t)
 	if ds := late.StickyOf(sPrime); len(ds) > 0 {
 		handed = append(handed, fmt.Sprintf("a device made after S's end: %s", late.Describe(sPrime)))
 	}
@@ -122,6 +105,37 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	if !arrived && len(late.Of(sPrime)) == 0 {
 		t.Skipf("inconclusive: S' (%s) never reached hs2 within %v of the heal (saw on the old client: %s; on a new device: %s; on a device made after S's end: %s), so \"no client of hs2 is handed S' as sticky\" held only trivially and the seed's hazard was not exercised",
 			sPrime, blueprints.HealWait, wb.Describe(sPrime), fresh.Describe(sPrime), late.Describe(sPrime))
+	}
+}
+
+// handedAsSticky describes each stream that was handed the event as sticky.
+func handedAsSticky(eventID string, streams ...*client.Stream) []string {
+	var handed []string
+	for _, w := range streams {
+		if ds := w.StickyOf(eventID); len(ds) > 0 {
+			handed = append(handed, fmt.Sprintf("%s: %s", w.Client().DeviceID, w.Describe(eventID)))
+		}
+	}
+	return handed
+}
+
+// checkSaidEnd fails (ttl-too-long) when a stream was told, through the remaining-time field of
+// a sticky delivery of the event, an end later than its real end plus tolerance. The server
+// read its clock between the request and the response: only an end said beyond the tolerance
+// even from the request's instant is certainly wrong (a slow response on a loaded machine would
+// otherwise count against the server).
+func checkSaidEnd(t *testing.T, eventID, name string, end time.Time, tolerance time.Duration, streams ...*client.Stream) {
+	t.Helper()
+	for _, w := range streams {
+		for _, d := range w.StickyOf(eventID) {
+			if d.Remaining < 0 {
+				continue
+			}
+			if said := d.Asked.Add(time.Duration(d.Remaining) * time.Millisecond); said.After(end.Add(tolerance)) {
+				spec.Fatalf(t, "ttl-too-long", "%s ends at %s, but hs2 told %s at %s it had %d ms left (until %s, beyond the %v tolerance)",
+					name, end.Format("15:04:05.000"), w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining, said.Format("15:04:05.000"), tolerance)
+			}
+		}
 	}
 }
 
@@ -341,9 +355,7 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 				bobObs := []*mapclient.Observer{mapclient.NewObserver("bob@hs2 latest-rule", bob, client.Sync, room, stickymap.RuleLatest), mapclient.NewObserver("bob@hs2 seed-rule", bob.Login(t), client.Sync, room, seed)}
 				carolObs := []*mapclient.Observer{mapclient.NewObserver("carol@hs3 latest-rule", carol, client.Sync, room, stickymap.RuleLatest), mapclient.NewObserver("carol@hs3 seed-rule", carol.Login(t), client.Sync, room, seed)}
 				all := append(append([]*mapclient.Observer{}, bobObs...), carolObs...)
-				for _, o := range all {
-					o.Poll(t, 0)
-				}
+				pollAll(t, all)
 				w := mapclient.NewWriter(stickymap.RuleLatest)
 				s := w.Write(t, alice, "hs1", room, diagramKey, "S", sDur)
 				originS := client.OriginTS(alice.GetEvent(t, room, s).JSON)
@@ -356,9 +368,7 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 				originS2 := client.OriginTS(alice.GetEvent(t, room, s2).JSON)
 				mapclient.WaitSeen(t, bobObs, s2)
 				timeline.Mark(t, "A", time.Now())
-				for _, o := range all {
-					o.Poll(t, 0)
-				}
+				pollAll(t, all)
 				t.Logf("time A: %s", mapclient.States(all))
 
 				// Time B lies between the two ends, a margin away from each.
@@ -373,9 +383,7 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 				}
 				time.Sleep(time.Until(b)) // lets real time pass to the diagram's instant B
 				timeline.Mark(t, "B", time.Now())
-				for _, o := range all {
-					o.Poll(t, 0)
-				}
+				pollAll(t, all)
 				// The polls must be done before the second end: the states are judged now.
 				if late := time.Since(second); late > 0 {
 					return tooSlow(realtime.SetupTooSlow("the polls at B ended %v after the second end", late.Round(time.Millisecond)))
@@ -386,19 +394,7 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 					timeline.MapState(t, o.Name, o.Map.Summary())
 				}
 				if sDur2 >= sDur {
-					// MUST: at B every client is in {_, S'}: nobody still holds S, and a client
-					// that was delivered S' holds it (it is unexpired).
-					for _, o := range all {
-						e, ok := o.Map.State()[mapclient.Key(room, alice, diagramKey)]
-						if ok && e.EventID == s {
-							timeline.Diverged(t, o.Name, "still holds S after S expired")
-							spec.Errorf(t, "expired-entry-held", "%s still holds S (%s) at time B, after S expired; expected nothing or S'", o.Name, s)
-						}
-						if o.Seen(s2) && (!ok || e.EventID != s2) {
-							timeline.Diverged(t, o.Name, "was delivered S' but does not hold it at B")
-							spec.Errorf(t, "overwrite-not-held", "%s was delivered S' (%s), unexpired at B, but its map holds %v", o.Name, s2, e.EventID)
-						}
-					}
+					requireOverwriteAtB(t, all, mapclient.Key(room, alice, diagramKey), s, s2)
 					return nil
 				}
 				// The hazard: under the seed's rule the clients disagree at B ({_, S}); the latest
@@ -408,5 +404,30 @@ func TestMapOverwriteDiagrams(t *testing.T) {
 				return nil
 			})
 		})
+	}
+}
+
+// pollAll has every observer take one response now.
+func pollAll(t *testing.T, all []*mapclient.Observer) {
+	t.Helper()
+	for _, o := range all {
+		o.Poll(t, 0)
+	}
+}
+
+// requireOverwriteAtB is MAP-4's MUST for overwrites of equal duration: at B every client is in
+// {_, S'}: nobody still holds S, and a client that was delivered S' holds it (it is unexpired).
+func requireOverwriteAtB(t *testing.T, all []*mapclient.Observer, key stickymap.Key, s, s2 string) {
+	t.Helper()
+	for _, o := range all {
+		e, ok := o.Map.State()[key]
+		if ok && e.EventID == s {
+			timeline.Diverged(t, o.Name, "still holds S after S expired")
+			spec.Errorf(t, "expired-entry-held", "%s still holds S (%s) at time B, after S expired; expected nothing or S'", o.Name, s)
+		}
+		if o.Seen(s2) && (!ok || e.EventID != s2) {
+			timeline.Diverged(t, o.Name, "was delivered S' but does not hold it at B")
+			spec.Errorf(t, "overwrite-not-held", "%s was delivered S' (%s), unexpired at B, but its map holds %v", o.Name, s2, e.EventID)
+		}
 	}
 }

@@ -21,7 +21,7 @@ func TestRedactedStickyNotSticky(t *testing.T) {
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
 		filler := alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
 		r := alice.NewStream(kind, client.TimelineLimit(1)).InitialShowing(t, room, filler)
-		must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section before the redaction (control)")
+		must.Has(t, r.Sticky(room), s, "the sticky section before the redaction (control)")
 
 		alice.Redact(t, room, s)
 		ev := alice.GetEvent(t, room, s)
@@ -32,6 +32,6 @@ func TestRedactedStickyNotSticky(t *testing.T) {
 			must.As("ttl-after-redaction").Missing(t, ev.JSON, "unsigned."+wire.Escape(alice.Names.RemainingField), "the redacted event")
 		})
 		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
-		must.As("still-sticky-after-redaction").HasNot(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section after the redaction")
+		must.As("still-sticky-after-redaction").HasNot(t, r.Sticky(room), s, "the sticky section after the redaction")
 	})
 }

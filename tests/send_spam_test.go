@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/deploy"
 	"stickler/helpers/harness/federation"
@@ -62,13 +63,13 @@ func TestSpamFlaggedNeverSticky(t *testing.T) {
 		spam := res.JSON.Get("event_id").Str
 		f.Labels[spam] = "the flagged sticky event"
 		filler := alice.SendText(t, room, "filler: pushes older events out of a one-event timeline")
-		f.Await(t, client.DefaultWait, control)
+		f.MustSyncUntil(t, client.DefaultWait, client.Delivered(control))
 		if ds := f.StickyOf(spam); len(ds) > 0 {
 			spec.Fatalf(t, "spam-sticky", "the sticky event the spam checker flagged (accepted with 200) reached the client as sticky: %s; event: %s", f.Describe(spam), ds[0].Event.Raw)
 		}
 		fresh := alice.NewStream(client.Sync, client.TimelineLimit(1))
 		r := fresh.InitialShowing(t, room, filler)
-		sticky := fresh.Sticky(r, room)
+		sticky := r.Sticky(room)
 		if !client.Contains(sticky, control) {
 			t.Fatalf("control: %s (no marker) is not in the sticky section of an initial sync; it holds %v", control, client.EventIDs(sticky))
 		}
@@ -88,14 +89,14 @@ func TestSpamFlaggedNeverSticky(t *testing.T) {
 		control := pr.SendPeer(t, blueprints.StickyType, map[string]any{"what": "control"}, pr.Peer.StickyFor(blueprints.LongSticky), 0)
 		pr.Alice.SendText(t, pr.Room.ID, "filler: pushes older events out of a one-event timeline")
 		f.Label(map[string]string{spam.ID: "the flagged sticky PDU", control.ID: "the control sticky PDU without the marker"})
-		f.Await(t, client.DefaultWait, control.ID)
+		f.MustSyncUntil(t, client.DefaultWait, client.Delivered(control.ID))
 		if ds := f.StickyOf(spam.ID); len(ds) > 0 {
 			spec.Fatalf(t, "spam-sticky", "the sticky PDU the spam checker flagged reached the client as sticky: %s; event: %s", f.Describe(spam.ID), ds[0].Event.Raw)
 		}
-		if ev, _, _, r := pr.StickyNow(t, spam.ID); ev.Exists() {
+		if ev, r := sticky.Now(t, pr.Alice, pr.Room.ID, spam.ID); ev.Exists() {
 			spec.Fatalf(t, "spam-sticky", "the sticky PDU the spam checker flagged is in the sticky section of an initial sync: %s", ev.Raw)
-		} else if !client.Contains(pr.Alice.Sticky(r, pr.Room.ID), control.ID) {
-			t.Fatalf("control: the sticky PDU without the marker %s is not in the sticky section of an initial sync; it holds %v", control.ID, client.EventIDs(pr.Alice.Sticky(r, pr.Room.ID)))
+		} else if !client.Contains(r.Sticky(pr.Room.ID), control.ID) {
+			t.Fatalf("control: the sticky PDU without the marker %s is not in the sticky section of an initial sync; it holds %v", control.ID, client.EventIDs(r.Sticky(pr.Room.ID)))
 		}
 		spec.Choice(t, "SEND-9", fmt.Sprintf("federated sender: the flagged sticky PDU got /send verdict %q and is not sticky; delivered to the client: %s", verdict[spam.ID], f.Describe(spam.ID)))
 	})

@@ -12,6 +12,7 @@ import (
 	"stickler/blueprints"
 	"stickler/helpers/checks/must"
 	"stickler/helpers/checks/realtime"
+	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
@@ -46,14 +47,14 @@ func TestSendAboveCap(t *testing.T) {
 			r := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialShowing(t, room, filler)
 			elapsed := time.Since(sent)
 			stored, _ := alice.StickyDuration(alice.GetEvent(t, room, ev).JSON)
-			e := client.Find(alice.Sticky(r, room), ev)
+			e := client.Find(r.Sticky(room), ev)
 			if !e.Exists() {
 				spec.Choice(t, "SEND-3", fmt.Sprintf("%d accepted; event carries duration_ms %s and is not sticky (treated as invalid)", d, stored.Raw))
 				return
 			}
 			spec.Covers(t, "TIME-2") // accepted and sticky: the cap must hold
 			spec.Choice(t, "SEND-3", fmt.Sprintf("%d accepted; event carries duration_ms %s and is sticky (capped)", d, stored.Raw))
-			blueprints.CheckRemaining(t, alice, e, blueprints.MaxSticky, elapsed, fmt.Sprintf("duration %d accepted", d))
+			sticky.CheckRemaining(t, "remaining-time", alice, e, blueprints.MaxSticky, elapsed, fmt.Sprintf("duration %d accepted", d))
 		})
 	}
 }
@@ -127,15 +128,15 @@ func delayedStickyFromSendTime(t *testing.T, alice *client.Client, room string, 
 	}
 	f := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":10}}}`))
 	var ev gjson.Result
-	f.Until(t, delay+delayedEventSlack+client.DefaultWait, "the delayed sticky event to be sent", func(r gjson.Result) error {
-		for _, e := range append(client.Timeline(r, room), alice.Sticky(r, room)...) {
+	f.MustSyncUntil(t, delay+delayedEventSlack+client.DefaultWait, client.Responds("the delayed sticky event to be sent", func(r client.SyncResponse) error {
+		for _, e := range append(r.Timeline(room), r.Sticky(room)...) {
 			if e.Get("content.delayed").Bool() {
 				ev = e
 				return nil
 			}
 		}
 		return fmt.Errorf("no event with content.delayed in %v since scheduling", time.Since(scheduledAt).Round(time.Millisecond))
-	})
+	}))
 	sentTS := client.OriginTS(ev)
 	if sentTS.Before(scheduledAt.Add(delay - delayTolerance)) {
 		t.Fatalf("the delayed event's origin_server_ts is %v after scheduling, expected about %v", sentTS.Sub(scheduledAt), delay)
@@ -154,7 +155,7 @@ func delayedStickyFromSendTime(t *testing.T, alice *client.Client, room string, 
 	}
 	time.Sleep(time.Until(checkAt)) // lets real time pass beyond the end measured from scheduling
 	r := alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
-	e := must.Has(t, alice.Sticky(r, room), ev.Get("event_id").Str,
+	e := must.Has(t, r.Sticky(room), ev.Get("event_id").Str,
 		fmt.Sprintf("the sticky section %v after scheduling (sticky until send + %v = about +%v)", time.Since(scheduledAt).Round(time.Millisecond), lifetime, sentTS.Add(lifetime).Sub(scheduledAt).Round(time.Millisecond)))
 	want := time.Until(sentTS.Add(lifetime))
 	spec.ShouldCheck(t, "SYNC-3", "remaining-time", func(t *testing.T) {
@@ -197,7 +198,7 @@ func TestSendStickyNotJoined(t *testing.T) {
 			msgs := alice.Messages(t, room, 50)
 			must.As("refused-send-created-event").NoneWith(t, msgs.JSON.Get("chunk").Array(), "content.intruder", "the refused sticky send must create no event (/messages)")
 			r := alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
-			must.As("refused-send-created-event").NoneWith(t, alice.Sticky(r, room), "content.intruder", "the refused sticky send must not appear in the sticky section")
+			must.As("refused-send-created-event").NoneWith(t, r.Sticky(room), "content.intruder", "the refused sticky send must not appear in the sticky section")
 		})
 	}
 }
@@ -243,7 +244,7 @@ func TestStickyParamOnStateEndpoint(t *testing.T) {
 	// Where the sticky state event shows up in /sync: not specified, reported.
 	filler := alice.SendText(t, room, "pushes the state event out of a one-event timeline")
 	r := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialShowing(t, room, filler)
-	inSection := client.Contains(alice.Sticky(r, room), sticky)
+	inSection := client.Contains(r.Sticky(room), sticky)
 	inState := client.Contains(r.Get(wire.Path("rooms.join", room, "state", "events")).Array(), sticky)
 	spec.Choice(t, "SEND-8", fmt.Sprintf("PUT /state with the parameter makes a sticky state event; in an initial /sync with a one-event timeline: sticky section=%v, state=%v", inSection, inState))
 }
@@ -263,7 +264,7 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 	must.JSONEqual(t, res.JSON, alice.StickyDurationPath(), duration, "GET /event on the sender's server")
 
 	sync := alice.NewStream(client.Sync, client.Filter("")).Next(t, 0)
-	e := must.Has(t, client.Timeline(sync, room), ev, "the sender's initial /sync timeline")
+	e := must.Has(t, sync.Timeline(room), ev, "the sender's initial /sync timeline")
 	must.JSONEqual(t, e, alice.StickyDurationPath(), duration, "the /sync timeline")
 
 	msgs := alice.Messages(t, room, 10)
@@ -278,7 +279,7 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 	// The other server gets the event with the same sticky object.
 	onHS2 := bob.NewStream(client.Sync, client.Filter(""))
 	onHS2.Labels[ev] = "alice's sticky event"
-	onHS2.Await(t, client.DefaultWait, ev)
+	onHS2.MustSyncUntil(t, client.DefaultWait, client.Delivered(ev))
 	delivered := onHS2.Of(ev)[0].Event
 	must.JSONEqual(t, delivered, bob.StickyDurationPath(), duration, "the receiving server's /sync")
 	remote := bob.GetEvent(t, room, ev)
@@ -337,7 +338,7 @@ func TestSendWithoutDurationIsNotSticky(t *testing.T) {
 	must.Missing(t, ev.JSON, wire.Escape(alice.Names.EventKey), "GET /event of an event sent without the parameter")
 
 	sync := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialShowing(t, room, filler)
-	section := alice.Sticky(sync, room)
+	section := sync.Sticky(room)
 	must.Has(t, section, sticky, "the sticky section (control: a sticky event outside the timeline)")
 	must.HasNot(t, section, plain, "the sticky section")
 }

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"stickler/blueprints"
 	"stickler/helpers/checks/must"
 	"stickler/helpers/harness/client"
@@ -41,10 +39,10 @@ func TestSlidingListsScope(t *testing.T) {
 		"filters": map[string]any{"is_encrypted": true},
 	}}
 	s.Labels[sIn], s.Labels[sOutside] = "the sticky event of the room in the window", "the sticky event of the encrypted room outside the window"
-	s.Await(t, client.DefaultWait, sIn, sOutside)
+	s.MustSyncUntil(t, client.DefaultWait, client.Delivered(sIn, sOutside))
 	// One more exchange, so a late delivery of the unmatched room's event is seen too.
 	last := s.Next(t, 0)
-	if len(s.Of(sUnmatched)) > 0 || client.Mentions(last, sUnmatched) {
+	if len(s.Of(sUnmatched)) > 0 || last.Mentions(sUnmatched) {
 		spec.Fatalf(t, "delivered-outside-lists", "the sticky event of a room no list matches (unencrypted room, list filter is_encrypted) was delivered")
 	}
 }
@@ -58,14 +56,14 @@ func TestSlidingLimitOne(t *testing.T) {
 	ids := threeBehindFiller(t, alice, room)
 	f := alice.NewStream(client.Sliding, client.TimelineLimit(1), client.ExtLimit(1))
 	var pages [][]string
-	f.Until(t, client.DefaultWait, "all 3 sticky events, one per page", func(r gjson.Result) error {
-		st := f.Sticky(r, room)
+	f.MustSyncUntil(t, client.DefaultWait, client.Responds("all 3 sticky events, one per page", func(r client.SyncResponse) error {
+		st := r.Sticky(room)
 		if len(st) > 1 {
 			spec.Fatalf(t, "limit-ignored", "the extension returned %d events with limit 1: %v", len(st), client.EventIDs(st))
 		}
 		pages = append(pages, client.EventIDs(st))
 		return spec.WithCode("lost-events", f.Delivered(ids...))
-	})
+	}))
 	spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery
 	must.As("not-oldest-first").OldestFirst(t, ids, pages)
 }
@@ -94,19 +92,19 @@ func TestSlidingDefaultLimit(t *testing.T) {
 	ids := client.SendStickyBatch(t, []*client.Client{alice}, room, blueprints.StickyType, blueprints.LongSticky, n)
 	alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
 	var pages []int
-	f.Until(t, 90*time.Second, fmt.Sprintf("all %d sticky events", n), func(r gjson.Result) error {
+	f.MustSyncUntil(t, 90*time.Second, client.Responds(fmt.Sprintf("all %d sticky events", n), func(r client.SyncResponse) error {
 		ext := r.Get(wire.Path("extensions", alice.Names.SlidingExtension))
 		got := client.ExtensionEvents(ext)
 		if got > 0 {
 			pages = append(pages, got)
 		}
 		if got > defaultLimit {
-			ids := client.EventIDs(f.Sticky(r, room))
+			ids := client.EventIDs(r.Sticky(room))
 			spec.Fatalf(t, "limit-ignored", "a request without an extension limit got %d sticky events in one response; the default limit is %d (pages so far %v); the first event IDs: %v",
 				got, defaultLimit, pages, ids[:min(len(ids), 5)])
 		}
 		return spec.WithCode("lost-events", f.Delivered(ids...))
-	})
+	}))
 	t.Logf("the %d sticky events came in extension pages of %v events (and the room timeline)", n, pages)
 	spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery
 }
@@ -120,23 +118,23 @@ func TestSlidingNextBatch(t *testing.T) {
 	alice, room := blueprints.UserInRoom(t, "alice")
 	ids := threeBehindFiller(t, alice, room)
 	f := alice.NewStream(client.Sliding, client.TimelineLimit(1), client.ExtLimit(1))
-	check := func(r gjson.Result) {
+	check := func(r client.SyncResponse) {
 		ext := r.Get(wire.Path("extensions", alice.Names.SlidingExtension))
 		if got := client.ExtensionEvents(ext); got > 0 && !ext.Get("next_batch").Exists() {
 			spec.Fatalf(t, "no-next-batch", "response %d carries %d sticky event(s) in the extension but no next_batch: %s",
 				len(f.Responses)-1, got, client.Truncate(ext.Raw, 1500))
 		}
 	}
-	f.Until(t, client.DefaultWait, "the 3 sticky events, paged with limit 1", func(r gjson.Result) error {
+	f.MustSyncUntil(t, client.DefaultWait, client.Responds("the 3 sticky events, paged with limit 1", func(r client.SyncResponse) error {
 		check(r)
 		return f.Delivered(ids...)
-	})
+	}))
 	later := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "later"}, blueprints.LongSticky)
 	alice.SendText(t, room, "pushes the later sticky event out of the timeline")
-	f.Until(t, client.DefaultWait, "the sticky event sent later", func(r gjson.Result) error {
+	f.MustSyncUntil(t, client.DefaultWait, client.Responds("the sticky event sent later", func(r client.SyncResponse) error {
 		check(r)
 		return f.Delivered(later)
-	})
+	}))
 	if len(f.NoNextBatch) > 0 {
 		spec.Fatalf(t, "no-next-batch", "responses %v carried sticky events without next_batch", f.NoNextBatch)
 	}
@@ -161,11 +159,11 @@ func TestSlidingRoomSubscription(t *testing.T) {
 	// control: the subscribed room's one-event timeline holds the filler (else the room is not
 	// followed at all, or the server has not yet shown alice her own send).
 	f.InitialShowing(t, room, filler)
-	if err := f.TryAwait(t, 5*time.Second, before); err != nil {
+	if err := f.SyncUntil(t, 5*time.Second, client.Delivered(before)); err != nil {
 		spec.Fatalf(t, "subscription-not-covered", "the sticky event of a room followed by a room subscription (no list matches it) never came in the extension: %v", err)
 	}
 	later := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "later"}, blueprints.LongSticky)
 	alice.SendText(t, room, "pushes the later sticky event out of the timeline")
 	f.Labels[later] = "the sticky event sent later"
-	f.AwaitAs(t, "subscription-not-covered", client.DefaultWait, later)
+	f.MustSyncUntil(t, client.DefaultWait, client.Delivered(later).As("subscription-not-covered"))
 }

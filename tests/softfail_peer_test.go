@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/federation"
 	"stickler/helpers/spec"
@@ -30,7 +31,7 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 	paulJoin := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(paul), Sender: paul,
 		Content: map[string]any{"membership": "join"}})
 	f.Peer.Send(t, f.HS, paulJoin).MustAccept(t, paulJoin)
-	f.WaitDelivered(t, "the peer's second user's join at alice", paulJoin.ID)
+	f.Alice.MustSyncUntil(t, client.Delivered(paulJoin.ID).Named("the peer's second user's join at alice"))
 	beforeKick := f.Room.Latest()
 	f.Alice.Kick(t, f.Room.ID, f.User)
 	f.Peer.WaitPDUs(t, client.DefaultWait, "the kick of the peer's user", func(rs []*federation.Received) bool {
@@ -49,18 +50,18 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 		Content: map[string]any{"n": "concurrent with the kick"}, Extra: f.Peer.StickyFor(blueprints.LongSticky)})
 	marker := f.Room.Craft(t, federation.Message(paul, "m.room.message", map[string]any{"msgtype": "m.text", "body": "marker"}))
 	f.Peer.Send(t, f.HS, e, marker).MustAccept(t, e, marker)
-	f.WaitDelivered(t, "the marker sent after the concurrent sticky event", marker.ID)
+	f.Alice.MustSyncUntil(t, client.Delivered(marker.ID).Named("the marker sent after the concurrent sticky event"))
 
 	t.Run("not-delivered-while-failing", func(t *testing.T) {
 		spec.Covers(t, "SOFTFAIL-1")
 		r := f.Alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":50}}}`)).Next(t, 0)
-		if ev := client.Find(client.Timeline(r, f.Room.ID), e.ID); ev.Exists() {
+		if ev := client.Find(r.Timeline(f.Room.ID), e.ID); ev.Exists() {
 			spec.Fatalf(t, "soft-failed-delivered", "the soft-failed sticky event %s was delivered to alice in the timeline while its sender is not joined: %s", e.ID, ev.Raw)
 		}
-		if ev := client.Find(f.Alice.Sticky(r, f.Room.ID), e.ID); ev.Exists() {
+		if ev := client.Find(r.Sticky(f.Room.ID), e.ID); ev.Exists() {
 			spec.Fatalf(t, "soft-failed-delivered", "the soft-failed sticky event %s was delivered to alice in the sticky section while its sender is not joined: %s", e.ID, ev.Raw)
 		}
-		if ev, _, _, _ := f.StickyNow(t, e.ID); ev.Exists() {
+		if ev, _ := sticky.Now(t, f.Alice, f.Room.ID, e.ID); ev.Exists() {
 			spec.Fatalf(t, "soft-failed-delivered", "the soft-failed sticky event %s is in the sticky section: %s", e.ID, ev.Raw)
 		}
 		// Evidence for the report: a soft-failed event is stored (GET /event may serve it), a
@@ -73,14 +74,14 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 		// A client that keeps syncing from before the rejoin: its position is already past
 		// the withheld event, so it receives the event only if re-evaluation hands it out
 		// anew (a fresh sync alone would find it at its old place).
-		live := blueprints.Watch(t, f.Alice)
+		live := f.Alice.Follow(t)
 		live.Labels[e.ID] = "the re-evaluated sticky event after the rejoin"
 		rejoin := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(f.User), Sender: f.User,
 			Content: map[string]any{"membership": "join"}})
 		f.Peer.Send(t, f.HS, rejoin).MustAccept(t, rejoin)
-		f.WaitDelivered(t, "the peer user's rejoin at alice", rejoin.ID)
-		f.WaitDeliveredAs(t, "not-reevaluated", "the re-evaluated sticky event after the rejoin", e.ID)
-		live.AwaitAs(t, "not-reevaluated", client.DefaultWait, e.ID)
-		f.RequireStickyFor(t, e.ID, blueprints.LongSticky, sent, "re-evaluated soft-failed sticky event")
+		f.Alice.MustSyncUntil(t, client.Delivered(rejoin.ID).Named("the peer user's rejoin at alice"))
+		f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the re-evaluated sticky event after the rejoin").As("not-reevaluated"))
+		live.MustSyncUntil(t, client.DefaultWait, client.Delivered(e.ID).As("not-reevaluated"))
+		sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, blueprints.LongSticky, sent, "re-evaluated soft-failed sticky event")
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"stickler/helpers/checks/must"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/deploy"
+	"stickler/helpers/harness/traffic"
 	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
 )
@@ -33,7 +34,7 @@ func softFailed(t *testing.T, b *blueprints.Federation, watcher *client.Stream, 
 	sender := b.Users[1]
 	witness := blueprints.NewUser(t, b.S(1), "witness")
 	witness.JoinRoom(t, b.Room, b.S(0).Name)
-	blueprints.WaitMembership(t, b.Users[0], b.Room, witness.UserID, "join", client.DefaultWait)
+	b.Users[0].WaitMembership(t, b.Room, witness.UserID, "join", client.DefaultWait)
 	b.S(1).Begin(t, deploy.Partition)
 	revoke()
 	var evs []string
@@ -42,10 +43,10 @@ func softFailed(t *testing.T, b *blueprints.Federation, watcher *client.Stream, 
 	}
 	w := witness.SendText(t, b.Room, "witness, sent after the sticky events")
 	b.S(1).End(t, deploy.Partition)
-	stop := blueprints.Provoker(t, "after the partition heals", [2]*client.Client{b.Users[0], sender}, [2]*client.Client{sender, b.Users[0]})
+	stop := traffic.Provoke(t, "after the partition heals", [2]*client.Client{b.Users[0], sender}, [2]*client.Client{sender, b.Users[0]})
 	t.Cleanup(stop)
 	client.Wait(t, blueprints.HealWait, "hs2 to learn of the change made on hs1 during the partition", 200*time.Millisecond, func(time.Duration) error { return seen() })
-	watcher.Label(map[string]string{w: "the witness event sent on hs2 after the sticky events"}).Await(t, blueprints.HealWait, w)
+	watcher.Label(map[string]string{w: "the witness event sent on hs2 after the sticky events"}).MustSyncUntil(t, blueprints.HealWait, client.Delivered(w))
 	return evs
 }
 
@@ -58,10 +59,10 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	t.Parallel()
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, charlie := b.Users[0], b.Users[1]
-	wa := blueprints.Watch(t, alice)
+	wa := alice.Follow(t)
 	evs := softFailed(t, b, wa,
 		func() { alice.Kick(t, b.Room, charlie.UserID) },
-		func() error { return blueprints.MembershipIs(t, charlie, b.Room, charlie.UserID, "leave") },
+		func() error { return charlie.MembershipIs(t, b.Room, charlie.UserID, "leave") },
 		blueprints.LongSticky, blueprints.ShortSticky)
 	long, short := evs[0], evs[1]
 
@@ -69,8 +70,8 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		// A failure means hs1 handed its client a sticky event whose sender had been kicked
 		// in hs1's current state.
 		spec.Covers(t, "SOFTFAIL-1")
-		wa.Watch(t, 2*time.Second)
-		fresh := blueprints.Watch(t, alice.Login(t))
+		wa.SyncFor(t, 2*time.Second)
+		fresh := alice.Login(t).Follow(t)
 		for _, w := range []*client.Stream{wa, fresh} {
 			for _, ev := range evs {
 				if len(w.Of(ev)) > 0 {
@@ -88,7 +89,7 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	time.Sleep(time.Until(shortEnd.Add(blueprints.ExpiryGrace))) // lets the short one expire before the re-join
 	rejoinedAt := time.Now()
 	charlie.JoinRoom(t, b.Room, b.S(0).Name)
-	blueprints.WaitMembership(t, alice, b.Room, charlie.UserID, "join", client.DefaultWait)
+	alice.WaitMembership(t, b.Room, charlie.UserID, "join", client.DefaultWait)
 	t.Logf("%s (short-lived) ended at %s; the re-join was sent at %s", short, shortEnd.Format("15:04:05.000"), rejoinedAt.Format("15:04:05.000"))
 	t.Logf("%s re-joined; %s still has %v to live", charlie.UserID, long, blueprints.LongSticky)
 
@@ -106,8 +107,8 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 		// deliver the unexpired one either (SOFTFAIL-2 failing): then "not re-evaluated" holds
 		// only because nothing is, which says nothing about expiry.
 		spec.Covers(t, "SOFTFAIL-3")
-		wa.Watch(t, 2*time.Second)
-		fresh := blueprints.Watch(t, alice.Login(t))
+		wa.SyncFor(t, 2*time.Second)
+		fresh := alice.Login(t).Follow(t)
 		for _, w := range []*client.Stream{wa, fresh} {
 			for _, d := range w.Of(short) {
 				if !d.At.Before(rejoinedAt) {
@@ -136,7 +137,7 @@ func TestSoftFailPowerRestored(t *testing.T) {
 	client.Wait(t, client.DefaultWait, fmt.Sprintf("%s's server to see them at power %d", charlie.UserID, needed), 200*time.Millisecond, func(time.Duration) error {
 		return powerIs(t, charlie, b.Room, charlie.UserID, int64(needed))
 	})
-	wa := blueprints.Watch(t, alice)
+	wa := alice.Follow(t)
 	evs := softFailed(t, b, wa,
 		func() { setPower(t, alice, b.Room, charlie.UserID, 0, needed) },
 		func() error { return powerIs(t, charlie, b.Room, charlie.UserID, 0) },
@@ -147,7 +148,7 @@ func TestSoftFailPowerRestored(t *testing.T) {
 		// A failure means hs1 handed its client a sticky event whose sender lacked the power
 		// in hs1's current state.
 		spec.Covers(t, "SOFTFAIL-1")
-		wa.Watch(t, 2*time.Second)
+		wa.SyncFor(t, 2*time.Second)
 		if len(wa.Of(ev)) > 0 {
 			spec.Fatalf(t, "soft-failed-delivered", "expected hs1 to soft-fail %s (sent by %s after hs1 lowered their power) and not deliver it; got: %s", ev, charlie.UserID, wa.Describe(ev))
 		}
@@ -200,7 +201,7 @@ func powerIs(t *testing.T, c *client.Client, room, userID string, level int64) e
 // pass the current state again.
 func requireReevaluated(t *testing.T, w *client.Stream, id, recipient, after string) {
 	t.Helper()
-	if err := w.TryAwait(t, client.DefaultWait, id); err != nil {
+	if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(id)); err != nil {
 		spec.Fatalf(t, "not-reevaluated", "expected the soft-failed sticky event %s to be delivered to %s within %v of %s (it is unexpired): %v",
 			id, recipient, client.DefaultWait, after, err)
 	}

@@ -39,14 +39,14 @@ func TestStickyKeyIgnoredByServer(t *testing.T) {
 		f.Labels[control] = "the control with another key"
 		filler := alice.SendText(t, room, "filler: pushes the sticky events out of a one-event timeline")
 
-		f.AwaitAs(t, "collapsed-by-sticky-key", client.DefaultWait, append(shared, control)...)
+		f.MustSyncUntil(t, client.DefaultWait, client.Delivered(append(shared, control)...).As("collapsed-by-sticky-key"))
 		fresh := alice.NewStream(kind, client.TimelineLimit(1))
 		fresh.Labels = f.Labels
 		r := fresh.InitialShowing(t, room, filler)
-		sticky := fresh.Sticky(r, room)
+		sticky := r.Sticky(room)
 		if !client.Contains(sticky, control) {
 			t.Fatalf("control: the event with its own key %s is not in the sticky section of an initial sync with a one-event timeline; the sticky section holds %v, the timeline %v",
-				control, client.EventIDs(sticky), client.EventIDs(fresh.Timeline(r, room)))
+				control, client.EventIDs(sticky), client.EventIDs(r.Timeline(room)))
 		}
 		var missing []string
 		for _, id := range shared {
@@ -58,7 +58,7 @@ func TestStickyKeyIgnoredByServer(t *testing.T) {
 			spec.Fatalf(t, "collapsed-by-sticky-key", "expected all 3 sticky events sharing key shared-key in the sticky section of an initial sync over %s; missing %v; the sticky section holds %s",
 				kind, missing, describeEvents(sticky))
 		}
-		for _, e := range append(sticky, fresh.Timeline(r, room)...) {
+		for _, e := range append(sticky, r.Timeline(room)...) {
 			id := e.Get("event_id").Str
 			if want, ok := content[id]; ok && e.Get("content.n").Int() != int64(want) {
 				spec.Fatalf(t, "collapsed-by-sticky-key", "%s came with the content of another write of its key: expected n=%d, got %s", id, want, e.Get("content").Raw)

@@ -28,14 +28,14 @@ func TestStickyOutsideTimeline(t *testing.T) {
 		// Everything is sent before the next sync, so that sync is gappy (limited timeline).
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
 		fill := alice.SendTexts(t, room, 5)
-		r := f.Until(t, client.DefaultWait, "the last filler in the timeline", func(r gjson.Result) error {
-			return client.HasEvent(f.Timeline(r, room), fill[4], "the timeline")
-		})
-		must.HasNot(t, f.Timeline(r, room), s, "the limited timeline (the test needs a gap)")
-		must.As("not-in-sticky-section").Has(t, f.Sticky(r, room), s, "the sticky section of a gappy incremental sync")
+		r := f.MustSyncUntil(t, client.DefaultWait, client.Responds("the last filler in the timeline", func(r client.SyncResponse) error {
+			return client.HasEvent(r.Timeline(room), fill[4], "the timeline")
+		}))
+		must.HasNot(t, r.Timeline(room), s, "the limited timeline (the test needs a gap)")
+		must.As("not-in-sticky-section").Has(t, r.Sticky(room), s, "the sticky section of a gappy incremental sync")
 
 		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
-		must.As("not-in-sticky-section").Has(t, f.Sticky(r, room), s, "the sticky section of an initial sync with timeline limit 1")
+		must.As("not-in-sticky-section").Has(t, r.Sticky(room), s, "the sticky section of an initial sync with timeline limit 1")
 	})
 }
 
@@ -45,14 +45,14 @@ func TestStickyInTimelineNotRepeated(t *testing.T) {
 		alice, room := blueprints.UserInRoom(t, "alice")
 		f := alice.NewStream(kind, client.TimelineLimit(10)).Start(t)
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
-		r := f.Until(t, client.DefaultWait, "the sticky event in the timeline", func(r gjson.Result) error {
-			return client.HasEvent(f.Timeline(r, room), s, "the timeline")
-		})
-		must.As("repeated-in-same-response").HasNot(t, f.Sticky(r, room), s, "the sticky section of the incremental response whose timeline holds it")
+		r := f.MustSyncUntil(t, client.DefaultWait, client.Responds("the sticky event in the timeline", func(r client.SyncResponse) error {
+			return client.HasEvent(r.Timeline(room), s, "the timeline")
+		}))
+		must.As("repeated-in-same-response").HasNot(t, r.Sticky(room), s, "the sticky section of the incremental response whose timeline holds it")
 
 		r = alice.NewStream(kind, client.TimelineLimit(10)).Next(t, 0)
-		must.Has(t, f.Timeline(r, room), s, "the timeline of an initial sync with limit 10")
-		must.As("repeated-in-same-response").HasNot(t, f.Sticky(r, room), s, "the sticky section of the initial response whose timeline holds it")
+		must.Has(t, r.Timeline(room), s, "the timeline of an initial sync with limit 10")
+		must.As("repeated-in-same-response").HasNot(t, r.Sticky(room), s, "the sticky section of the initial response whose timeline holds it")
 	})
 }
 
@@ -99,10 +99,10 @@ func remainingAccurate(t *testing.T, kind client.Feed, alice *client.Client, roo
 	before := time.Now()
 	r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 	readAt := before.Add(time.Since(before) / 2)
-	if !client.Contains(alice.NewStream(kind).Sticky(r, room), s) && time.Now().After(actualEnd.Add(-remainingTolerance)) {
+	if !client.Contains(r.Sticky(room), s) && time.Now().After(actualEnd.Add(-remainingTolerance)) {
 		return realtime.SetupTooSlow("the half-way read took %v and answered within %v of the end", time.Since(before).Round(time.Millisecond), remainingTolerance)
 	}
-	ev := must.Has(t, alice.NewStream(kind).Sticky(r, room), s, "the sticky section half-way through the lifetime")
+	ev := must.Has(t, r.Sticky(room), s, "the sticky section half-way through the lifetime")
 	rem, ok := alice.Remaining(ev)
 	if !ok {
 		spec.Fatalf(t, "no-remaining-time", "expected unsigned.%s on a delivered sticky event, got: %s", alice.Names.RemainingField, ev.Raw)
@@ -119,7 +119,7 @@ func remainingAccurate(t *testing.T, kind client.Feed, alice *client.Client, roo
 	for time.Now().Before(deadline) {
 		before := time.Now()
 		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
-		if !client.Contains(alice.NewStream(kind).Sticky(r, room), s) {
+		if !client.Contains(r.Sticky(room), s) {
 			probe = time.Since(before)
 			goneAt = before.Add(probe / 2)
 			break
@@ -178,7 +178,7 @@ func remainingOmittedAfterExpiry(t *testing.T, alice *client.Client, room string
 		},
 		"the /sync timeline": func() gjson.Result {
 			r := alice.NewStream(client.Sync, client.Filter(`{"room":{"timeline":{"limit":10}}}`)).Next(t, 0)
-			return must.Has(t, client.Timeline(r, room), s, "the /sync timeline")
+			return must.Has(t, r.Timeline(room), s, "the /sync timeline")
 		},
 	}
 	origin := client.OriginTS(alice.GetEvent(t, room, s).JSON)
@@ -216,14 +216,14 @@ func TestExpiredNotDelivered(t *testing.T) {
 		alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
 		time.Sleep(lifetime + time.Second) // lets the event expire before the client syncs again
 		last := alice.SendText(t, room, "marks the end")
-		r := f.Until(t, client.DefaultWait, "the end marker", func(r gjson.Result) error {
-			return client.HasEvent(f.Timeline(r, room), last, "the timeline")
-		})
-		must.Has(t, f.Sticky(r, room), control, "the sticky section of the gappy sync (control: an unexpired sticky event)")
-		must.As("still-sticky-after-expiry").HasNot(t, f.Sticky(r, room), s, "the sticky section of a gappy sync after expiry")
+		r := f.MustSyncUntil(t, client.DefaultWait, client.Responds("the end marker", func(r client.SyncResponse) error {
+			return client.HasEvent(r.Timeline(room), last, "the timeline")
+		}))
+		must.Has(t, r.Sticky(room), control, "the sticky section of the gappy sync (control: an unexpired sticky event)")
+		must.As("still-sticky-after-expiry").HasNot(t, r.Sticky(room), s, "the sticky section of a gappy sync after expiry")
 		r = alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
-		must.Has(t, f.Sticky(r, room), control, "the sticky section of an initial sync (control)")
-		must.As("still-sticky-after-expiry").HasNot(t, f.Sticky(r, room), s, "the sticky section of an initial sync after expiry")
+		must.Has(t, r.Sticky(room), control, "the sticky section of an initial sync (control)")
+		must.As("still-sticky-after-expiry").HasNot(t, r.Sticky(room), s, "the sticky section of an initial sync after expiry")
 	})
 }
 
@@ -244,9 +244,9 @@ func TestDeliveredOnce(t *testing.T) {
 			f.Next(t, 0)
 		}
 		end := alice.SendText(t, room, "end")
-		f.Until(t, client.DefaultWait, "the end marker", func(r gjson.Result) error {
-			return client.HasEvent(f.Timeline(r, room), end, "the timeline")
-		})
+		f.MustSyncUntil(t, client.DefaultWait, client.Responds("the end marker", func(r client.SyncResponse) error {
+			return client.HasEvent(r.Timeline(room), end, "the timeline")
+		}))
 		spec.ErrorOn(t, f.OnceEach(sticky...)) // duplicate-delivery or lost-events
 	})
 }
@@ -283,8 +283,8 @@ func TestFiltersDoNotHideSticky(t *testing.T) {
 				}
 			}
 			r := alice.NewStream(client.Sync, client.Filter(filter)).Next(t, 0)
-			must.HasNot(t, client.Timeline(r, room), s, "the timeline (the filter removes it there)")
-			must.As("hidden-by-filter").Has(t, alice.Sticky(r, room), s, "the sticky section under filter "+tc.filter)
+			must.HasNot(t, r.Timeline(room), s, "the timeline (the filter removes it there)")
+			must.As("hidden-by-filter").Has(t, r.Sticky(room), s, "the sticky section under filter "+tc.filter)
 		})
 	}
 }
@@ -309,24 +309,24 @@ func TestJoinerReceivesEarlierSticky(t *testing.T) {
 		f.Next(t, 0) // bob syncs before joining: the events must come in incremental syncs
 		bob.JoinRoom(t, room)
 		if kind == client.Sliding {
-			f.AwaitAs(t, "missing-after-join", client.DefaultWait, sticky...)
+			f.MustSyncUntil(t, client.DefaultWait, client.Delivered(sticky...).As("missing-after-join"))
 			return
 		}
-		r := f.Until(t, client.DefaultWait, "the response that carries bob's join", func(r gjson.Result) error {
+		r := f.MustSyncUntil(t, client.DefaultWait, client.Responds("the response that carries bob's join", func(r client.SyncResponse) error {
 			if r.Get(wire.Path("rooms.join", room)).Exists() {
 				return nil
 			}
 			return fmt.Errorf("no rooms.join entry for %s", room)
-		})
+		}))
 		var missing []string
 		for _, id := range sticky {
-			if !client.Contains(f.Sticky(r, room), id) && !client.Contains(f.Timeline(r, room), id) {
+			if !client.Contains(r.Sticky(room), id) && !client.Contains(r.Timeline(room), id) {
 				missing = append(missing, id)
 			}
 		}
 		if len(missing) > 0 {
 			spec.Fatalf(t, "missing-after-join", "the incremental /sync response that carries bob's join lacks %d of the %d unexpired sticky events sent before it (%v); it holds sticky section %v, timeline %v: %s",
-				len(missing), len(sticky), missing, client.EventIDs(f.Sticky(r, room)), client.EventIDs(f.Timeline(r, room)), client.Truncate(r.Get(wire.Path("rooms.join", room)).Raw, 1500))
+				len(missing), len(sticky), missing, client.EventIDs(r.Sticky(room)), client.EventIDs(r.Timeline(room)), client.Truncate(r.Get(wire.Path("rooms.join", room)).Raw, 1500))
 		}
 	})
 }
@@ -351,18 +351,18 @@ func TestOnlyMembersReceiveSticky(t *testing.T) {
 				bob.JoinRoom(t, room)
 				before := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "before"}, blueprints.LongSticky)
 				f.Labels[before] = "the sticky event sent while bob is joined (control)"
-				f.Await(t, client.DefaultWait, before)
+				f.MustSyncUntil(t, client.DefaultWait, client.Delivered(before))
 				if how == "left" {
 					bob.LeaveRoom(t, room)
 				} else {
 					alice.Ban(t, room, bob.UserID)
 				}
-				f.Until(t, client.DefaultWait, "bob's membership change in rooms.leave", func(r gjson.Result) error {
+				f.MustSyncUntil(t, client.DefaultWait, client.Responds("bob's membership change in rooms.leave", func(r client.SyncResponse) error {
 					if r.Get("rooms.leave." + wire.Escape(room)).Exists() {
 						return nil
 					}
 					return fmt.Errorf("no rooms.leave entry for %s", room)
-				})
+				}))
 			} else {
 				f.Next(t, 0)
 			}
@@ -371,17 +371,17 @@ func TestOnlyMembersReceiveSticky(t *testing.T) {
 			// Anywhere in a response counts (rooms.join, rooms.leave, any section).
 			leak := ""
 			f.Labels[canary] = "the canary in the other room"
-			f.Until(t, client.DefaultWait, "the canary in the other room", func(r gjson.Result) error {
-				if leak == "" && client.Mentions(r, after) {
+			f.MustSyncUntil(t, client.DefaultWait, client.Responds("the canary in the other room", func(r client.SyncResponse) error {
+				if leak == "" && r.Mentions(after) {
 					leak = r.Raw
 				}
 				return f.Delivered(canary)
-			})
+			}))
 			if leak != "" {
 				spec.Fatalf(t, "delivered-to-non-member", "bob (%s) received sticky event %s of a room he is not joined to, in: %.2000s", how, after, leak)
 			}
 			r := bob.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
-			if client.Mentions(r, after) {
+			if r.Mentions(after) {
 				spec.Fatalf(t, "delivered-to-non-member", "bob's initial sync (%s) holds sticky event %s of a room he is not joined to: %.2000s", how, after, r.Raw)
 			}
 		})
@@ -404,12 +404,12 @@ func TestIgnoredSenderNotDelivered(t *testing.T) {
 		alice.SendText(t, room, "filler")
 		canary := carol.SendSticky(t, room, blueprints.StickyType, map[string]any{"from": "carol"}, blueprints.LongSticky)
 		f.Labels[canary] = "carol's sticky event (the canary)"
-		f.Await(t, client.DefaultWait, canary)
+		f.MustSyncUntil(t, client.DefaultWait, client.Delivered(canary))
 		if tl, st := f.Count(ignored); tl+st > 0 {
 			spec.Fatalf(t, "ignored-user-delivered", "bob ignores alice, yet alice's sticky event %s was delivered %d time(s) (sticky section %d)", ignored, tl+st, st)
 		}
 		r := bob.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
-		must.As("ignored-user-delivered").HasNot(t, bob.NewStream(kind).Sticky(r, room), ignored, "bob's initial sync")
+		must.As("ignored-user-delivered").HasNot(t, r.Sticky(room), ignored, "bob's initial sync")
 	})
 }
 
@@ -426,13 +426,13 @@ func TestManyStickyAllDelivered(t *testing.T) {
 		f.ExtLimit = extLimit // Sliding Sync only
 		maxPerResponse, responses := 0, 0
 		var pages [][]string
-		f.Until(t, 60*time.Second, fmt.Sprintf("all %d sticky events", n), func(r gjson.Result) error {
+		f.MustSyncUntil(t, 60*time.Second, client.Responds(fmt.Sprintf("all %d sticky events", n), func(r client.SyncResponse) error {
 			responses++
-			st := f.Sticky(r, room)
+			st := r.Sticky(room)
 			maxPerResponse = max(maxPerResponse, len(st))
 			pages = append(pages, client.EventIDs(st))
 			return spec.WithCode("lost-events", f.Delivered(ids...))
-		})
+		}))
 		spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery (lost-events cannot be left here)
 		if kind == client.Sliding {
 			if maxPerResponse > extLimit {

@@ -8,6 +8,7 @@ import (
 
 	"stickler/blueprints"
 	"stickler/helpers/checks/realtime"
+	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/federation"
 	"stickler/helpers/harness/wire"
@@ -33,8 +34,9 @@ func TestPeerStickyStateEvent(t *testing.T) {
 	e := f.Room.Craft(t, federation.Proto{Type: "org.example.sticky_state", StateKey: federation.Str(f.User), Sender: f.User,
 		Content: map[string]any{"n": "state"}, Extra: f.Peer.StickyFor(blueprints.LongSticky)})
 	f.Peer.Send(t, f.HS, e).MustAccept(t, e)
-	f.WaitDelivered(t, "the sticky state event at alice", e.ID)
-	ev, rem, hasRem, _ := f.StickyNow(t, e.ID)
+	f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the sticky state event at alice"))
+	ev, _ := sticky.Now(t, f.Alice, f.Room.ID, e.ID)
+	rem, hasRem := f.Alice.Remaining(ev)
 	r := f.Alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
 	inState := client.Contains(r.Get(wire.Path("rooms.join", f.Room.ID, "state", "events")).Array(), e.ID)
 	current := f.Alice.Do(t, client.Request{Method: "GET", Path: client.V3("rooms", f.Room.ID, "state", "org.example.sticky_state", f.User)})
@@ -50,17 +52,17 @@ func TestPeerStickyWindowFromOriginTS(t *testing.T) {
 	t.Parallel()
 	f := blueprints.NewPeerRoom(t, 1, nil)
 	realtime.Run(t, peerLives, func(life time.Duration) error {
-		control := f.ExpiryControl(t, life) // ends before the peer's event: sent first, same lifetime
-		sent := time.Now()                  // the event's origin_server_ts and its receipt are after this...
+		control := sticky.ExpiryControl(t, f.Alice, f.Room.ID, life) // ends before the peer's event: sent first, same lifetime
+		sent := time.Now()                                           // the event's origin_server_ts and its receipt are after this...
 		e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), 0)
 		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-		f.WaitDelivered(t, "the peer's sticky event at alice", e.ID)
+		f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the peer's sticky event at alice"))
 		if err := realtime.Need(sent.Add(life), peerCheckTime, "the check that it is sticky"); err != nil {
 			return err
 		}
-		f.RequireStickyFor(t, e.ID, life, sent, "right after arrival")
+		sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, life, sent, "right after arrival")
 		time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime pass
-		f.RequireExpired(t, []string{"TIME-1"}, "still-sticky", "ttl-when-not-sticky", e.ID, control, "after its duration")
+		sticky.RequireExpired(t, f.Alice, f.Room.ID, []string{"TIME-1"}, "still-sticky", "ttl-when-not-sticky", e.ID, control, "after its duration")
 		return nil
 	})
 }
@@ -71,7 +73,7 @@ func TestPeerStickyWindowFromOriginTS(t *testing.T) {
 var peerLives = []time.Duration{blueprints.PeerShortLife, 45 * time.Second}
 
 // peerCheckTime is what a check that an event is sticky (a filler send and an initial sync,
-// blueprints.StickyNow) needs before the event's end on a loaded two-core machine.
+// sticky.Now) needs before the event's end on a loaded two-core machine.
 const peerCheckTime = 5 * time.Second
 
 // origin_server_ts one hour in the future: the start is the time of receipt, so the event is
@@ -82,17 +84,17 @@ func TestPeerFutureOriginTSDoesNotExtend(t *testing.T) {
 	t.Parallel()
 	f := blueprints.NewPeerRoom(t, 1, nil)
 	realtime.Run(t, peerLives, func(life time.Duration) error {
-		control := f.ExpiryControl(t, life) // ends before the peer's event's end from receipt
-		sent := time.Now()                  // the server receives the event after this...
+		control := sticky.ExpiryControl(t, f.Alice, f.Room.ID, life) // ends before the peer's event's end from receipt
+		sent := time.Now()                                           // the server receives the event after this...
 		e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
 		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
-		f.WaitDelivered(t, "the future-dated sticky event at alice", e.ID)
+		f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the future-dated sticky event at alice"))
 		if err := realtime.Need(sent.Add(life), peerCheckTime, "the check that it is sticky"); err != nil {
 			return err
 		}
-		f.RequireStickyFor(t, e.ID, life, sent, "future origin_server_ts")
+		sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, life, sent, "future origin_server_ts")
 		time.Sleep(time.Until(accepted.Add(life + blueprints.ExpiryGrace))) // let the lifetime (from receipt) pass
-		f.RequireExpired(t, []string{"TIME-3", "TIME-1"}, "sticky-from-future-ts", "ttl-from-future-ts", e.ID, control, "after duration from receipt (future origin_server_ts)")
+		sticky.RequireExpired(t, f.Alice, f.Room.ID, []string{"TIME-3", "TIME-1"}, "sticky-from-future-ts", "ttl-from-future-ts", e.ID, control, "after duration from receipt (future origin_server_ts)")
 		return nil
 	})
 }
@@ -114,17 +116,16 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 		const age = 10 * time.Second
 		realtime.Run(t, peerLives, func(left time.Duration) error {
 			life := left + age
-			control := f.ExpiryControl(t, left) // ends before the back-dated event's end (ts + life)
+			control := sticky.ExpiryControl(t, f.Alice, f.Room.ID, left) // ends before the back-dated event's end (ts + life)
 			ts := time.Now().Add(-age)
 			e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "early"}, f.Peer.StickyFor(life), ts.UnixMilli())
-			f.WaitDelivered(t, "the back-dated sticky event at alice", e.ID)
+			f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the back-dated sticky event at alice"))
 			if err := realtime.Need(ts.Add(life), peerCheckTime, "the check that it is sticky"); err != nil {
 				return err
 			}
-			f.RequireStickyFor(t, e.ID, life-age, ts.Add(age), fmt.Sprintf("origin_server_ts %v in the past, %v duration", age, life))
+			sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, life-age, ts.Add(age), fmt.Sprintf("origin_server_ts %v in the past, %v duration", age, life))
 			time.Sleep(time.Until(ts.Add(life + blueprints.ExpiryGrace))) // let the (shortened) lifetime pass
-			f.RequireExpired(t, []string{"TIME-4", "TIME-1"}, "still-sticky", "ttl-when-not-sticky", e.ID, control,
-				fmt.Sprintf("%v after its origin_server_ts (%v after receipt), %v duration", life+blueprints.ExpiryGrace, life+blueprints.ExpiryGrace-age, life))
+			sticky.RequireExpired(t, f.Alice, f.Room.ID, []string{"TIME-4", "TIME-1"}, "still-sticky", "ttl-when-not-sticky", e.ID, control, fmt.Sprintf("%v after its origin_server_ts (%v after receipt), %v duration", life+blueprints.ExpiryGrace, life+blueprints.ExpiryGrace-age, life))
 			// A check that ended after the end measured from receipt would pass on a server
 			// that measures from receipt too: it proved nothing.
 			if wrongEnd := ts.Add(age + life); time.Now().After(wrongEnd) { // the server received it after ts+age
@@ -135,7 +136,7 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 	})
 	// expired-on-arrival: its window (life) ended life before it was sent, so a server that
 	// measured from receipt would keep it sticky for life, long enough for the check after
-	// WaitDelivered to see it on a loaded machine. A check that ends later than that would
+	// the wait for delivery to see it on a loaded machine. A check that ends later than that would
 	// pass on such a server too, so then it is played again with the longer plan.
 	for name, lives := range map[string][]time.Duration{
 		"expired-on-arrival": peerLives,
@@ -145,10 +146,10 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 			spec.Covers(t, "TIME-4", "TIME-1")
 			realtime.Run(t, lives, func(life time.Duration) error {
 				before := time.Now()
-				control := f.ExpiryControl(t, time.Millisecond) // over long before the check
+				control := sticky.ExpiryControl(t, f.Alice, f.Room.ID, time.Millisecond) // over long before the check
 				e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": name}, f.Peer.StickyFor(life), time.Now().Add(-2*life).UnixMilli())
-				f.WaitDelivered(t, "the already-expired sticky event as an ordinary event at alice", e.ID)
-				f.RequireExpired(t, []string{"TIME-4", "TIME-1"}, "still-sticky", "ttl-when-not-sticky", e.ID, control, name)
+				f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the already-expired sticky event as an ordinary event at alice"))
+				sticky.RequireExpired(t, f.Alice, f.Room.ID, []string{"TIME-4", "TIME-1"}, "still-sticky", "ttl-when-not-sticky", e.ID, control, name)
 				if life > 0 && time.Since(before) > life {
 					return realtime.SetupTooSlow("the not-sticky check ended %v after the send, later than the %v a server measuring from receipt would keep it sticky", time.Since(before).Round(time.Millisecond), life)
 				}
@@ -175,20 +176,20 @@ func TestPeerDurationCappedAtOneHour(t *testing.T) {
 	now := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "now"}, huge, 0)
 	sentPast := time.Now()
 	past := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "past"}, huge, sentPast.Add(-30*time.Minute).UnixMilli())
-	f.WaitDelivered(t, "the over-long sticky events at alice", now.ID, past.ID)
-	evNow, _, _, r := f.StickyNow(t, now.ID)
+	f.Alice.MustSyncUntil(t, client.Delivered(now.ID, past.ID).Named("the over-long sticky events at alice"))
+	evNow, r := sticky.Now(t, f.Alice, f.Room.ID, now.ID)
 	elapsedNow, elapsedPast := time.Since(sentNow), time.Since(sentPast)
-	evPast := client.Find(f.Alice.Sticky(r, f.Room.ID), past.ID)
+	evPast := client.Find(r.Sticky(f.Room.ID), past.ID)
 	switch {
 	case evNow.Exists() && evPast.Exists():
 		spec.Choice(t, "TIME-2", "duration_ms 99999999 over federation: capped (sticky, for at most one hour from its start)")
-		blueprints.CheckRemainingAs(t, "remaining-time-now", f.Alice, evNow, time.Hour, elapsedNow, "duration_ms 99999999 sent now")
-		blueprints.CheckRemainingAs(t, "remaining-time-past", f.Alice, evPast, 30*time.Minute, elapsedPast, "duration_ms 99999999, origin_server_ts 30 min ago")
+		sticky.CheckRemaining(t, "remaining-time-now", f.Alice, evNow, time.Hour, elapsedNow, "duration_ms 99999999 sent now")
+		sticky.CheckRemaining(t, "remaining-time-past", f.Alice, evPast, 30*time.Minute, elapsedPast, "duration_ms 99999999, origin_server_ts 30 min ago")
 	case !evNow.Exists() && !evPast.Exists():
 		spec.Choice(t, "TIME-2", "duration_ms 99999999 over federation: invalid (the events are delivered but not sticky)")
 	default:
 		spec.Fatalf(t, "inconsistent-cap", "two events from the peer with duration_ms 99999999 (one sent now, one dated 30 min ago, both within the capped hour) are treated differently: sticky now=%v, sticky 30 min ago=%v (capped, both are sticky; invalid, neither is); the sticky section holds %v",
-			evNow.Exists(), evPast.Exists(), client.EventIDs(f.Alice.Sticky(r, f.Room.ID)))
+			evNow.Exists(), evPast.Exists(), client.EventIDs(r.Sticky(f.Room.ID)))
 	}
 }
 
@@ -209,16 +210,16 @@ func TestPeerOverlongDurationLeavesAtCap(t *testing.T) {
 	// Delivery, a filler and an initial sync (the control) must fit in capLead on a loaded
 	// machine; the origin_server_ts is taken right before sending, so setup costs nothing.
 	const capLead = 10 * time.Second
-	control := f.ExpiryControl(t, capLead) // ends before the capped end: sent first, capLead long
+	control := sticky.ExpiryControl(t, f.Alice, f.Room.ID, capLead) // ends before the capped end: sent first, capLead long
 	sent := time.Now()
 	ts := sent.Add(-(blueprints.MaxSticky - capLead))
 	end := ts.Add(blueprints.MaxSticky) // capped end: about capLead after arrival
 	e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "almost an hour old"}, huge, ts.UnixMilli())
-	f.WaitDelivered(t, "the over-long sticky event from almost an hour ago at alice", e.ID)
-	if ev, _, _, r := f.StickyNow(t, e.ID); !ev.Exists() {
+	f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the over-long sticky event from almost an hour ago at alice"))
+	if ev, r := sticky.Now(t, f.Alice, f.Room.ID, e.ID); !ev.Exists() {
 		if left := time.Until(end); left < blueprints.ExpiryGrace {
 			t.Skipf("inconclusive: setup too slow: the control sync came only %v before the capped end (%v after sending), too late to tell; the sticky section holds %v",
-				left.Round(time.Millisecond), capLead, client.EventIDs(f.Alice.Sticky(r, f.Room.ID)))
+				left.Round(time.Millisecond), capLead, client.EventIDs(r.Sticky(f.Room.ID)))
 		}
 		// Not sticky before its capped end: the server treats the over-long duration as
 		// invalid. Allowed; it must then stay not sticky, which the wait below also shows.
@@ -228,8 +229,7 @@ func TestPeerOverlongDurationLeavesAtCap(t *testing.T) {
 	// Tolerance: blueprints.ExpiryGrace after the capped end, plus the filler and sync that
 	// RequireExpired makes.
 	time.Sleep(time.Until(end.Add(blueprints.ExpiryGrace))) // lets the capped lifetime pass
-	f.RequireExpired(t, []string{"TIME-2", "TIME-4"}, "still-sticky-past-cap", "ttl-when-not-sticky", e.ID, control,
-		fmt.Sprintf("%v after the capped end (origin_server_ts + 1 h; sent with duration_ms 99999999 %v ago)", blueprints.ExpiryGrace, time.Since(sent).Round(time.Millisecond)))
+	sticky.RequireExpired(t, f.Alice, f.Room.ID, []string{"TIME-2", "TIME-4"}, "still-sticky-past-cap", "ttl-when-not-sticky", e.ID, control, fmt.Sprintf("%v after the capped end (origin_server_ts + 1 h; sent with duration_ms 99999999 %v ago)", blueprints.ExpiryGrace, time.Since(sent).Round(time.Millisecond)))
 }
 
 // Every invalid sticky object: the event is not sticky (never in the sticky section, no
@@ -243,7 +243,7 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 	t.Parallel()
 	f := blueprints.NewPeerRoom(t, 1, nil)
 	control := f.SendPeer(t, "org.example.sticky", map[string]any{"control": true}, f.Peer.StickyFor(10*time.Minute), 0)
-	f.WaitDelivered(t, "the valid control sticky event at alice", control.ID)
+	f.Alice.MustSyncUntil(t, client.Delivered(control.ID).Named("the valid control sticky event at alice"))
 	cases := []struct {
 		name  string
 		value any
@@ -269,7 +269,7 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 			verdict := f.Peer.Send(t, f.HS, e, marker)
 			// The server handles a room's PDUs in order, so once the marker reached alice the
 			// event has been handled too (its /send verdict may come before the handling).
-			f.WaitDelivered(t, "the marker sent after the "+tc.name+" event", marker.ID)
+			f.Alice.MustSyncUntil(t, client.Delivered(marker.ID).Named("the marker sent after the "+tc.name+" event"))
 			res := f.Alice.GetEvent(t, f.Room.ID, e.ID)
 			if res.StatusCode != 200 {
 				if tc.name == "fractional" {
@@ -279,10 +279,10 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 				t.Fatalf("the event with a %s sticky object was not delivered (send verdict %q, GET /event: %s); it must be handled as an ordinary event", tc.name, verdict[e.ID], res)
 			}
 			spec.Choice(t, "TIME-5", tc.name+": delivered as an event")
-			f.RequireNotSticky(t, e.ID, tc.name+" sticky object")
-			if ev, _, _, r := f.StickyNow(t, control.ID); !ev.Exists() {
+			sticky.RequireNot(t, f.Alice, f.Room.ID, e.ID, tc.name+" sticky object")
+			if ev, r := sticky.Now(t, f.Alice, f.Room.ID, control.ID); !ev.Exists() {
 				t.Fatalf("control: the valid sticky event %s left the sticky section, so its absence proves nothing; the sticky section holds %v",
-					control.ID, client.EventIDs(f.Alice.Sticky(r, f.Room.ID)))
+					control.ID, client.EventIDs(r.Sticky(f.Room.ID)))
 			}
 		})
 	}

@@ -46,8 +46,9 @@ func TestEveryCodeDocumented(t *testing.T) {
 	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z0-9-]+)` \\|").FindAllStringSubmatch(string(doc), -1) {
 		listed[m[1]] = true
 	}
-	// A code is the first string literal of these calls (RequireExpired: the two after the IDs).
-	call := regexp.MustCompile(`(?:spec\.(?:Fatalf|Errorf|MarkFailure)\(t, |must\.As\(|WithCode\(|AwaitAs\(t, |WaitDeliveredAs\(t, |CheckNoRemaining\(t, |RequireExpired\(t, \[\]string\{[^}]*\}, )"([a-z0-9-]+)"(?:, "([a-z0-9-]+)")?`)
+	// A code is the first string literal of these calls (a check's As, sticky.CheckNoRemaining
+	// after the client and room, sticky.RequireExpired: the two after the IDs).
+	call := regexp.MustCompile(`(?:spec\.(?:Fatalf|Errorf|MarkFailure)\(t, |\.As\(|WithCode\(|CheckNoRemaining\(t, [\w.]+, [\w.]+, |RequireExpired\(t, [\w.]+, [\w.]+, \[\]string\{[^}]*\}, )"([a-z0-9-]+)"(?:, "([a-z0-9-]+)")?`)
 	used := 0
 	for _, dir := range []string{"tests", "blueprints", "helpers"} {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(p string, d os.DirEntry, err error) error {

@@ -230,3 +230,23 @@ func (c *Client) Context(t testing.TB, roomID, eventID string, limit int) *Respo
 	return c.Do(t, Request{Method: "GET", Path: V3("rooms", roomID, "context", eventID),
 		Query: url.Values{"limit": {strconv.Itoa(limit)}}})
 }
+
+// MembershipIs checks that c's server holds the given membership for userID in the room; the
+// error carries the server's answer.
+func (c *Client) MembershipIs(t testing.TB, room, userID, membership string) error {
+	t.Helper()
+	res := c.Do(t, Request{Method: "GET", Path: V3("rooms", room, "state", "m.room.member", userID)})
+	if res.StatusCode == 200 && res.JSON.Get("membership").Str == membership {
+		return nil
+	}
+	return fmt.Errorf("membership of %s is not %q; the server answers %s", userID, membership, res)
+}
+
+// WaitMembership polls c's server until it holds the given membership for userID in the room.
+func (c *Client) WaitMembership(t testing.TB, room, userID, membership string, within time.Duration) {
+	t.Helper()
+	what := fmt.Sprintf("%s's server to see %s with membership %q in %s", c.UserID, userID, membership, room)
+	Wait(t, within, what, 200*time.Millisecond, func(time.Duration) error {
+		return c.MembershipIs(t, room, userID, membership)
+	})
+}

@@ -49,9 +49,44 @@ type Delivery struct {
 	Event         gjson.Result
 }
 
-// Sticky says whether the delivery hands the event to the client as sticky: outside the
+// AsSticky says whether the delivery hands the event to the client as sticky: outside the
 // timeline, or in it with a positive remaining time.
-func (d Delivery) Sticky() bool { return d.Section != InTimeline || d.Remaining > 0 }
+func (d Delivery) AsSticky() bool { return d.Section != InTimeline || d.Remaining > 0 }
+
+// SyncResponse is one response of a stream, /sync or Sliding Sync, that knows its feed and wire
+// names: a test asks it for a room's sticky events or timeline without knowing where each feed
+// puts them. The raw JSON is the embedded gjson.Result.
+type SyncResponse struct {
+	gjson.Result
+	Feed  Feed
+	names wire.Names
+}
+
+// Sticky returns a room's sticky events: /sync's sticky section, or Sliding Sync's extension.
+func (r SyncResponse) Sticky(room string) []gjson.Result {
+	if r.Feed == Sliding {
+		return r.Get(wire.Path("extensions", r.names.SlidingExtension, "rooms", room, "events")).Array()
+	}
+	return r.Get(wire.Path("rooms.join", room, r.names.SyncSection, "events")).Array()
+}
+
+// Timeline returns a room's timeline events.
+func (r SyncResponse) Timeline(room string) []gjson.Result {
+	if r.Feed == Sliding {
+		return r.Get(wire.Path("rooms", room, "timeline")).Array()
+	}
+	return r.Get(wire.Path("rooms.join", room, "timeline", "events")).Array()
+}
+
+// Mentions says whether the response holds the event ID anywhere.
+func (r SyncResponse) Mentions(eventID string) bool {
+	return strings.Contains(r.Raw, `"`+eventID+`"`)
+}
+
+// Extension returns the Sliding Sync sticky events extension (empty over /sync).
+func (r SyncResponse) Extension() gjson.Result {
+	return r.Get(wire.Path("extensions", r.names.SlidingExtension))
+}
 
 // Stream follows one client's sync (over /sync or Sliding Sync) and keeps every response and a
 // log of every delivery of every event, so a test can ask afterwards what came, where, when
@@ -70,7 +105,7 @@ type Stream struct {
 	Labels        map[string]string
 
 	since, pos, extSince string
-	Responses            []gjson.Result
+	Responses            []SyncResponse
 	Log                  []Delivery
 	// NoNextBatch lists the indices (into Responses) of Sliding Sync responses whose extension
 	// carried sticky events without a next_batch (SSS-6): the stream could not advance its
@@ -94,7 +129,7 @@ func Filter(f string) StreamOption { return func(s *Stream) { s.Filter = f } }
 
 // Offline syncs with set_presence=offline, so that following the stream does not make the
 // server send presence to its peers: such traffic would be an inbound request that provokes a
-// backed-off sender (see blueprints.Provoker).
+// backed-off sender (see traffic.Provoke).
 func Offline() StreamOption { return func(s *Stream) { s.Presence = "offline" } }
 
 // ExtLimit sets the Sliding Sync extension's page size.
@@ -112,6 +147,14 @@ func (c *Client) NewStream(feed Feed, opts ...StreamOption) *Stream {
 	return s
 }
 
+// Follow follows c's /sync from now on (its initial sync done), with presence offline so that
+// following makes c's server send no presence to its peers: that traffic would be an inbound
+// request that provokes a backed-off sender (see traffic.Provoke).
+func (c *Client) Follow(t testing.TB, opts ...StreamOption) *Stream {
+	t.Helper()
+	return c.NewStream(Sync, append([]StreamOption{Offline()}, opts...)...).Start(t)
+}
+
 // Start makes the stream's initial sync and returns the stream, for tests that follow what
 // comes after it.
 func (s *Stream) Start(t testing.TB) *Stream {
@@ -121,21 +164,25 @@ func (s *Stream) Start(t testing.TB) *Stream {
 }
 
 // InitialShowing makes the stream's initial sync, again until the room's timeline in it holds
-// eventID (an event the test has just sent) or DefaultWait has passed. A server may build a sync
-// begun right after a send from a stream position before that event (seen on Synapse with
-// PostgreSQL), and a test that reads a snapshot needs the event there. An attempt that is
-// discarded leaves nothing in the stream.
-func (s *Stream) InitialShowing(t testing.TB, room, eventID string) gjson.Result {
+// eventID (an event the test has just sent) or DefaultWait has passed: InitialUntil with
+// ShowsInTimeline.
+func (s *Stream) InitialShowing(t testing.TB, room, eventID string) SyncResponse {
 	t.Helper()
-	var r gjson.Result
-	Wait(t, DefaultWait, fmt.Sprintf("an initial %s of %s whose timeline of %s holds %s", s.Feed, s.c.UserID, room, eventID), 250*time.Millisecond, func(time.Duration) error {
+	return s.InitialUntil(t, ShowsInTimeline(room, eventID))
+}
+
+// InitialUntil makes the stream's initial sync, again until every check accepts it or
+// DefaultWait has passed. A server may build a sync begun right after a send from a stream
+// position before that event (seen on Synapse with PostgreSQL), and a test that reads a
+// snapshot needs the event there. An attempt that is discarded leaves nothing in the stream.
+func (s *Stream) InitialUntil(t testing.TB, checks ...Check) SyncResponse {
+	t.Helper()
+	var r SyncResponse
+	Wait(t, DefaultWait, "an initial "+s.describe(checks), 250*time.Millisecond, func(time.Duration) error {
 		s.since, s.pos, s.extSince = "", "", ""
 		s.Responses, s.Log, s.NoNextBatch = nil, nil, nil
 		r = s.Next(t, 0)
-		if tl := s.Timeline(r, room); !Contains(tl, eventID) {
-			return fmt.Errorf("the timeline holds %v", EventIDs(tl))
-		}
-		return nil
+		return s.judge(r, checks)
 	})
 	return r
 }
@@ -145,11 +192,11 @@ func (s *Stream) Client() *Client { return s.c }
 
 // Next performs one request, long-polling up to timeout, advances the tokens and logs every
 // delivery it carries.
-func (s *Stream) Next(t testing.TB, timeout time.Duration) gjson.Result {
+func (s *Stream) Next(t testing.TB, timeout time.Duration) SyncResponse {
 	t.Helper()
 	q := url.Values{"timeout": {strconv.FormatInt(timeout.Milliseconds(), 10)}}
 	asked := time.Now()
-	var r gjson.Result
+	r := SyncResponse{Feed: s.Feed, names: s.c.Names}
 	if s.Feed == Sliding {
 		ext := map[string]any{"enabled": true}
 		if s.ExtLimit > 0 {
@@ -168,11 +215,11 @@ func (s *Stream) Next(t testing.TB, timeout time.Duration) gjson.Result {
 		if s.Subscriptions != nil {
 			body["room_subscriptions"] = s.Subscriptions
 		}
-		r = s.c.MustDo(t, Request{Method: "POST", Path: SlidingPath, Query: q, Body: body}).JSON
+		r.Result = s.c.MustDo(t, Request{Method: "POST", Path: SlidingPath, Query: q, Body: body}).JSON
 		if pos := r.Get("pos").Str; pos != "" {
 			s.pos = pos
 		}
-		extension := r.Get(wire.Path("extensions", s.c.Names.SlidingExtension))
+		extension := r.Extension()
 		if nb := extension.Get("next_batch").Str; nb != "" {
 			s.extSince = nb
 		} else if ExtensionEvents(extension) > 0 {
@@ -194,7 +241,7 @@ func (s *Stream) Next(t testing.TB, timeout time.Duration) gjson.Result {
 			q.Set("set_presence", s.Presence)
 		}
 		res := s.c.MustDo(t, Request{Method: "GET", Path: V3("sync"), Query: q})
-		r = res.JSON
+		r.Result = res.JSON
 		if s.since = r.Get("next_batch").Str; s.since == "" {
 			t.Fatalf("/sync answer has no next_batch: %s", res)
 		}
@@ -214,7 +261,7 @@ func ExtensionEvents(extension gjson.Result) int {
 }
 
 // record logs a response's deliveries: each room's sticky events first, then its timeline.
-func (s *Stream) record(r gjson.Result, asked, at time.Time) {
+func (s *Stream) record(r SyncResponse, asked, at time.Time) {
 	s.Responses = append(s.Responses, r)
 	rooms, stickyRooms, section := r.Get("rooms.join"), r.Get("rooms.join"), InSticky
 	if s.Feed == Sliding {
@@ -222,11 +269,11 @@ func (s *Stream) record(r gjson.Result, asked, at time.Time) {
 		stickyRooms = r.Get(wire.Path("extensions", s.c.Names.SlidingExtension, "rooms"))
 	}
 	stickyRooms.ForEach(func(room, _ gjson.Result) bool {
-		s.add(room.Str, s.Sticky(r, room.Str), section, asked, at)
+		s.add(room.Str, r.Sticky(room.Str), section, asked, at)
 		return true
 	})
 	rooms.ForEach(func(room, _ gjson.Result) bool {
-		s.add(room.Str, s.Timeline(r, room.Str), InTimeline, asked, at)
+		s.add(room.Str, r.Timeline(room.Str), InTimeline, asked, at)
 		return true
 	})
 }
@@ -239,22 +286,6 @@ func (s *Stream) add(room string, events []gjson.Result, where Section, asked, a
 		}
 		s.Log = append(s.Log, Delivery{Room: room, EventID: e.Get("event_id").Str, Section: where, Remaining: rem, At: at, Asked: asked, Event: e})
 	}
-}
-
-// Sticky returns a room's sticky events in one response (sticky section or extension).
-func (s *Stream) Sticky(r gjson.Result, room string) []gjson.Result {
-	if s.Feed == Sliding {
-		return r.Get(wire.Path("extensions", s.c.Names.SlidingExtension, "rooms", room, "events")).Array()
-	}
-	return StickySection(s.c.Names, r, room)
-}
-
-// Timeline returns a room's timeline events in one response.
-func (s *Stream) Timeline(r gjson.Result, room string) []gjson.Result {
-	if s.Feed == Sliding {
-		return r.Get(wire.Path("rooms", room, "timeline")).Array()
-	}
-	return Timeline(r, room)
 }
 
 // Of returns every delivery of the event so far.
@@ -272,7 +303,7 @@ func (s *Stream) Of(eventID string) []Delivery {
 func (s *Stream) StickyOf(eventID string) []Delivery {
 	var out []Delivery
 	for _, d := range s.Of(eventID) {
-		if d.Sticky() {
+		if d.AsSticky() {
 			out = append(out, d)
 		}
 	}
@@ -383,100 +414,18 @@ func (s *Stream) OnceEach(ids ...string) error {
 	return errors.Join(errs...)
 }
 
-// Until syncs until check accepts a response, failing the test after within with what was
-// awaited, the check's last reason and the last response.
-func (s *Stream) Until(t testing.TB, within time.Duration, what string, check func(r gjson.Result) error) gjson.Result {
-	t.Helper()
-	var last gjson.Result
-	Wait(t, within, fmt.Sprintf("%s over %s as %s", what, s.Feed, s.c.UserID), 0, func(left time.Duration) error {
-		last = s.Next(t, min(left, time.Second))
-		if err := check(last); err != nil {
-			return fmt.Errorf("%w (last response: %s)", err, Truncate(last.Raw, 1500))
-		}
-		return nil
-	})
-	return last
-}
-
 // Label names events for the stream's failure messages and returns the stream.
 func (s *Stream) Label(names map[string]string) *Stream {
 	maps.Copy(s.Labels, names)
 	return s
 }
 
-// Await syncs until every event has come, failing the test after within with the missing
-// ones and what came (failure code not-delivered), and logs how long it took.
-func (s *Stream) Await(t testing.TB, within time.Duration, ids ...string) {
-	t.Helper()
-	s.AwaitAs(t, "not-delivered", within, ids...)
-}
-
-// AwaitAs is Await failing with the given failure code: what the missing events mean for the
-// test (e.g. missing-after-join).
-func (s *Stream) AwaitAs(t testing.TB, code string, within time.Duration, ids ...string) {
-	t.Helper()
-	start := time.Now()
-	await := s.awaiting(t, ids)
-	Wait(t, within, fmt.Sprintf("%d event(s) over %s as %s", len(ids), s.Feed, s.c.UserID), 0, func(left time.Duration) error {
-		return spec.WithCode(code, await(left))
-	})
-	t.Logf("all %d event(s) reached %s over %s in %v", len(ids), s.c.UserID, s.Feed, time.Since(start).Round(time.Millisecond))
-}
-
-// TryAwait is Await that returns the reason instead of failing the test.
-func (s *Stream) TryAwait(t testing.TB, within time.Duration, ids ...string) error {
-	t.Helper()
-	return Poll(within, 0, s.awaiting(t, ids))
-}
-
-func (s *Stream) awaiting(t testing.TB, ids []string) func(time.Duration) error {
-	return func(left time.Duration) error {
-		if err := s.Delivered(ids...); err == nil || left <= 0 {
-			return err
-		}
-		s.Next(t, min(left, time.Second))
-		return s.Delivered(ids...)
-	}
-}
-
-// Watch syncs for the whole duration, logging everything.
-func (s *Stream) Watch(t testing.TB, d time.Duration) {
+// SyncFor syncs for the whole duration, logging everything: for tests that look afterwards at
+// what came (and what did not).
+func (s *Stream) SyncFor(t testing.TB, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for left := time.Until(deadline); left > 0; left = time.Until(deadline) {
 		s.Next(t, min(left, time.Second))
 	}
-}
-
-// Wait calls try until it returns nil, at least every interval, and fails the test after
-// within saying what it waited for and try's last reason (with the failure codes that reason
-// carries, spec.WithCode). try gets the time left; a try that long-polls passes interval 0.
-func Wait(t testing.TB, within time.Duration, what string, interval time.Duration, try func(left time.Duration) error) {
-	t.Helper()
-	if err := Poll(within, interval, try); err != nil {
-		spec.MarkCodes(t, err)
-		t.Fatalf("waited %v for %s: %v", within, what, err)
-	}
-}
-
-// Poll is Wait without a test: it returns nil, or try's last reason once within has passed.
-func Poll(within, interval time.Duration, try func(left time.Duration) error) error {
-	deadline := time.Now().Add(within)
-	for {
-		start := time.Now()
-		err := try(max(time.Until(deadline), 0))
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(min(interval-time.Since(start), time.Until(deadline))) // poll interval
-	}
-}
-
-// HasEvent checks that events (a section of one response) hold the event; where names the
-// section for the error, which lists what it holds instead.
-func HasEvent(events []gjson.Result, eventID, where string) error {
-	if Contains(events, eventID) {
-		return nil
-	}
-	return fmt.Errorf("%s not in %s, which holds %v", eventID, where, EventIDs(events))
 }

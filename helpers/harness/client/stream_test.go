@@ -96,10 +96,10 @@ func TestStreamLogsSlidingExtension(t *testing.T) {
 		n.SlidingExtension + `":{"next_batch":"x1","rooms":{"!q":{"events":[{"event_id":"$b","type":"t"}]}}}}}`
 	c, _ := fakeClient(t, body)
 	s := c.NewStream(Sliding, ExtLimit(1)).Start(t)
-	if d := s.Of("$b"); len(d) != 1 || d[0].Section != InExtension || d[0].Room != "!q" || !d[0].Sticky() {
+	if d := s.Of("$b"); len(d) != 1 || d[0].Section != InExtension || d[0].Room != "!q" || !d[0].AsSticky() {
 		t.Fatalf("expected $b once from the extension in !q, got %+v", d)
 	}
-	if d := s.Of("$a"); len(d) != 1 || d[0].Section != InTimeline || d[0].Sticky() {
+	if d := s.Of("$a"); len(d) != 1 || d[0].Section != InTimeline || d[0].AsSticky() {
 		t.Fatalf("expected $a once in !r's timeline, not as sticky, got %+v", d)
 	}
 	if s.pos != "p1" || s.extSince != "x1" {
@@ -111,7 +111,7 @@ func TestDeliveredSaysWhatIsMissing(t *testing.T) {
 	c, _ := fakeClient(t, `{"next_batch":"s1","rooms":{"join":{"!r":{"timeline":{"events":[{"event_id":"$a","type":"m.text"}]}}}}}`)
 	s := c.NewStream(Sync)
 	s.Labels["$z"] = "the awaited event"
-	err := s.TryAwait(t, 300*time.Millisecond, "$a", "$z")
+	err := s.SyncUntil(t, 300*time.Millisecond, Delivered("$a", "$z"))
 	if err == nil {
 		t.Fatal("expected $z to be reported missing")
 	}

@@ -1,7 +1,7 @@
 package client
 
 import (
-	"strings"
+	"fmt"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -12,12 +12,6 @@ import (
 // DefaultWait is how long a wait for delivery lasts for a condition unless told otherwise: long
 // enough for a loaded two-core machine to federate an event, short enough to fail fast.
 const DefaultWait = 20 * time.Second
-
-// Sticky returns the events of a room's sticky section in one /sync response, under the wire
-// names this client speaks.
-func (c *Client) Sticky(resp gjson.Result, roomID string) []gjson.Result {
-	return StickySection(c.Names, resp, roomID)
-}
 
 // Remaining returns an event's remaining-time field and whether it is present.
 func (c *Client) Remaining(event gjson.Result) (int64, bool) {
@@ -38,21 +32,6 @@ func (c *Client) StickyDuration(event gjson.Result) (gjson.Result, bool) {
 
 // StickyDurationPath is the gjson path of an event's top-level sticky duration_ms.
 func (c *Client) StickyDurationPath() string { return wire.Path("", c.Names.EventKey, "duration_ms") }
-
-// Mentions says whether a response holds the event ID anywhere.
-func Mentions(r gjson.Result, eventID string) bool {
-	return strings.Contains(r.Raw, `"`+eventID+`"`)
-}
-
-// StickySection returns the sticky events of a joined room in a /sync response.
-func StickySection(names wire.Names, resp gjson.Result, roomID string) []gjson.Result {
-	return resp.Get(wire.Path("rooms.join", roomID, names.SyncSection, "events")).Array()
-}
-
-// Timeline returns the timeline events of a joined room in a /sync response.
-func Timeline(resp gjson.Result, roomID string) []gjson.Result {
-	return resp.Get(wire.Path("rooms.join", roomID, "timeline", "events")).Array()
-}
 
 // EventIDs returns the event_id of each event.
 func EventIDs(events []gjson.Result) []string {
@@ -76,4 +55,13 @@ func Find(events []gjson.Result, eventID string) gjson.Result {
 		}
 	}
 	return gjson.Result{}
+}
+
+// HasEvent checks that events (a section of one response) hold the event; where names the
+// section for the error, which lists what it holds instead.
+func HasEvent(events []gjson.Result, eventID, where string) error {
+	if Contains(events, eventID) {
+		return nil
+	}
+	return fmt.Errorf("%s not in %s, which holds %v", eventID, where, EventIDs(events))
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
-	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
 	"stickler/helpers/harness/client"
@@ -34,9 +33,9 @@ func TestTwoServersFederate(t *testing.T) {
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, room, "hs1")
 	ev := bob.SendText(t, room, "hello from hs2")
-	alice.NewStream(client.Sync, client.Filter("")).Until(t, client.DefaultWait, "bob's message on hs1", func(r gjson.Result) error {
-		return client.HasEvent(client.Timeline(r, room), ev, "the timeline")
-	})
+	alice.NewStream(client.Sync, client.Filter("")).MustSyncUntil(t, client.DefaultWait, client.Responds("bob's message on hs1", func(r client.SyncResponse) error {
+		return client.HasEvent(r.Timeline(room), ev, "the timeline")
+	}))
 }
 
 // resourcesOf counts containers and networks labelled with a process ID.

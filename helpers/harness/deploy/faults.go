@@ -29,7 +29,7 @@ import (
 //     hung connection above) the sender backs off (at most 5 s in the image) and waits for
 //     its catch-up: a new event for that peer, an inbound request from it ("Marking origin as
 //     up"), or its once-a-minute catch-up loop. Heal does not poke anyone; a test that wants a
-//     bounded recovery provokes the sender itself and says so (blueprints.Provoker).
+//     bounded recovery provokes the sender itself and says so (traffic.Provoke).
 //   - Pause: the kernel still accepts connections to a frozen container, requests just wait;
 //     after Unpause they are served. Crash/Start keeps the container, its data, its network
 //     attachments and aliases, and the published ports.

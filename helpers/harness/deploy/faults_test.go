@@ -9,6 +9,7 @@ import (
 	"stickler/blueprints"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/deploy"
+	"stickler/helpers/harness/traffic"
 )
 
 // Harness tests of the fault controls. Each proves both halves against real servers: while the
@@ -51,13 +52,13 @@ func (r *fedRoom) mustArrive(t *testing.T, i int, eventID string, within time.Du
 	t.Helper()
 	start := time.Now()
 	r.Streams[i].Labels[eventID] = what
-	r.Streams[i].Await(t, within, eventID)
+	r.Streams[i].MustSyncUntil(t, within, client.Delivered(eventID))
 	t.Logf("%s reached %s after %v", what, r.Users[i].UserID, time.Since(start).Round(time.Millisecond))
 }
 
 func (r *fedRoom) mustNotArrive(t *testing.T, i int, eventID string, what string) {
 	t.Helper()
-	if r.Streams[i].TryAwait(t, cutWindow, eventID) == nil {
+	if r.Streams[i].SyncUntil(t, cutWindow, client.Delivered(eventID)) == nil {
 		t.Fatalf("expected %s (%s) NOT to reach %s during the fault, but it arrived: %s", what, eventID, r.Users[i].UserID, r.Streams[i].Describe(eventID))
 	}
 }
@@ -82,7 +83,7 @@ func (r *fedRoom) arriveAcross(t *testing.T, a, b int, fromA, fromB, cut string)
 }
 
 // lift ends a fault and makes the given users send into the room every second until the test
-// ends (see blueprints.Nudger): how these tests bound the time to recovery; the conformance
+// ends (see traffic.Nudge): how these tests bound the time to recovery; the conformance
 // tests also wait without it (see tests/fed_faults_test.go).
 func (r *fedRoom) lift(t *testing.T, end func() error, nudgers ...int) {
 	t.Helper()
@@ -91,7 +92,7 @@ func (r *fedRoom) lift(t *testing.T, end func() error, nudgers ...int) {
 	for _, i := range nudgers {
 		us = append(us, r.Users[i])
 	}
-	t.Cleanup(blueprints.Nudger(r.ID, us...))
+	t.Cleanup(traffic.Nudge(r.ID, us...))
 }
 
 // noErr fails the test on a fault control's error.

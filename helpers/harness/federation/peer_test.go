@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"stickler/blueprints"
@@ -41,9 +40,9 @@ func TestPeerJoinsAndExchangesEvents(t *testing.T) {
 				Content: map[string]any{"msgtype": "m.text", "body": "from the peer"},
 				Extra:   p.StickyFor(time.Minute)})
 			p.Send(t, hs1, ev).MustAccept(t, ev)
-			alice.NewStream(client.Sync, client.Filter("")).Until(t, peerWait, "the peer's event in alice's timeline", func(r gjson.Result) error {
-				return client.HasEvent(client.Timeline(r, roomID), ev.ID, "the timeline")
-			})
+			alice.NewStream(client.Sync, client.Filter("")).MustSyncUntil(t, peerWait, client.Responds("the peer's event in alice's timeline", func(r client.SyncResponse) error {
+				return client.HasEvent(r.Timeline(roomID), ev.ID, "the timeline")
+			}))
 			got := alice.GetEvent(t, roomID, ev.ID)
 			if got.StatusCode != 200 || got.JSON.Get("content.body").Str != "from the peer" {
 				t.Fatalf("the peer's event should be served intact (content hash right), got %s", got)
@@ -93,9 +92,9 @@ func TestServerRejectsBrokenPeerEvents(t *testing.T) {
 	good := room.Craft(t, federation.Proto{Type: "m.room.message", Sender: user,
 		Content: map[string]any{"msgtype": "m.text", "body": "correct"}})
 	p.Send(t, hs1, good).MustAccept(t, good)
-	alice.NewStream(client.Sync, client.Filter("")).Until(t, peerWait, "the correct event after the broken ones", func(r gjson.Result) error {
-		return client.HasEvent(client.Timeline(r, roomID), good.ID, "the timeline")
-	})
+	alice.NewStream(client.Sync, client.Filter("")).MustSyncUntil(t, peerWait, client.Responds("the correct event after the broken ones", func(r client.SyncResponse) error {
+		return client.HasEvent(r.Timeline(roomID), good.ID, "the timeline")
+	}))
 
 	if got := alice.GetEvent(t, roomID, hashed.ID); got.StatusCode != 200 {
 		t.Logf("the hash-mismatch event is not served at all (%d): refused rather than redacted", got.StatusCode)

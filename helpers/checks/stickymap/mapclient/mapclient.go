@@ -89,14 +89,14 @@ func (o *Observer) Poll(t *testing.T, timeout time.Duration) {
 	now := time.Now()
 	var err error
 	if o.feed.Feed == client.Sliding {
-		_, err = o.Map.AddSlidingSync(r, now, o.Client.Names)
+		_, err = o.Map.AddSlidingSync(r.Result, now, o.Client.Names)
 	} else {
-		_, err = o.Map.AddSync(r, now, o.Client.Names)
+		_, err = o.Map.AddSync(r.Result, now, o.Client.Names)
 	}
 	if err != nil {
 		t.Errorf("%s: reading a delivery into the map: %v", o.Name, err)
 	}
-	for _, e := range append(o.feed.Timeline(r, o.room), o.feed.Sticky(r, o.room)...) {
+	for _, e := range append(r.Timeline(o.room), r.Sticky(o.room)...) {
 		id := e.Get("event_id").Str
 		if e.Get("type").Str != Type || o.seen[id] {
 			continue

@@ -1,4 +1,4 @@
-package blueprints
+package sticky
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"stickler/helpers/harness/client"
-	"stickler/helpers/harness/federation"
 	"stickler/helpers/harness/wire"
 	"stickler/helpers/results/report"
 	"stickler/helpers/spec"
@@ -20,7 +19,7 @@ import (
 
 // Levels must not leak (issue 16): a server that leaves out the remaining-time field (a
 // SHOULD, SYNC-3) and breaks nothing else must get warnings only. The shared checks MUST
-// tests use (RequireStickyFor, RequireExpired, RequireNotSticky, CheckRemaining) run here
+// tests use (RequireFor, RequireExpired, RequireNot, CheckRemaining) run here
 // against a fake homeserver whose events never carry the field, in a child test process
 // whose `go test -json` stream is judged by the report's own verdict rule: no test may end as
 // a failure, and the missing field must show as a warning.
@@ -31,7 +30,7 @@ func TestNoMustFailsOnMissingRemainingField(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("skipped: needs the go command (go tool test2json) to run the child test")
 	}
-	cmd := exec.Command("go", "tool", "test2json", "-t", "-p", "stickler/blueprints", os.Args[0], "-test.v=test2json", "-test.run=^TestLevelsChild$")
+	cmd := exec.Command("go", "tool", "test2json", "-t", "-p", "stickler/helpers/checks/sticky", os.Args[0], "-test.v=test2json", "-test.run=^TestLevelsChild$")
 	cmd.Env = append(os.Environ(), "STICKLER_LEVELS_CHILD=1")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -81,7 +80,7 @@ func TestLevelsChild(t *testing.T) {
 	// $s is sticky (in the sticky section); $gone and $ctl have expired (in no section).
 	event := func(id string) string {
 		return fmt.Sprintf(`{"event_id":%q,"type":%q,"sender":"@p:fake","origin_server_ts":%d,"content":{},%q:{"duration_ms":600000},"unsigned":{}}`,
-			id, StickyType, time.Now().UnixMilli(), names.EventKey)
+			id, controlType, time.Now().UnixMilli(), names.EventKey)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -101,25 +100,24 @@ func TestLevelsChild(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	alice := &client.Client{BaseURL: srv.URL, UserID: "@alice:fake", AccessToken: "x", Names: names, HTTP: srv.Client()}
-	f := &PeerRoom{Alice: alice, Room: &federation.Room{ID: room}}
 	t.Run("sticky-for", func(t *testing.T) {
 		spec.Covers(t, "TIME-1")
-		f.RequireStickyFor(t, "$s", 10*time.Minute, time.Now(), "fake server, no remaining-time field")
+		RequireFor(t, alice, room, "$s", 10*time.Minute, time.Now(), "fake server, no remaining-time field")
 	})
 	t.Run("expired", func(t *testing.T) {
 		spec.Covers(t, "TIME-1")
-		f.RequireExpired(t, []string{"TIME-1"}, "still-sticky", "ttl-when-not-sticky", "$gone", "$ctl", "fake server")
+		RequireExpired(t, alice, room, []string{"TIME-1"}, "still-sticky", "ttl-when-not-sticky", "$gone", "$ctl", "fake server")
 	})
 	t.Run("not-sticky", func(t *testing.T) {
 		spec.Covers(t, "TIME-5")
-		f.RequireNotSticky(t, "$gone", "fake server")
+		RequireNot(t, alice, room, "$gone", "fake server")
 	})
 	t.Run("check-remaining", func(t *testing.T) {
 		spec.Covers(t, "ENC-1")
-		ev := client.Find(alice.Sticky(alice.NewStream(client.Sync).Next(t, 0), room), "$s")
+		ev := client.Find(alice.NewStream(client.Sync).Next(t, 0).Sticky(room), "$s")
 		if !ev.Exists() {
 			t.Fatalf("the fake server's sticky section should hold $s")
 		}
-		CheckRemaining(t, alice, ev, 10*time.Minute, time.Second, "fake server")
+		CheckRemaining(t, "remaining-time", alice, ev, 10*time.Minute, time.Second, "fake server")
 	})
 }

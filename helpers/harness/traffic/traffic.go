@@ -1,4 +1,7 @@
-package blueprints
+// Package traffic makes servers talk to each other in the background while a test waits: the
+// conformance tests provoke a backed-off sender with signed requests (Provoke), the deployer's
+// own tests nudge a room with ordinary events (Nudge).
+package traffic
 
 import (
 	"fmt"
@@ -11,14 +14,14 @@ import (
 	"stickler/helpers/harness/client"
 )
 
-// Provoker makes each server of the pairs send a signed federation request (a profile lookup
+// Provoke makes each server of the pairs send a signed federation request (a profile lookup
 // of a user on the other server) every second, until stopped. A server that receives a signed
 // request from a peer it had backed off from resets its backoff and resumes sending to it at
 // once (the proposal: servers push "whilst respecting per-server backoff times"; an inbound
 // request is the usual sign a peer is back, and Synapse acts on it: "Marking origin as up").
 // Tests that use it say so in a comment and in the log; each such test has a twin that waits
 // without it. No room event is sent, so nothing "wakes" a room.
-func Provoker(t testing.TB, why string, pairs ...[2]*client.Client) (stop func()) {
+func Provoke(t testing.TB, why string, pairs ...[2]*client.Client) (stop func()) {
 	t.Helper()
 	var names []string
 	for _, p := range pairs {
@@ -32,12 +35,12 @@ func Provoker(t testing.TB, why string, pairs ...[2]*client.Client) (stop func()
 	})
 }
 
-// Nudger makes the users send an ordinary event into the room every second until stopped.
+// Nudge makes the users send an ordinary event into the room every second until stopped.
 // After a fault each new event makes its server try the peer again once its backoff has
 // passed, and the first transaction that gets through makes the receiver reset its own backoff
 // for the sender. The deployer's own tests bound recovery this way; the conformance tests use
-// Provoker, which sends no room event.
-func Nudger(room string, users ...*client.Client) (stop func()) {
+// Provoke, which sends no room event.
+func Nudge(room string, users ...*client.Client) (stop func()) {
 	return everySecond(func() {
 		for _, u := range users {
 			quietly(u, client.Request{Method: "PUT", Path: client.V3("rooms", room, "send", "org.example.nudge", client.TxnID()), Body: map[string]any{}})
