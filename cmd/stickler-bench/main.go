@@ -69,22 +69,10 @@ func run() int {
 	results := flag.String("results", "", "a saved results.json to read the slowest tests and group times from (default: $STICKLER_REPORT_DIR/results.json if present)")
 	flag.Parse()
 
-	script, err := recipeScript(os.Getenv("STICKLER_SERVER"))
+	cfg, err := setUp()
 	if err != nil {
 		return fail("%v", err)
 	}
-	buildScript = script
-	if _, err := os.Stat(buildScript); err != nil {
-		return fail("run it from the repository root (%s not found)", buildScript)
-	}
-	if _, err := deploy.Docker(); err != nil {
-		return fail("%v", err)
-	}
-	cfg, err := config.Get()
-	if err != nil {
-		return fail("bad setting: %v", err)
-	}
-	image := cfg.BaseImage
 	t := &table{}
 	t.add("machine", machine())
 
@@ -95,29 +83,8 @@ func run() int {
 	} else {
 		t.skip("image build", "not measured (-build)")
 	}
-	if image == "" && (*starts > 0 || *restarts > 0) {
-		out, err := exec.Command(buildScript).Output()
-		if err != nil {
-			return fail("building the image (%s): %v", buildScript, err)
-		}
-		image = strings.TrimSpace(string(out))
-		cfg.BaseImage = image
-	}
-	if image != "" {
-		t.add("image", image)
-	}
-
-	if *starts > 0 {
-		if err := benchStarts(t, cfg, *starts); err != nil {
-			return fail("%v", err)
-		}
-	} else {
-		t.skip("server start", "not measured (-starts 0)")
-	}
-	if *restarts > 0 {
-		if err := benchRestarts(t, cfg, *restarts); err != nil {
-			return fail("%v", err)
-		}
+	if err := benchServer(t, &cfg, *starts, *restarts); err != nil {
+		return fail("%v", err)
 	}
 
 	resultsFile := *results
@@ -127,34 +94,15 @@ func run() int {
 			return fail("%v", err)
 		}
 		defer os.RemoveAll(dir)
-		args := strings.Fields(*suiteArgs)
-		cmd := exec.Command("./run.sh", args...)
-		cmd.Env = append(os.Environ(), "STICKLER_REPORT_DIR="+dir)
-		if cfg.BaseImage != "" { // the image measured above (built there when unset), as before
-			cmd.Env = append(cmd.Env, "COMPLEMENT_BASE_IMAGE="+cfg.BaseImage)
+		if err := benchSuite(t, cfg, *suiteArgs, dir); err != nil {
+			return fail("%v", err)
 		}
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // the suite's own output, beside the table
-		began := time.Now()
-		err = cmd.Run()
-		wall := time.Since(began)
-		verdict := "every outcome as expected"
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			verdict = fmt.Sprintf("run.sh exit code %d", ee.ExitCode())
-		} else if err != nil {
-			return fail("running ./run.sh: %v", err)
-		}
-		t.add("suite wall time", fmt.Sprintf("%s (./run.sh %s, STICKLER_PARALLEL=%s; %s)", round(wall), strings.Join(args, " "), cfg.Parallel, verdict))
 		resultsFile = filepath.Join(dir, "results.json")
 	} else {
 		t.skip("suite wall time", "not measured (-suite)")
 	}
 	if resultsFile == "" {
-		if dir := cfg.ReportDir; dir != "" {
-			if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
-				resultsFile = filepath.Join(dir, "results.json")
-			}
-		}
+		resultsFile = savedResults(cfg.ReportDir)
 	}
 	if resultsFile != "" {
 		if err := benchResults(t, resultsFile); err != nil {
@@ -165,6 +113,96 @@ func run() int {
 	}
 	t.print(os.Stdout)
 	return 0
+}
+
+// setUp checks what every measurement needs: the recipe STICKLER_SERVER names (its build
+// script becomes buildScript), the repository root, a reachable Docker engine, and the
+// settings.
+func setUp() (config.Settings, error) {
+	script, err := recipeScript(os.Getenv("STICKLER_SERVER"))
+	if err != nil {
+		return config.Settings{}, err
+	}
+	buildScript = script
+	if _, err := os.Stat(buildScript); err != nil {
+		return config.Settings{}, fmt.Errorf("run it from the repository root (%s not found)", buildScript)
+	}
+	if _, err := deploy.Docker(); err != nil {
+		return config.Settings{}, err
+	}
+	cfg, err := config.Get()
+	if err != nil {
+		return config.Settings{}, fmt.Errorf("bad setting: %v", err)
+	}
+	return cfg, nil
+}
+
+// benchServer times n fresh server starts and m restarts of the image under test, building
+// it from the recipe first when none is set (cfg.BaseImage is then the image built); the
+// image measured is a row of t.
+func benchServer(t *table, cfg *config.Settings, n, m int) error {
+	image := cfg.BaseImage
+	if image == "" && (n > 0 || m > 0) {
+		out, err := exec.Command(buildScript).Output()
+		if err != nil {
+			return fmt.Errorf("building the image (%s): %v", buildScript, err)
+		}
+		image = strings.TrimSpace(string(out))
+		cfg.BaseImage = image
+	}
+	if image != "" {
+		t.add("image", image)
+	}
+	if n > 0 {
+		if err := benchStarts(t, *cfg, n); err != nil {
+			return err
+		}
+	} else {
+		t.skip("server start", "not measured (-starts 0)")
+	}
+	if m > 0 {
+		if err := benchRestarts(t, *cfg, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchSuite times one whole suite run (./run.sh with the extra go test arguments args,
+// against the image measured above) whose report goes to dir; a failing run is measured
+// too, its exit code noted.
+func benchSuite(t *table, cfg config.Settings, suiteArgs, dir string) error {
+	args := strings.Fields(suiteArgs)
+	cmd := exec.Command("./run.sh", args...)
+	cmd.Env = append(os.Environ(), "STICKLER_REPORT_DIR="+dir)
+	if cfg.BaseImage != "" { // the image measured above (built there when unset), as before
+		cmd.Env = append(cmd.Env, "COMPLEMENT_BASE_IMAGE="+cfg.BaseImage)
+	}
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // the suite's own output, beside the table
+	began := time.Now()
+	err := cmd.Run()
+	wall := time.Since(began)
+	verdict := "every outcome as expected"
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		verdict = fmt.Sprintf("run.sh exit code %d", ee.ExitCode())
+	} else if err != nil {
+		return fmt.Errorf("running ./run.sh: %v", err)
+	}
+	t.add("suite wall time", fmt.Sprintf("%s (./run.sh %s, STICKLER_PARALLEL=%s; %s)", round(wall), strings.Join(args, " "), cfg.Parallel, verdict))
+	return nil
+}
+
+// savedResults is the results.json of the last run in STICKLER_REPORT_DIR (dir), or "" when
+// there is none.
+func savedResults(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
+		return filepath.Join(dir, "results.json")
+	}
+	return ""
 }
 
 func fail(format string, args ...any) int {

@@ -223,7 +223,26 @@ func Judge(v Variant, dir string) Outcome {
 		return o
 	}
 	codes, lines := readResults(filepath.Join(dir, "results.json"))
-	for _, t := range s.Tests {
+	collectFailures(&o, s.Tests, codes, lines)
+	switch {
+	case v.ShouldOnly:
+		judgeShouldOnly(&o)
+	case v.Legal:
+		o.Good = o.ExitCode == 0
+		o.Verdict = map[bool]string{true: "legal-pass", false: "legal-failed"}[o.Good]
+	case o.ExitCode == 0:
+		o.Verdict = "escaped"
+	default:
+		judgeCaught(&o)
+	}
+	return o
+}
+
+// collectFailures files the run's counted tests into o: expected failures, warnings, and
+// the tests that failed the run, each with its first failure line (the stream's, when it has
+// one for the test) and its failure codes.
+func collectFailures(o *Outcome, tests []report.TestSummary, codes map[string][]string, lines map[string]string) {
+	for _, t := range tests {
 		if t.Counted && t.Verdict == report.ExpectedFail {
 			msg := t.Message
 			if l, ok := lines[t.Name]; ok {
@@ -245,36 +264,35 @@ func Judge(v Variant, dir string) Outcome {
 			o.Failed = append(o.Failed, Failed{Test: t.Name, Covers: t.Covers, Message: firstLine(msg), Codes: codes[t.Name]})
 		}
 	}
-	if v.ShouldOnly {
-		warnedOn := false
-		for _, w := range o.Warned {
-			for _, id := range v.Requirements {
-				warnedOn = warnedOn || slices.Contains(w.Covers, id)
-			}
+}
+
+// judgeShouldOnly judges a legal-should variant: its run must pass with a warning on one of
+// the requirements its line names.
+func judgeShouldOnly(o *Outcome) {
+	warnedOn := false
+	for _, w := range o.Warned {
+		for _, id := range o.Requirements {
+			warnedOn = warnedOn || slices.Contains(w.Covers, id)
 		}
-		switch {
-		case o.ExitCode != 0:
-			o.Verdict = "legal-failed"
-		case !warnedOn:
-			o.Verdict = "legal-no-warning"
-			o.CodeNote = "no warning on " + strings.Join(v.Requirements, ",") + ": the variant's SHOULD breach went unseen"
-		default:
-			o.Verdict, o.Good = "legal-warned", true
-		}
-		return o
 	}
-	if v.Legal {
-		o.Good = o.ExitCode == 0
-		o.Verdict = map[bool]string{true: "legal-pass", false: "legal-failed"}[o.Good]
-		return o
+	switch {
+	case o.ExitCode != 0:
+		o.Verdict = "legal-failed"
+	case !warnedOn:
+		o.Verdict = "legal-no-warning"
+		o.CodeNote = "no warning on " + strings.Join(o.Requirements, ",") + ": the variant's SHOULD breach went unseen"
+	default:
+		o.Verdict, o.Good = "legal-warned", true
 	}
-	if o.ExitCode == 0 {
-		o.Verdict = "escaped"
-		return o
-	}
+}
+
+// judgeCaught judges a breaking variant whose run failed: caught when a test of one of its
+// requirements failed, with one of its expected codes when it names codes and the failing
+// tests emit any (the codes seen on target are recorded, sorted).
+func judgeCaught(o *Outcome) {
 	var onTarget []Failed
 	for _, f := range o.Failed {
-		for _, id := range v.Requirements {
+		for _, id := range o.Requirements {
 			if slices.Contains(f.Covers, id) {
 				onTarget = append(onTarget, f)
 				break
@@ -283,7 +301,7 @@ func Judge(v Variant, dir string) Outcome {
 	}
 	if len(onTarget) == 0 {
 		o.Verdict = "failed-elsewhere"
-		return o
+		return
 	}
 	seen := map[string]bool{}
 	for _, f := range onTarget {
@@ -296,23 +314,22 @@ func Judge(v Variant, dir string) Outcome {
 	}
 	sort.Strings(o.CodesSeen)
 	switch {
-	case len(v.Codes) == 0:
+	case len(o.Codes) == 0:
 		o.Verdict, o.Good = "caught", true
 		o.CodeNote = "no code expected yet"
 	case len(o.CodesSeen) == 0:
 		o.Verdict, o.Good = "caught", true
 		o.CodeNote = "code not checked (test emits none)"
 	default:
-		for _, c := range v.Codes {
+		for _, c := range o.Codes {
 			if seen[c] {
 				o.Verdict, o.Good = "caught", true
-				return o
+				return
 			}
 		}
 		o.Verdict = "fails-differently"
-		o.CodeNote = "expected " + strings.Join(v.Codes, ",")
+		o.CodeNote = "expected " + strings.Join(o.Codes, ",")
 	}
-	return o
 }
 
 // readResults reads a variant's `go test -json` stream with the report's reader (the one

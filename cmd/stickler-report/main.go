@@ -59,31 +59,22 @@ func main() {
 // run is the command with its environment given as a map (the settings are read from it with
 // helpers/harness/config).
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env map[string]string) int {
-	fs := flag.NewFlagSet("stickler-report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	expFile := fs.String("expectations", "", "expectations file of the image under test (TestName fail|skip reason)")
-	dir := fs.String("dir", "", "directory for results.json and the report files (none when empty)")
-	live := fs.Bool("live", false, "print each test's outcome as it finishes")
-	complete := fs.Bool("complete", false, "the stream is the whole suite (no -run): unknown tests in the expectations file fail the run")
-	suiteFile := fs.String("suite-tests", "", "file listing the suite's top-level tests (`go test -list .` output)")
-	interruptFile := fs.String("interrupted", "", "with -live: when SIGINT or SIGTERM arrives, write the one-line account of the interrupted run to this file instead of printing it (run.sh adds that the servers were removed)")
-	compare := fs.Bool("compare", false, "put runs side by side: arguments are their summary.json files; with -dir, writes DIR/compare.html")
-	seen := fs.Bool("seen-passing", false, "with -compare: print only how many requirement IDs passed on at least one of the runs, and those that never did (the README's figure)")
-	if err := fs.Parse(args); err != nil {
+	opt, fs, err := parseFlags(args, stderr)
+	if err != nil {
 		return 2
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "stickler-report:", err)
 		return 2
 	}
-	if *seen && !*compare {
+	if opt.seen && !opt.compare {
 		return fail(fmt.Errorf("-seen-passing goes with -compare and the runs' summary.json files"))
 	}
-	if *compare {
-		return runCompare(fs.Args(), *dir, *seen, stdout, fail)
+	if opt.compare {
+		return runCompare(fs.Args(), opt.dir, opt.seen, stdout, fail)
 	}
 
-	exp, err := report.LoadExpectations(*expFile)
+	exp, err := report.LoadExpectations(opt.expFile)
 	if err != nil {
 		return fail(err)
 	}
@@ -91,24 +82,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env map[strin
 	if err != nil {
 		return fail(err)
 	}
-	rules := report.Rules{Expectations: exp, Suite: report.Suite{Complete: *complete}}
-	switch settings.Strict {
-	case "", "0":
-	case "1":
-		rules.Strict = true
-	default:
-		return fail(fmt.Errorf("STICKLER_STRICT=%q: want 1 (failed SHOULDs fail the run) or 0", settings.Strict))
-	}
-	if *suiteFile != "" {
-		b, err := os.ReadFile(*suiteFile)
-		if err != nil {
-			return fail(fmt.Errorf("suite test list: %w", err))
-		}
-		for _, l := range strings.Fields(string(b)) {
-			if strings.HasPrefix(l, "Test") {
-				rules.Suite.Tests = append(rules.Suite.Tests, l)
-			}
-		}
+	rules, err := buildRules(exp, settings.Strict, opt.complete, opt.suiteFile)
+	if err != nil {
+		return fail(err)
 	}
 	in := stdin
 	if fs.NArg() > 0 {
@@ -119,81 +95,145 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env map[strin
 		defer f.Close()
 		in = f
 	}
-	var onEvent func(*report.Test, string)
 	// An interrupted run (Ctrl-C reaches every process of the run): the stream is read to its
 	// end, but what ends after the signal is the servers being removed under the tests, not
 	// their verdict: it is neither printed nor counted.
-	var (
-		sigs     chan os.Signal
-		intrSig  os.Signal
-		intrAt   time.Time
-		finished = map[*report.Test]bool{}
-	)
+	watch := &interruptWatch{}
+	finished := map[*report.Test]bool{}
 	began := time.Now()
-	isInterrupted := func() bool { // called by the reading goroutine only
-		if intrSig == nil && sigs != nil {
-			select {
-			case intrSig = <-sigs:
-				intrAt = time.Now()
-			default:
-			}
-		}
-		return intrSig != nil
-	}
-	if *live {
-		sigs = make(chan os.Signal, 1)
-		notifyInterrupt(sigs)
-		defer signal.Stop(sigs)
-	}
-	if *live {
-		// Subtests end before their parent, so a parent's line says what the final summary
-		// will, by the same rule (report.Rules.Verdict) applied to the subtests seen so far.
-		children := map[string]map[*report.Test]report.Verdict{} // parent key -> direct subtests
-		codes := map[string][]string{}                           // test key -> its and its subtests' codes
-		onEvent = func(t *report.Test, action string) {
-			if isInterrupted() {
-				return
-			}
-			finished[t] = true
-			key := t.Package + "\x00" + t.Name
-			all := append(codes[key], t.Codes...)
-			v := rules.Verdict(t, all, children[key])
-			if i := strings.LastIndexByte(t.Name, '/'); i > 0 {
-				pk := t.Package + "\x00" + t.Name[:i]
-				if children[pk] == nil {
-					children[pk] = map[*report.Test]report.Verdict{}
-				}
-				children[pk][t] = v
-				codes[pk] = append(codes[pk], all...)
-			}
-			line := fmt.Sprintf("%-17s %s (%.1fs)", v, t.Name, t.Elapsed.Seconds())
-			if v == report.FailsDifferently {
-				line += ": " + rules.Difference(t, all)
-			}
-			fmt.Fprintln(stdout, line)
-		}
+	var onEvent func(*report.Test, string)
+	if opt.live {
+		watch.sigs = make(chan os.Signal, 1)
+		notifyInterrupt(watch.sigs)
+		defer signal.Stop(watch.sigs)
+		onEvent = liveLines(rules, watch, finished, stdout)
 	}
 	res, err := report.Read(in, onEvent)
 	if err != nil {
 		return fail(fmt.Errorf("reading the test stream: %w", err))
 	}
-	if isInterrupted() {
-		return reportInterrupted(res, rules, finished, intrSig, intrAt.Sub(began), *dir, *interruptFile, stdout, stderr)
+	if watch.interrupted() {
+		return reportInterrupted(res, rules, finished, watch.sig, watch.at.Sub(began), opt.dir, opt.interruptFile, stdout, stderr)
 	}
+	return finishRun(res, rules, settings, opt.expFile, opt.dir, fs.Arg(0), stdout, stderr)
+}
 
+// options are the command's flags.
+type options struct {
+	expFile, dir, suiteFile, interruptFile string
+	live, complete, compare, seen          bool
+}
+
+// parseFlags reads the command line into options; the flag set keeps the arguments after the
+// flags. A bad flag is reported on stderr and returned as the error.
+func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet("stickler-report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	fs.StringVar(&o.expFile, "expectations", "", "expectations file of the image under test (TestName fail|skip reason)")
+	fs.StringVar(&o.dir, "dir", "", "directory for results.json and the report files (none when empty)")
+	fs.BoolVar(&o.live, "live", false, "print each test's outcome as it finishes")
+	fs.BoolVar(&o.complete, "complete", false, "the stream is the whole suite (no -run): unknown tests in the expectations file fail the run")
+	fs.StringVar(&o.suiteFile, "suite-tests", "", "file listing the suite's top-level tests (`go test -list .` output)")
+	fs.StringVar(&o.interruptFile, "interrupted", "", "with -live: when SIGINT or SIGTERM arrives, write the one-line account of the interrupted run to this file instead of printing it (run.sh adds that the servers were removed)")
+	fs.BoolVar(&o.compare, "compare", false, "put runs side by side: arguments are their summary.json files; with -dir, writes DIR/compare.html")
+	fs.BoolVar(&o.seen, "seen-passing", false, "with -compare: print only how many requirement IDs passed on at least one of the runs, and those that never did (the README's figure)")
+	return o, fs, fs.Parse(args)
+}
+
+// buildRules gathers what the run is judged by: the expectations, STICKLER_STRICT (strict:
+// "1", "0" or unset), and with -complete / -suite-tests what the suite's tests are.
+func buildRules(exp report.Expectations, strict string, complete bool, suiteFile string) (report.Rules, error) {
+	rules := report.Rules{Expectations: exp, Suite: report.Suite{Complete: complete}}
+	switch strict {
+	case "", "0":
+	case "1":
+		rules.Strict = true
+	default:
+		return rules, fmt.Errorf("STICKLER_STRICT=%q: want 1 (failed SHOULDs fail the run) or 0", strict)
+	}
+	if suiteFile != "" {
+		b, err := os.ReadFile(suiteFile)
+		if err != nil {
+			return rules, fmt.Errorf("suite test list: %w", err)
+		}
+		for _, l := range strings.Fields(string(b)) {
+			if strings.HasPrefix(l, "Test") {
+				rules.Suite.Tests = append(rules.Suite.Tests, l)
+			}
+		}
+	}
+	return rules, nil
+}
+
+// interruptWatch notices the first SIGINT or SIGTERM of a -live run (sigs is nil otherwise)
+// and when it came.
+type interruptWatch struct {
+	sigs chan os.Signal
+	sig  os.Signal
+	at   time.Time
+}
+
+// interrupted says whether a signal has arrived; called by the reading goroutine only.
+func (iw *interruptWatch) interrupted() bool {
+	if iw.sig == nil && iw.sigs != nil {
+		select {
+		case iw.sig = <-iw.sigs:
+			iw.at = time.Now()
+		default:
+		}
+	}
+	return iw.sig != nil
+}
+
+// liveLines is the -live callback: it prints each test's verdict as it ends (nothing once
+// the run is interrupted) and records which tests finished. Subtests end before their
+// parent, so a parent's line says what the final summary will, by the same rule
+// (report.Rules.Verdict) applied to the subtests seen so far.
+func liveLines(rules report.Rules, watch *interruptWatch, finished map[*report.Test]bool, stdout io.Writer) func(*report.Test, string) {
+	children := map[string]map[*report.Test]report.Verdict{} // parent key -> direct subtests
+	codes := map[string][]string{}                           // test key -> its and its subtests' codes
+	return func(t *report.Test, action string) {
+		if watch.interrupted() {
+			return
+		}
+		finished[t] = true
+		key := t.Package + "\x00" + t.Name
+		all := append(codes[key], t.Codes...)
+		v := rules.Verdict(t, all, children[key])
+		if i := strings.LastIndexByte(t.Name, '/'); i > 0 {
+			pk := t.Package + "\x00" + t.Name[:i]
+			if children[pk] == nil {
+				children[pk] = map[*report.Test]report.Verdict{}
+			}
+			children[pk][t] = v
+			codes[pk] = append(codes[pk], all...)
+		}
+		line := fmt.Sprintf("%-17s %s (%.1fs)", v, t.Name, t.Elapsed.Seconds())
+		if v == report.FailsDifferently {
+			line += ": " + rules.Difference(t, all)
+		}
+		fmt.Fprintln(stdout, line)
+	}
+}
+
+// finishRun ends a run that was read to its end: with dir it writes the report files (input
+// is the stream's file, "" for stdin), then prints the summary and returns the exit status
+// (2 when the report could not be written, 1 when the run fails, else 0).
+func finishRun(res *report.Results, rules report.Rules, settings config.Settings, expFile, dir, input string, stdout, stderr io.Writer) int {
 	status := 0
-	if *dir != "" {
+	if dir != "" {
 		var servers map[string]string // nil when none: summary.json leaves it out
 		if len(settings.ServerImages) > 0 {
 			servers = settings.ServerImages
 		}
 		meta := report.Meta{Label: runLabel(settings), Image: settings.BaseImage, Servers: servers,
-			Names: settings.Names, Expectations: *expFile, Generated: time.Now()}
-		if err := writeFiles(*dir, fs.Arg(0), res, report.Summarize(res, rules, meta)); err != nil {
+			Names: settings.Names, Expectations: expFile, Generated: time.Now()}
+		if err := writeFiles(dir, input, res, report.Summarize(res, rules, meta)); err != nil {
 			fmt.Fprintln(stderr, "stickler-report: writing the report:", err)
 			status = 2
 		} else {
-			fmt.Fprintf(stdout, "\nreport: %s (also junit.xml, summary.json, results.json there)\n", filepath.Join(*dir, "report.html"))
+			fmt.Fprintf(stdout, "\nreport: %s (also junit.xml, summary.json, results.json there)\n", filepath.Join(dir, "report.html"))
 		}
 	}
 	if len(res.Tests) == 0 {

@@ -15,6 +15,19 @@ const terminalReason = 160
 // the reasons behind every cell that is not a pass, each reason once with the requirements it
 // explains.
 func WriteCompareTerminal(w io.Writer, c *Comparison) {
+	writeCompareRuns(w, c)
+	writeCompareTable(w, c)
+	fmt.Fprintf(w, "≠: the runs that tested it disagree (%d requirement(s); skipped and not-implemented cells aside)\n", len(c.Differ))
+	fmt.Fprintln(w, c.Seen.Line(len(c.Runs)))
+	if len(c.Seen.Never) > 0 {
+		fmt.Fprintf(w, "  never seen passing: %s\n", strings.Join(c.Seen.Never, " "))
+	}
+	writeCompareReasons(w, c)
+}
+
+// writeCompareRuns prints the heading: one entry per run (its result, count line, images,
+// headline and requirement totals), then which runs implement nothing (their cells show ∅).
+func writeCompareRuns(w io.Writer, c *Comparison) {
 	fmt.Fprintf(w, "stickler side by side: %d run(s)\n", len(c.Runs))
 	lw := 0
 	for _, r := range c.Runs {
@@ -46,7 +59,11 @@ func WriteCompareTerminal(w io.Writer, c *Comparison) {
 	if collapsed {
 		fmt.Fprintln(w)
 	}
+}
 
+// writeCompareTable prints the table itself: a header, then per group its tally line and
+// one line per requirement (≠ marks those the runs disagree on).
+func writeCompareTable(w io.Writer, c *Comparison) {
 	cw := 17 // every state's word and two spaces
 	for _, r := range c.Runs {
 		cw = max(cw, utf8.RuneCountInString(r.Label)+2)
@@ -64,33 +81,38 @@ func WriteCompareTerminal(w io.Writer, c *Comparison) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 		for _, row := range g.Rows {
-			mark := " "
-			if row.Differs {
-				mark = "≠"
-			}
-			line := fmt.Sprintf("%s %-14s %-7s", mark, row.ID, row.Level)
-			for i, cell := range row.Cells {
-				word := cell.Word()
-				if cell.State == CellNotImplemented && c.Runs[i].NotImplemented {
-					word = cellGlyphs[CellNotImplemented]
-				}
-				line += pad(word, cw)
-			}
-			if len(row.SeenPassing) > 0 {
-				line += strings.Join(row.SeenPassing, ", ")
-			} else {
-				line += "-"
-			}
-			fmt.Fprintln(w, strings.TrimRight(line, " "))
+			fmt.Fprintln(w, strings.TrimRight(compareRowLine(c, row, cw), " "))
 		}
 	}
-	fmt.Fprintf(w, "≠: the runs that tested it disagree (%d requirement(s); skipped and not-implemented cells aside)\n", len(c.Differ))
-	fmt.Fprintln(w, c.Seen.Line(len(c.Runs)))
-	if len(c.Seen.Never) > 0 {
-		fmt.Fprintf(w, "  never seen passing: %s\n", strings.Join(c.Seen.Never, " "))
-	}
+}
 
-	// Reasons, grouped: a Dendrite run skips forty requirements for one reason.
+// compareRowLine is one requirement's line of the table, each cell padded to cw runes; a run
+// that implements nothing shows its not-implemented cells as the ∅ glyph.
+func compareRowLine(c *Comparison, row CompareRow, cw int) string {
+	mark := " "
+	if row.Differs {
+		mark = "≠"
+	}
+	line := fmt.Sprintf("%s %-14s %-7s", mark, row.ID, row.Level)
+	for i, cell := range row.Cells {
+		word := cell.Word()
+		if cell.State == CellNotImplemented && c.Runs[i].NotImplemented {
+			word = cellGlyphs[CellNotImplemented]
+		}
+		line += pad(word, cw)
+	}
+	if len(row.SeenPassing) > 0 {
+		line += strings.Join(row.SeenPassing, ", ")
+	} else {
+		line += "-"
+	}
+	return line
+}
+
+// writeCompareReasons prints the reasons behind every cell that is not a pass, grouped by
+// run, state and reason (a Dendrite run skips forty requirements for one reason), runs in
+// order.
+func writeCompareReasons(w io.Writer, c *Comparison) {
 	type note struct {
 		run           int
 		state, reason string

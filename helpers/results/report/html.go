@@ -67,25 +67,13 @@ type htmlSkipGroup struct {
 
 type mapLine struct{ Client, At, Text string }
 
+// buildPage gathers what the page template shows: the tests in each of its sections, the
+// skip groups and the requirements table by group.
 func buildPage(s *Summary) htmlPage {
 	p := htmlPage{Summary: s}
 	byName := map[string]htmlTest{}
 	for _, t := range s.Tests {
-		ht := htmlTest{TestSummary: t, Anchor: t.anchor}
-		if pic, ok := drawTimeline(t.Timeline); ok {
-			ht.Picture, ht.HasPic = pic, true
-			var zero int64
-			for _, r := range t.Timeline {
-				if zero == 0 || r.At < zero {
-					zero = r.At
-				}
-			}
-			for _, r := range t.Timeline {
-				if r.Kind == timeline.KindMap {
-					ht.Summaries = append(ht.Summaries, mapLine{Client: r.Client, At: rel(r.At, zero), Text: r.Text})
-				}
-			}
-		}
+		ht := newHTMLTest(t)
 		if t.ElapsedMS > p.MaxMS {
 			p.MaxMS = t.ElapsedMS
 		}
@@ -104,6 +92,57 @@ func buildPage(s *Summary) htmlPage {
 			p.Skips = append(p.Skips, ht)
 		}
 	}
+	p.groupSkips(byName)
+	for _, t := range p.AllTests {
+		if t.Verdict == ExpectedFail && t.Counted {
+			p.Known = append(p.Known, t)
+		}
+	}
+	for _, g := range groups() {
+		hg := htmlGroup{Name: g}
+		for _, id := range s.Order {
+			q := s.Requirements[id]
+			if q.Group != g {
+				continue
+			}
+			hg.Total++
+			if q.Outcome == "pass" {
+				hg.Pass++
+			}
+			if q.Outcome == "untested" {
+				p.Untested++
+			}
+			hg.Requirements = append(hg.Requirements, p.requirementRow(q, byName))
+		}
+		p.Groups = append(p.Groups, hg)
+	}
+	return p
+}
+
+// newHTMLTest wraps a test's summary for the page: its timeline drawn (when it has one) and
+// its map-state records listed with their times relative to the timeline's first record.
+func newHTMLTest(t TestSummary) htmlTest {
+	ht := htmlTest{TestSummary: t, Anchor: t.anchor}
+	if pic, ok := drawTimeline(t.Timeline); ok {
+		ht.Picture, ht.HasPic = pic, true
+		var zero int64
+		for _, r := range t.Timeline {
+			if zero == 0 || r.At < zero {
+				zero = r.At
+			}
+		}
+		for _, r := range t.Timeline {
+			if r.Kind == timeline.KindMap {
+				ht.Summaries = append(ht.Summaries, mapLine{Client: r.Client, At: rel(r.At, zero), Text: r.Text})
+			}
+		}
+	}
+	return ht
+}
+
+// groupSkips fills the Skipped section's groups from p.Skips (tests skipped for the same
+// reason together) and remembers each skipped test's group for the requirements table.
+func (p *htmlPage) groupSkips(byName map[string]htmlTest) {
 	var names, reasons []string
 	for _, t := range p.Skips {
 		names, reasons = append(names, t.Name), append(reasons, t.SkipReason)
@@ -117,50 +156,33 @@ func buildPage(s *Summary) htmlPage {
 		}
 		p.SkipGroups = append(p.SkipGroups, hg)
 	}
-	for _, t := range p.AllTests {
-		if t.Verdict == ExpectedFail && t.Counted {
-			p.Known = append(p.Known, t)
+}
+
+// requirementRow is one row of the requirements table: the requirement, its tests, and the
+// skip reasons of its tests, each said once with the tests it applies to and how many tests
+// of other rows share it (needs p.groupSkips done first).
+func (p *htmlPage) requirementRow(q RequirementSummary, byName map[string]htmlTest) htmlRequirement {
+	hq := htmlRequirement{RequirementSummary: q}
+	at := map[int]int{} // skip group -> index in hq.Skips
+	for _, ref := range q.Tests {
+		ht := byName[ref.Name]
+		hq.Tests = append(hq.Tests, ht)
+		gi, ok := p.skipGroup[ref.Name]
+		if !ok || ht.SkipReason == "" {
+			continue
 		}
-	}
-	for _, g := range groups() {
-		hg := htmlGroup{Name: g}
-		for _, id := range s.Order {
-			q := s.Requirements[id]
-			if q.Group != g {
-				continue
-			}
-			hq := htmlRequirement{RequirementSummary: q}
-			at := map[int]int{} // skip group -> index in hq.Skips
-			for _, ref := range q.Tests {
-				ht := byName[ref.Name]
-				hq.Tests = append(hq.Tests, ht)
-				gi, ok := p.skipGroup[ref.Name]
-				if !ok || ht.SkipReason == "" {
-					continue
-				}
-				j, seen := at[gi]
-				if !seen {
-					j = len(hq.Skips)
-					at[gi] = j
-					hq.Skips = append(hq.Skips, htmlSkipNote{Reason: ht.SkipReason, Group: gi})
-				}
-				hq.Skips[j].Tests = append(hq.Skips[j].Tests, ref.Name)
-			}
-			for j := range hq.Skips {
-				hq.Skips[j].Others = len(p.SkipGroups[hq.Skips[j].Group].Tests) - len(hq.Skips[j].Tests)
-			}
-			hg.Total++
-			if q.Outcome == "pass" {
-				hg.Pass++
-			}
-			if q.Outcome == "untested" {
-				p.Untested++
-			}
-			hg.Requirements = append(hg.Requirements, hq)
+		j, seen := at[gi]
+		if !seen {
+			j = len(hq.Skips)
+			at[gi] = j
+			hq.Skips = append(hq.Skips, htmlSkipNote{Reason: ht.SkipReason, Group: gi})
 		}
-		p.Groups = append(p.Groups, hg)
+		hq.Skips[j].Tests = append(hq.Skips[j].Tests, ref.Name)
 	}
-	return p
+	for j := range hq.Skips {
+		hq.Skips[j].Others = len(p.SkipGroups[hq.Skips[j].Group].Tests) - len(hq.Skips[j].Tests)
+	}
+	return hq
 }
 
 var funcs = template.FuncMap{

@@ -94,58 +94,11 @@ func WriteJUnit(w io.Writer, s *Summary) error {
 		}
 		su := byPkg[pkg]
 		if su == nil {
-			su = &junitSuite{Name: pkg}
-			if s.Meta.Image != "" {
-				su.Properties = append(su.Properties, junitProperty{"image", s.Meta.Image})
-			}
-			if s.Meta.Expectations != "" {
-				su.Properties = append(su.Properties, junitProperty{"expectations", s.Meta.Expectations})
-			}
-			if !s.Meta.Generated.IsZero() {
-				su.Timestamp = s.Meta.Generated.UTC().Format("2006-01-02T15:04:05")
-			}
+			su = newJUnitSuite(pkg, s.Meta)
 			byPkg[pkg] = su
 			order = append(order, pkg)
 		}
-		secs := float64(t.ElapsedMS) / 1000
-		c := junitCase{Name: t.Name, Classname: pkg, Time: fmt.Sprintf("%.3f", secs)}
-		for _, id := range t.Covers {
-			c.Properties = append(c.Properties, junitProperty{"requirement", id})
-		}
-		for _, ch := range sortedChoices(t.Choices) {
-			c.Properties = append(c.Properties, junitProperty{"choice:" + ch.Test, ch.Behaviour})
-		}
-		su.Tests++
-		switch t.Verdict {
-		case Failed:
-			su.Failures++
-			c.Failure = &junitProblem{Type: "failure", Message: firstLine(failureMessage(t)), Body: failureBody(t)}
-		case FailsDifferently:
-			su.Failures++
-			c.Failure = &junitProblem{Type: "fails-differently", Message: t.Difference, Body: failureBody(t)}
-		case Warning:
-			c.SystemOut = "WARNING (SHOULD failed; fails the run only with STICKLER_STRICT=1): " + failureMessage(t) + "\n" + failureBody(t)
-		case UnexpectedPass:
-			su.Failures++
-			c.Failure = &junitProblem{Type: "unexpected-pass", Message: fmt.Sprintf("passed, but the expectations file says it fails (%s): remove that line", t.Expectation.Reason)}
-		case Unfinished:
-			su.Errors++
-			c.Error = &junitProblem{Type: "unfinished", Message: "never finished (timeout or crash)", Body: t.Failure}
-		case ExpectedFail:
-			su.Skipped++
-			msg := "expected failure"
-			if t.Expectation != nil {
-				msg += ": " + t.Expectation.Reason
-			}
-			c.Skipped = &junitProblem{Message: msg}
-			c.SystemOut = t.Failure
-		case Skipped, ExpectedSkip:
-			su.Skipped++
-			c.Skipped = &junitProblem{Message: t.SkipReason}
-		}
-		su.Cases = append(su.Cases, c)
-		su.seconds += secs
-		total += secs
+		total += su.addCase(t)
 	}
 	for _, pkg := range order {
 		su := byPkg[pkg]
@@ -164,6 +117,66 @@ func WriteJUnit(w io.Writer, s *Summary) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// newJUnitSuite starts the <testsuite> of one Go package, with the run's image and
+// expectations file as properties and its time as the timestamp.
+func newJUnitSuite(pkg string, m Meta) *junitSuite {
+	su := &junitSuite{Name: pkg}
+	if m.Image != "" {
+		su.Properties = append(su.Properties, junitProperty{"image", m.Image})
+	}
+	if m.Expectations != "" {
+		su.Properties = append(su.Properties, junitProperty{"expectations", m.Expectations})
+	}
+	if !m.Generated.IsZero() {
+		su.Timestamp = m.Generated.UTC().Format("2006-01-02T15:04:05")
+	}
+	return su
+}
+
+// addCase adds t to the suite as a <testcase>, its verdict mapped as the table above says,
+// counts it, and returns its time in seconds.
+func (su *junitSuite) addCase(t TestSummary) float64 {
+	secs := float64(t.ElapsedMS) / 1000
+	c := junitCase{Name: t.Name, Classname: su.Name, Time: fmt.Sprintf("%.3f", secs)}
+	for _, id := range t.Covers {
+		c.Properties = append(c.Properties, junitProperty{"requirement", id})
+	}
+	for _, ch := range sortedChoices(t.Choices) {
+		c.Properties = append(c.Properties, junitProperty{"choice:" + ch.Test, ch.Behaviour})
+	}
+	su.Tests++
+	switch t.Verdict {
+	case Failed:
+		su.Failures++
+		c.Failure = &junitProblem{Type: "failure", Message: firstLine(failureMessage(t)), Body: failureBody(t)}
+	case FailsDifferently:
+		su.Failures++
+		c.Failure = &junitProblem{Type: "fails-differently", Message: t.Difference, Body: failureBody(t)}
+	case Warning:
+		c.SystemOut = "WARNING (SHOULD failed; fails the run only with STICKLER_STRICT=1): " + failureMessage(t) + "\n" + failureBody(t)
+	case UnexpectedPass:
+		su.Failures++
+		c.Failure = &junitProblem{Type: "unexpected-pass", Message: fmt.Sprintf("passed, but the expectations file says it fails (%s): remove that line", t.Expectation.Reason)}
+	case Unfinished:
+		su.Errors++
+		c.Error = &junitProblem{Type: "unfinished", Message: "never finished (timeout or crash)", Body: t.Failure}
+	case ExpectedFail:
+		su.Skipped++
+		msg := "expected failure"
+		if t.Expectation != nil {
+			msg += ": " + t.Expectation.Reason
+		}
+		c.Skipped = &junitProblem{Message: msg}
+		c.SystemOut = t.Failure
+	case Skipped, ExpectedSkip:
+		su.Skipped++
+		c.Skipped = &junitProblem{Message: t.SkipReason}
+	}
+	su.Cases = append(su.Cases, c)
+	su.seconds += secs
+	return secs
 }
 
 // failureMessage is the most telling line of a failure: a divergence, else the first line

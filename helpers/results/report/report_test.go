@@ -145,72 +145,90 @@ func TestTerminal(t *testing.T) {
 	}
 }
 
-func TestJSONSummary(t *testing.T) {
+// summaryDoc is the part of summary.json TestJSONSummary reads.
+type summaryDoc struct {
+	Result       string
+	Counts       map[string]int
+	Order        []string
+	Requirements map[string]struct {
+		Level, Title, Outcome string
+		Tests                 []struct {
+			Name, Verdict, Outcome string
+			ElapsedMS              int64 `json:"elapsed_ms"`
+			Expectation            *struct{ Outcome, Reason string }
+			SkipReason             string `json:"skip_reason"`
+		}
+		Choices []struct{ Test, Behaviour string }
+	}
+	Tests []struct {
+		Name     string
+		Message  string
+		Diverged []struct{ Client, Why string }
+		Timeline []json.RawMessage
+	}
+}
+
+// syntheticSummaryDoc writes the synthetic run's summary.json (judged with its expectations)
+// and reads it back as a client of the file would.
+func syntheticSummaryDoc(t *testing.T) summaryDoc {
+	t.Helper()
 	res, exp := readSynthetic(t)
 	s := Summarize(res, Rules{Expectations: exp}, Meta{Image: "stickler-synapse:test", Generated: base})
 	var b bytes.Buffer
 	if err := WriteJSON(&b, s); err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Result       string
-		Counts       map[string]int
-		Order        []string
-		Requirements map[string]struct {
-			Level, Title, Outcome string
-			Tests                 []struct {
-				Name, Verdict, Outcome string
-				ElapsedMS              int64 `json:"elapsed_ms"`
-				Expectation            *struct{ Outcome, Reason string }
-				SkipReason             string `json:"skip_reason"`
-			}
-			Choices []struct{ Test, Behaviour string }
-		}
-		Tests []struct {
-			Name     string
-			Message  string
-			Diverged []struct{ Client, Why string }
-			Timeline []json.RawMessage
-		}
-	}
+	var doc summaryDoc
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatalf("summary.json does not parse: %v\n%s", err, b.String())
 	}
+	return doc
+}
+
+func TestJSONSummary(t *testing.T) {
+	doc := syntheticSummaryDoc(t)
 	if doc.Result != "fail" || doc.Counts["passed"] != 4 || doc.Counts["failed"] != 4 || doc.Counts["skipped"] != 2 || doc.Counts["expected_failures"] != 1 {
 		t.Errorf("result %q counts %v", doc.Result, doc.Counts)
 	}
 	if len(doc.Order) != len(doc.Requirements) || doc.Order[0] != "DISCOVER-1" {
 		t.Errorf("order %v (requirements %d)", doc.Order, len(doc.Requirements))
 	}
-	type want struct{ outcome, level, test, verdict string }
-	for id, w := range map[string]want{
-		"DISCOVER-1": {"pass", "MUST", "TestDiscover", "pass"},
-		"FED-4":      {"expected-fail", "MUST", "TestFedCatchUpAfterCrash", "expected-fail"},
-		"SYNC-11":    {"unexpected-pass", "MUST", "TestSyncIgnoredUsers", "unexpected-pass"},
-		"SSS-1":      {"skip", "MUST", "TestSSSExtension", "skip"},
-		"MAP-2":      {"fail", "MUST", "TestMapConvergesAfterPartition", "fail"},
-		"LOAD-1":     {"fail", "MUST", "TestLoadMany", "unfinished"},
-		"SEND-3":     {"pass", "MAY", "TestSendDurationBounds", "pass"},
-		"SYNC-9":     {"untested", "SHOULD", "", ""},
+	for _, c := range []struct{ id, outcome, level, test, verdict string }{
+		{"DISCOVER-1", "pass", "MUST", "TestDiscover", "pass"},
+		{"FED-4", "expected-fail", "MUST", "TestFedCatchUpAfterCrash", "expected-fail"},
+		{"SYNC-11", "unexpected-pass", "MUST", "TestSyncIgnoredUsers", "unexpected-pass"},
+		{"SSS-1", "skip", "MUST", "TestSSSExtension", "skip"},
+		{"MAP-2", "fail", "MUST", "TestMapConvergesAfterPartition", "fail"},
+		{"LOAD-1", "fail", "MUST", "TestLoadMany", "unfinished"},
+		{"SEND-3", "pass", "MAY", "TestSendDurationBounds", "pass"},
+		{"SYNC-9", "untested", "SHOULD", "", ""}, // no test names it
 	} {
-		q, ok := doc.Requirements[id]
+		q, ok := doc.Requirements[c.id]
 		if !ok {
-			t.Errorf("%s missing", id)
+			t.Errorf("%s missing", c.id)
 			continue
 		}
-		if q.Outcome != w.outcome || q.Level != w.level {
-			t.Errorf("%s: outcome %s level %s, want %s %s", id, q.Outcome, q.Level, w.outcome, w.level)
+		if q.Outcome != c.outcome || q.Level != c.level {
+			t.Errorf("%s: outcome %s level %s, want %s %s", c.id, q.Outcome, q.Level, c.outcome, c.level)
 		}
-		if w.test == "" {
+		if c.test == "" {
 			if len(q.Tests) != 0 {
-				t.Errorf("%s: tests %v, want none", id, q.Tests)
+				t.Errorf("%s: tests %v, want none", c.id, q.Tests)
 			}
 			continue
 		}
-		if len(q.Tests) == 0 || q.Tests[0].Name != w.test || q.Tests[0].Verdict != w.verdict {
-			t.Errorf("%s: tests %+v, want %s %s", id, q.Tests, w.test, w.verdict)
+		if len(q.Tests) == 0 || q.Tests[0].Name != c.test || q.Tests[0].Verdict != c.verdict {
+			t.Errorf("%s: tests %+v, want %s %s", c.id, q.Tests, c.test, c.verdict)
 		}
 	}
+	checkSummaryDetails(t, doc)
+}
+
+// checkSummaryDetails checks what summary.json keeps beside the verdicts: an expectation's
+// reason, a skip reason, a MAY choice, a test's time, a panic's message, and the map test's
+// divergence and timeline.
+func checkSummaryDetails(t *testing.T, doc summaryDoc) {
+	t.Helper()
 	if e := doc.Requirements["FED-4"].Tests[0].Expectation; e == nil || e.Outcome != "fail" || !strings.Contains(e.Reason, "no sticky catch-up") {
 		t.Errorf("FED-4 expectation %+v", e)
 	}

@@ -156,61 +156,77 @@ func Summarize(r *Results, ru Rules, meta Meta) *Summary {
 	for _, t := range r.Leaves(v) {
 		counted[t] = true
 	}
-	expOf := func(t *Test) *ExpectationJSON {
-		if x, ok := e[t.Name]; ok {
-			return &ExpectationJSON{Outcome: x.Outcome, Codes: x.Codes, Reason: x.Reason, Line: x.Line}
-		}
-		return nil
-	}
 	for i, t := range r.Tests {
-		ts := TestSummary{Package: t.Package, Name: t.Name, Verdict: v[t], Outcome: t.Outcome, ElapsedMS: t.Elapsed.Milliseconds(),
-			Counted: counted[t], Covers: t.Covers, Expectation: expOf(t), Timeline: t.Timeline, anchor: anchorFor(i, t.Name)}
-		if len(t.Choices) > 0 {
-			ts.Choices = t.Choices
-		}
-		if t.Outcome == "skip" {
-			ts.SkipReason = t.SkipWhy
-		}
-		ts.Codes = r.Codes(t)
-		if v[t] == FailsDifferently {
-			ts.Difference = ru.Difference(t, ts.Codes)
-		}
-		if v[t] == Failed || v[t] == Unfinished || v[t] == ExpectedFail || v[t] == FailsDifferently || v[t] == Warning {
-			ts.Failure = strings.TrimRight(indent(t.Output, failureLines), "\n")
-		}
-		for _, rec := range t.Timeline {
-			if rec.Kind == timeline.KindDiverged {
-				ts.Diverged = append(ts.Diverged, DivergedJSON{Client: rec.Client, Why: rec.Text})
-			}
-		}
-		if ts.Failure != "" || len(ts.Diverged) > 0 {
-			ts.Message = failureMessage(ts)
-		}
 		if len(t.Covers) == 0 && !r.hasChildren(t) && !strings.HasPrefix(t.Name, "(") {
 			s.Uncovered = append(s.Uncovered, t.Name)
 		}
-		s.Tests = append(s.Tests, ts)
+		s.Tests = append(s.Tests, summarizeTest(r, ru, v, i, t, counted[t]))
 	}
 	for _, q := range r.ByRequirement() {
-		rs := RequirementSummary{ID: q.ID, Group: q.Group(), Level: string(q.Level), Title: q.Title, Text: q.Text, From: q.Section,
-			Doc: spec.DocPath + "#" + q.Anchor(), Outcome: requirementOutcome(q, v), Tests: []TestRef{}}
-		for _, t := range q.Tests {
-			ref := TestRef{Name: t.Name, Verdict: v[t], Outcome: t.Outcome, ElapsedMS: t.Elapsed.Milliseconds(), Expectation: expOf(t)}
-			if t.Outcome == "skip" {
-				ref.SkipReason = t.SkipWhy
-			}
-			rs.Tests = append(rs.Tests, ref)
-		}
-		// A choice may be recorded by a subtest of the test that names the requirement.
-		for _, t := range r.Tests {
-			if c, ok := t.Choices[q.ID]; ok {
-				rs.Choices = append(rs.Choices, ChoiceJSON{Test: t.Name, Behaviour: c})
-			}
-		}
 		s.Order = append(s.Order, q.ID)
-		s.Requirements[q.ID] = rs
+		s.Requirements[q.ID] = summarizeRequirement(r, q, v, e)
 	}
 	return s
+}
+
+// expectationOf is the expectations line that applies to t, as the summary shows it; nil
+// when none does.
+func expectationOf(e Expectations, t *Test) *ExpectationJSON {
+	if x, ok := e[t.Name]; ok {
+		return &ExpectationJSON{Outcome: x.Outcome, Codes: x.Codes, Reason: x.Reason, Line: x.Line}
+	}
+	return nil
+}
+
+// summarizeTest is test number i of the run with its verdict v[t] and everything the report
+// shows of it: codes, how a listed failure differs, its output when it failed, divergences
+// and the one-line message.
+func summarizeTest(r *Results, ru Rules, v map[*Test]Verdict, i int, t *Test, counted bool) TestSummary {
+	ts := TestSummary{Package: t.Package, Name: t.Name, Verdict: v[t], Outcome: t.Outcome, ElapsedMS: t.Elapsed.Milliseconds(),
+		Counted: counted, Covers: t.Covers, Expectation: expectationOf(ru.Expectations, t), Timeline: t.Timeline, anchor: anchorFor(i, t.Name)}
+	if len(t.Choices) > 0 {
+		ts.Choices = t.Choices
+	}
+	if t.Outcome == "skip" {
+		ts.SkipReason = t.SkipWhy
+	}
+	ts.Codes = r.Codes(t)
+	if v[t] == FailsDifferently {
+		ts.Difference = ru.Difference(t, ts.Codes)
+	}
+	if v[t] == Failed || v[t] == Unfinished || v[t] == ExpectedFail || v[t] == FailsDifferently || v[t] == Warning {
+		ts.Failure = strings.TrimRight(indent(t.Output, failureLines), "\n")
+	}
+	for _, rec := range t.Timeline {
+		if rec.Kind == timeline.KindDiverged {
+			ts.Diverged = append(ts.Diverged, DivergedJSON{Client: rec.Client, Why: rec.Text})
+		}
+	}
+	if ts.Failure != "" || len(ts.Diverged) > 0 {
+		ts.Message = failureMessage(ts)
+	}
+	return ts
+}
+
+// summarizeRequirement is one requirement of the catalogue with its outcome, the tests that
+// name it and the choices recorded for it (by those tests or their subtests).
+func summarizeRequirement(r *Results, q Requirement, v map[*Test]Verdict, e Expectations) RequirementSummary {
+	rs := RequirementSummary{ID: q.ID, Group: q.Group(), Level: string(q.Level), Title: q.Title, Text: q.Text, From: q.Section,
+		Doc: spec.DocPath + "#" + q.Anchor(), Outcome: requirementOutcome(q, v), Tests: []TestRef{}}
+	for _, t := range q.Tests {
+		ref := TestRef{Name: t.Name, Verdict: v[t], Outcome: t.Outcome, ElapsedMS: t.Elapsed.Milliseconds(), Expectation: expectationOf(e, t)}
+		if t.Outcome == "skip" {
+			ref.SkipReason = t.SkipWhy
+		}
+		rs.Tests = append(rs.Tests, ref)
+	}
+	// A choice may be recorded by a subtest of the test that names the requirement.
+	for _, t := range r.Tests {
+		if c, ok := t.Choices[q.ID]; ok {
+			rs.Choices = append(rs.Choices, ChoiceJSON{Test: t.Name, Behaviour: c})
+		}
+	}
+	return rs
 }
 
 // requirementOutcome is requirementState with unexpected passes told apart from failures.

@@ -15,15 +15,43 @@ import (
 func WriteTerminal(w io.Writer, r *Results, ru Rules) Counts {
 	e := ru.Expectations
 	v := r.Verdicts(ru)
-	reqs := r.ByRequirement()
 
 	if h := r.Headline(v); h != "" {
 		fmt.Fprintln(w, "\n"+h)
 	}
+	writeRequirementGroups(w, r, v)
+	writeChoices(w, r)
+	writeKnownFailures(w, r, v, e)
+	writeWarnings(w, r, v)
+	writeSkipped(w, r)
+	problems := r.CheckExpectations(e, ru.Suite)
+	if len(problems) > 0 {
+		fmt.Fprintln(w, "\n== Expectations file problems ==")
+		for _, p := range problems {
+			fmt.Fprintln(w, "  "+p.String())
+		}
+	}
+	writeRunFailures(w, r, v, ru)
+
+	c := r.Count(v)
+	for _, p := range problems {
+		if p.Fatal {
+			c.ExpectationErrors++
+		}
+	}
+	fmt.Fprintf(w, "\n%d expected failure(s), %d unexpected pass(es), %d failing differently than expected, %d unfinished, %d observed, %d expectations error(s)\n",
+		c.ExpectedFail, c.UnexpectedPass, c.FailsDifferently, c.Unfinished, c.Observed, c.ExpectationErrors)
+	fmt.Fprintln(w, CountLine(c))
+	return c
+}
+
+// writeRequirementGroups prints the "Requirements" section: one line per requirement group
+// (in the order the groups first appear) with its pass count and the IDs in each other state.
+func writeRequirementGroups(w io.Writer, r *Results, v map[*Test]Verdict) {
 	fmt.Fprintln(w, "\n== Requirements ==")
 	groups := []string{}
 	byGroup := map[string][]Requirement{}
-	for _, q := range reqs {
+	for _, q := range r.ByRequirement() {
 		g := q.Group()
 		if _, ok := byGroup[g]; !ok {
 			groups = append(groups, g)
@@ -44,7 +72,11 @@ func WriteTerminal(w io.Writer, r *Results, ru Rules) Counts {
 		}
 		fmt.Fprintln(w, line)
 	}
+}
 
+// writeChoices prints, sorted, the behaviour tests recorded where the proposal allows a
+// choice (and what observing tests saw); nothing when there is none.
+func writeChoices(w io.Writer, r *Results) {
 	var choices []string
 	for _, t := range r.Tests {
 		for id, c := range t.Choices {
@@ -56,7 +88,11 @@ func WriteTerminal(w io.Writer, r *Results, ru Rules) Counts {
 		fmt.Fprintln(w, "\n== Behaviour seen where the proposal allows a choice, and what observing tests saw ==")
 		fmt.Fprintln(w, strings.Join(choices, "\n"))
 	}
+}
 
+// writeKnownFailures prints the expected failures with the reason their expectations line
+// gives; nothing when there is none.
+func writeKnownFailures(w io.Writer, r *Results, v map[*Test]Verdict, e Expectations) {
 	var known []string
 	for _, t := range r.Tests {
 		if v[t] == ExpectedFail {
@@ -69,7 +105,11 @@ func WriteTerminal(w io.Writer, r *Results, ru Rules) Counts {
 		fmt.Fprintln(w, "\n== Known failures of this server (expectations file) ==")
 		fmt.Fprintln(w, strings.Join(known, "\n"))
 	}
+}
 
+// writeWarnings prints the counted tests that failed only SHOULD requirements, with their
+// first message; nothing when there is none.
+func writeWarnings(w io.Writer, r *Results, v map[*Test]Verdict) {
 	var warned []string
 	for _, t := range r.Leaves(v) {
 		if v[t] == Warning {
@@ -80,7 +120,11 @@ func WriteTerminal(w io.Writer, r *Results, ru Rules) Counts {
 		fmt.Fprintln(w, "\n== Warnings: SHOULD requirements failed (they fail the run only with STICKLER_STRICT=1) ==")
 		fmt.Fprintln(w, strings.Join(warned, "\n"))
 	}
+}
 
+// writeSkipped prints the skipped tests without subtests, those skipped for the same reason
+// grouped (GroupSkips); nothing when there is none.
+func writeSkipped(w io.Writer, r *Results) {
 	var skipNames, skipWhy []string
 	for _, t := range r.Tests {
 		if t.Outcome == "skip" && !r.hasChildren(t) {
@@ -93,15 +137,12 @@ func WriteTerminal(w io.Writer, r *Results, ru Rules) Counts {
 		fmt.Fprintf(w, "\n== Skipped (%d) ==\n", len(skipNames))
 		fmt.Fprint(w, b.String())
 	}
+}
 
-	problems := r.CheckExpectations(e, ru.Suite)
-	if len(problems) > 0 {
-		fmt.Fprintln(w, "\n== Expectations file problems ==")
-		for _, p := range problems {
-			fmt.Fprintln(w, "  "+p.String())
-		}
-	}
-
+// writeRunFailures prints every test that fails the run with why and its output; a parent
+// is left out when one of its subtests failed (the subtest is shown instead).
+func writeRunFailures(w io.Writer, r *Results, v map[*Test]Verdict, ru Rules) {
+	e := ru.Expectations
 	first := true
 	for _, t := range r.Tests {
 		verdict := v[t]
@@ -130,16 +171,6 @@ func WriteTerminal(w io.Writer, r *Results, ru Rules) Counts {
 			fmt.Fprint(w, indent(t.Output, 60))
 		}
 	}
-	c := r.Count(v)
-	for _, p := range problems {
-		if p.Fatal {
-			c.ExpectationErrors++
-		}
-	}
-	fmt.Fprintf(w, "\n%d expected failure(s), %d unexpected pass(es), %d failing differently than expected, %d unfinished, %d observed, %d expectations error(s)\n",
-		c.ExpectedFail, c.UnexpectedPass, c.FailsDifferently, c.Unfinished, c.Observed, c.ExpectationErrors)
-	fmt.Fprintln(w, CountLine(c))
-	return c
 }
 
 // CountLine is the closing line of every run; `stickler: N passed, N failed` stays its start,
