@@ -53,8 +53,14 @@ func TestPeerStickyBurstNotLost(t *testing.T) {
 	if len(missing) == 0 {
 		t.Logf("all %d accepted PDUs reached the client, the last %v after the last acceptance", len(accepted), settled.Round(time.Millisecond))
 	}
-	t.Run("before-expiry", b.checkBeforeExpiry)
-	t.Run("option", func(t *testing.T) { b.reportOption(t, missing, ended, settled) })
+	t.Run("before-expiry", func(t *testing.T) {
+		spec.Covers(t, "LOAD-3")
+		b.checkBeforeExpiry(t)
+	})
+	t.Run("option", func(t *testing.T) {
+		spec.Covers(t, "LOAD-4")
+		b.reportOption(t, missing, ended, settled)
+	})
 	if len(missing) > 0 {
 		b.failLost(missing, len(accepted), ended, settled)
 	}
@@ -218,7 +224,6 @@ func (b *burst) awaitDeliveries(accepted []string, lastAccepted time.Time) (miss
 // checkBeforeExpiry is LOAD-3: every short-lived PDU accepted with burstJudged of its lifetime
 // left reached the client before it expired.
 func (b *burst) checkBeforeExpiry(t *testing.T) {
-	spec.Covers(t, "LOAD-3")
 	f := b.f
 	var late []string
 	judgedN := 0
@@ -248,7 +253,6 @@ func (b *burst) checkBeforeExpiry(t *testing.T) {
 
 // reportOption is LOAD-4: which of the proposal's options the server took under the burst.
 func (b *burst) reportOption(t *testing.T, missing []string, ended string, settled time.Duration) {
-	spec.Covers(t, "LOAD-4")
 	var lags []time.Duration
 	for _, p := range b.pdus {
 		if ds := b.f.Of(p.ev.ID); len(ds) > 0 && !p.accepted.IsZero() {
