@@ -20,7 +20,7 @@ func TestRedactedStickyNotSticky(t *testing.T) {
 		alice, room := blueprints.UserInRoom(t, "alice")
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
 		filler := alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
-		r := alice.NewStream(kind, client.TimelineLimit(1)).InitialShowing(t, room, filler)
+		r := alice.NewStream(kind, client.TimelineLimit(1)).InitialUntil(t, client.ShowsInTimeline(room, filler))
 		must.Has(t, r.Sticky(room), s, "the sticky section before the redaction (control)")
 
 		alice.Redact(t, room, s)

@@ -68,7 +68,7 @@ func TestSpamFlaggedNeverSticky(t *testing.T) {
 			spec.Fatalf(t, "spam-sticky", "the sticky event the spam checker flagged (accepted with 200) reached the client as sticky: %s; event: %s", f.Describe(spam), ds[0].Event.Raw)
 		}
 		fresh := alice.NewStream(client.Sync, client.TimelineLimit(1))
-		r := fresh.InitialShowing(t, room, filler)
+		r := fresh.InitialUntil(t, client.ShowsInTimeline(room, filler))
 		sticky := r.Sticky(room)
 		if !client.Contains(sticky, control) {
 			t.Fatalf("control: %s (no marker) is not in the sticky section of an initial sync; it holds %v", control, client.EventIDs(sticky))

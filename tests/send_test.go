@@ -44,7 +44,7 @@ func TestSendAboveCap(t *testing.T) {
 			must.Status(t, res, 200, "sending a duration above the cap (accepted or 400 are both allowed)")
 			ev := res.JSON.Get("event_id").Str
 			filler := alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
-			r := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialShowing(t, room, filler)
+			r := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialUntil(t, client.ShowsInTimeline(room, filler))
 			elapsed := time.Since(sent)
 			stored, _ := alice.StickyDuration(alice.GetEvent(t, room, ev).JSON)
 			e := client.Find(r.Sticky(room), ev)
@@ -243,7 +243,7 @@ func TestStickyParamOnStateEndpoint(t *testing.T) {
 
 	// Where the sticky state event shows up in /sync: not specified, reported.
 	filler := alice.SendText(t, room, "pushes the state event out of a one-event timeline")
-	r := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialShowing(t, room, filler)
+	r := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialUntil(t, client.ShowsInTimeline(room, filler))
 	inSection := client.Contains(r.Sticky(room), sticky)
 	inState := client.Contains(r.Get(wire.Path("rooms.join", room, "state", "events")).Array(), sticky)
 	spec.Choice(t, "SEND-8", fmt.Sprintf("PUT /state with the parameter makes a sticky state event; in an initial /sync with a one-event timeline: sticky section=%v, state=%v", inSection, inState))
@@ -337,7 +337,7 @@ func TestSendWithoutDurationIsNotSticky(t *testing.T) {
 	must.Status(t, ev, 200, "GET /event of the plain event")
 	must.Missing(t, ev.JSON, wire.Escape(alice.Names.EventKey), "GET /event of an event sent without the parameter")
 
-	sync := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialShowing(t, room, filler)
+	sync := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialUntil(t, client.ShowsInTimeline(room, filler))
 	section := sync.Sticky(room)
 	must.Has(t, section, sticky, "the sticky section (control: a sticky event outside the timeline)")
 	must.HasNot(t, section, plain, "the sticky section")

@@ -8,7 +8,6 @@ import (
 	"stickler/blueprints"
 	"stickler/helpers/checks/must"
 	"stickler/helpers/harness/client"
-	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
 )
 
@@ -56,14 +55,14 @@ func TestSlidingLimitOne(t *testing.T) {
 	ids := threeBehindFiller(t, alice, room)
 	f := alice.NewStream(client.Sliding, client.TimelineLimit(1), client.ExtLimit(1))
 	var pages [][]string
-	f.MustSyncUntil(t, client.DefaultWait, client.Responds("all 3 sticky events, one per page", func(r client.SyncResponse) error {
+	f.MustSyncUntil(t, client.DefaultWait, client.Responds("one sticky event per page", func(r client.SyncResponse) error {
 		st := r.Sticky(room)
 		if len(st) > 1 {
 			spec.Fatalf(t, "limit-ignored", "the extension returned %d events with limit 1: %v", len(st), client.EventIDs(st))
 		}
 		pages = append(pages, client.EventIDs(st))
-		return spec.WithCode("lost-events", f.Delivered(ids...))
-	}))
+		return nil
+	}), client.Delivered(ids...).As("lost-events"))
 	spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery
 	must.As("not-oldest-first").OldestFirst(t, ids, pages)
 }
@@ -93,7 +92,7 @@ func TestSlidingDefaultLimit(t *testing.T) {
 	alice.SendText(t, room, "pushes the sticky events out of a one-event timeline")
 	var pages []int
 	f.MustSyncUntil(t, 90*time.Second, client.Responds(fmt.Sprintf("all %d sticky events", n), func(r client.SyncResponse) error {
-		ext := r.Get(wire.Path("extensions", alice.Names.SlidingExtension))
+		ext := r.Extension()
 		got := client.ExtensionEvents(ext)
 		if got > 0 {
 			pages = append(pages, got)
@@ -103,8 +102,8 @@ func TestSlidingDefaultLimit(t *testing.T) {
 			spec.Fatalf(t, "limit-ignored", "a request without an extension limit got %d sticky events in one response; the default limit is %d (pages so far %v); the first event IDs: %v",
 				got, defaultLimit, pages, ids[:min(len(ids), 5)])
 		}
-		return spec.WithCode("lost-events", f.Delivered(ids...))
-	}))
+		return nil
+	}), client.Delivered(ids...).As("lost-events"))
 	t.Logf("the %d sticky events came in extension pages of %v events (and the room timeline)", n, pages)
 	spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery
 }
@@ -118,23 +117,18 @@ func TestSlidingNextBatch(t *testing.T) {
 	alice, room := blueprints.UserInRoom(t, "alice")
 	ids := threeBehindFiller(t, alice, room)
 	f := alice.NewStream(client.Sliding, client.TimelineLimit(1), client.ExtLimit(1))
-	check := func(r client.SyncResponse) {
-		ext := r.Get(wire.Path("extensions", alice.Names.SlidingExtension))
+	nextBatch := client.Responds("a next_batch with every page", func(r client.SyncResponse) error {
+		ext := r.Extension()
 		if got := client.ExtensionEvents(ext); got > 0 && !ext.Get("next_batch").Exists() {
 			spec.Fatalf(t, "no-next-batch", "response %d carries %d sticky event(s) in the extension but no next_batch: %s",
 				len(f.Responses)-1, got, client.Truncate(ext.Raw, 1500))
 		}
-	}
-	f.MustSyncUntil(t, client.DefaultWait, client.Responds("the 3 sticky events, paged with limit 1", func(r client.SyncResponse) error {
-		check(r)
-		return f.Delivered(ids...)
-	}))
+		return nil
+	})
+	f.MustSyncUntil(t, client.DefaultWait, nextBatch, client.Delivered(ids...)) // the 3 sticky events, paged with limit 1
 	later := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": "later"}, blueprints.LongSticky)
 	alice.SendText(t, room, "pushes the later sticky event out of the timeline")
-	f.MustSyncUntil(t, client.DefaultWait, client.Responds("the sticky event sent later", func(r client.SyncResponse) error {
-		check(r)
-		return f.Delivered(later)
-	}))
+	f.MustSyncUntil(t, client.DefaultWait, nextBatch, client.Delivered(later))
 	if len(f.NoNextBatch) > 0 {
 		spec.Fatalf(t, "no-next-batch", "responses %v carried sticky events without next_batch", f.NoNextBatch)
 	}
@@ -158,7 +152,7 @@ func TestSlidingRoomSubscription(t *testing.T) {
 	f.Labels[before] = "the sticky event sent before the first sync"
 	// control: the subscribed room's one-event timeline holds the filler (else the room is not
 	// followed at all, or the server has not yet shown alice her own send).
-	f.InitialShowing(t, room, filler)
+	f.InitialUntil(t, client.ShowsInTimeline(room, filler))
 	if err := f.SyncUntil(t, 5*time.Second, client.Delivered(before)); err != nil {
 		spec.Fatalf(t, "subscription-not-covered", "the sticky event of a room followed by a room subscription (no list matches it) never came in the extension: %v", err)
 	}

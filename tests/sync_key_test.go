@@ -42,7 +42,7 @@ func TestStickyKeyIgnoredByServer(t *testing.T) {
 		f.MustSyncUntil(t, client.DefaultWait, client.Delivered(append(shared, control)...).As("collapsed-by-sticky-key"))
 		fresh := alice.NewStream(kind, client.TimelineLimit(1))
 		fresh.Labels = f.Labels
-		r := fresh.InitialShowing(t, room, filler)
+		r := fresh.InitialUntil(t, client.ShowsInTimeline(room, filler))
 		sticky := r.Sticky(room)
 		if !client.Contains(sticky, control) {
 			t.Fatalf("control: the event with its own key %s is not in the sticky section of an initial sync with a one-event timeline; the sticky section holds %v, the timeline %v",

@@ -371,12 +371,13 @@ func TestOnlyMembersReceiveSticky(t *testing.T) {
 			// Anywhere in a response counts (rooms.join, rooms.leave, any section).
 			leak := ""
 			f.Labels[canary] = "the canary in the other room"
-			f.MustSyncUntil(t, client.DefaultWait, client.Responds("the canary in the other room", func(r client.SyncResponse) error {
+			noLeak := client.Responds("bob's responses, watched for the left room's sticky event", func(r client.SyncResponse) error {
 				if leak == "" && r.Mentions(after) {
 					leak = r.Raw
 				}
-				return f.Delivered(canary)
-			}))
+				return nil
+			})
+			f.MustSyncUntil(t, client.DefaultWait, noLeak, client.Delivered(canary))
 			if leak != "" {
 				spec.Fatalf(t, "delivered-to-non-member", "bob (%s) received sticky event %s of a room he is not joined to, in: %.2000s", how, after, leak)
 			}
@@ -426,13 +427,14 @@ func TestManyStickyAllDelivered(t *testing.T) {
 		f.ExtLimit = extLimit // Sliding Sync only
 		maxPerResponse, responses := 0, 0
 		var pages [][]string
-		f.MustSyncUntil(t, 60*time.Second, client.Responds(fmt.Sprintf("all %d sticky events", n), func(r client.SyncResponse) error {
+		paging := client.Responds("the sticky pages", func(r client.SyncResponse) error {
 			responses++
 			st := r.Sticky(room)
 			maxPerResponse = max(maxPerResponse, len(st))
 			pages = append(pages, client.EventIDs(st))
-			return spec.WithCode("lost-events", f.Delivered(ids...))
-		}))
+			return nil
+		})
+		f.MustSyncUntil(t, 60*time.Second, paging, client.Delivered(ids...).As("lost-events"))
 		spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery (lost-events cannot be left here)
 		if kind == client.Sliding {
 			if maxPerResponse > extLimit {

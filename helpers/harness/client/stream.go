@@ -163,14 +163,6 @@ func (s *Stream) Start(t testing.TB) *Stream {
 	return s
 }
 
-// InitialShowing makes the stream's initial sync, again until the room's timeline in it holds
-// eventID (an event the test has just sent) or DefaultWait has passed: InitialUntil with
-// ShowsInTimeline.
-func (s *Stream) InitialShowing(t testing.TB, room, eventID string) SyncResponse {
-	t.Helper()
-	return s.InitialUntil(t, ShowsInTimeline(room, eventID))
-}
-
 // InitialUntil makes the stream's initial sync, again until every check accepts it or
 // DefaultWait has passed. A server may build a sync begun right after a send from a stream
 // position before that event (seen on Synapse with PostgreSQL), and a test that reads a
@@ -365,9 +357,9 @@ func (s *Stream) label(id string) string {
 	return id
 }
 
-// Delivered checks that every event came at least once; the error names the missing ones
+// undelivered checks that every event came at least once; the error names the missing ones
 // and what did come.
-func (s *Stream) Delivered(ids ...string) error {
+func (s *Stream) undelivered(ids ...string) error {
 	var missing, rooms []string
 	seenRoom := map[string]bool{}
 	for _, id := range ids {

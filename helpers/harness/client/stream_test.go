@@ -13,6 +13,8 @@ import (
 
 	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
+
+	"github.com/tidwall/gjson"
 )
 
 // fakeSync answers /sync and Sliding Sync with the given bodies in turn (the last one
@@ -70,7 +72,7 @@ func TestStreamLogsSyncDeliveries(t *testing.T) {
 	if !strings.Contains(f.queries[1], "since=s1") || !strings.Contains(f.queries[0], "set_presence=offline") {
 		t.Fatalf("expected the second request to continue from s1 and both to set presence offline, got %q", f.queries)
 	}
-	if err := s.Delivered("$a", "$b"); err != nil {
+	if err := s.undelivered("$a", "$b"); err != nil {
 		t.Fatalf("expected $a and $b delivered, got %v", err)
 	}
 	err := s.OnceEach("$a", "$b")
@@ -85,7 +87,7 @@ func TestStreamLogsSyncDeliveries(t *testing.T) {
 	if got := spec.CodesOf(err); !slices.Equal(got, []string{"duplicate-delivery", "lost-events"}) {
 		t.Fatalf("expected OnceEach's codes [duplicate-delivery lost-events] with $b twice and $never missing, got %v (%v)", got, err)
 	}
-	if got := spec.CodesOf(spec.WithCode("missing-after-join", s.Delivered("$never"))); !slices.Equal(got, []string{"missing-after-join"}) {
+	if got := spec.CodesOf(spec.WithCode("missing-after-join", s.undelivered("$never"))); !slices.Equal(got, []string{"missing-after-join"}) {
 		t.Fatalf("expected an outer code to replace Delivered's not-delivered, got %v", got)
 	}
 }
@@ -164,5 +166,61 @@ func TestStreamRecordsMissingNextBatch(t *testing.T) {
 	}
 	if got := s.extSince; got != "e1" {
 		t.Errorf("expected the stream to keep the last token it got (e1), it has %q", got)
+	}
+}
+
+// Checks compose: every one is judged on every response, the wait ends when all hold, and a
+// wait that ends without them carries each one's failure code and says what it awaited.
+func TestChecksCompose(t *testing.T) {
+	c, _ := fakeClient(t,
+		`{"next_batch":"s1","rooms":{"join":{"!r":{"timeline":{"events":[{"event_id":"$a","type":"t"}]}}}}}`,
+		`{"next_batch":"s2","rooms":{"join":{"!r":{"timeline":{"events":[{"event_id":"$b","type":"t"}]}}}}}`)
+	s := c.NewStream(Sync)
+	seen := 0
+	counting := Responds("every response counted", func(r SyncResponse) error {
+		seen++
+		if r.Feed != Sync || len(r.Timeline("!r")) != 1 {
+			t.Errorf("expected a /sync response with one timeline event in !r, got %s", r.Raw)
+		}
+		return nil
+	})
+	s.MustSyncUntil(t, time.Second, counting, Delivered("$a", "$b"))
+	if seen != 2 {
+		t.Fatalf("expected the wait to end on the second response, after both were judged; judged %d", seen)
+	}
+	// Already delivered: a wait on the log alone takes no response.
+	if err := s.SyncUntil(t, time.Second, Delivered("$a")); err != nil || len(s.Responses) != 2 {
+		t.Fatalf("expected $a already there without a new request, got %v after %d responses", err, len(s.Responses))
+	}
+	never := Responds("a response without !r", func(r SyncResponse) error {
+		if len(r.Timeline("!r")) > 0 {
+			return errors.New("!r is still there")
+		}
+		return nil
+	})
+	err := s.SyncUntil(t, 200*time.Millisecond, Delivered("$z").As("missing-after-join"), never.As("room-still-there"))
+	if got := spec.CodesOf(err); !slices.Equal(got, []string{"missing-after-join", "room-still-there"}) {
+		t.Fatalf("expected both checks' codes, got %v (%v)", got, err)
+	}
+	if !strings.Contains(err.Error(), "!r is still there") || !strings.Contains(err.Error(), "last response") {
+		t.Fatalf("expected the reason to say what is missing and show the last response, got %v", err)
+	}
+}
+
+// A response answers for its feed: /sync's sticky section and timeline, Sliding Sync's
+// extension and room timeline.
+func TestSyncResponseKnowsItsFeed(t *testing.T) {
+	n := unstable(t)
+	sync := SyncResponse{Feed: Sync, names: n, Result: gjson.Parse(`{"rooms":{"join":{"!r":{"timeline":{"events":[{"event_id":"$t"}]},"` +
+		n.SyncSection + `":{"events":[{"event_id":"$s"}]}}}}}`)}
+	sliding := SyncResponse{Feed: Sliding, names: n, Result: gjson.Parse(`{"rooms":{"!r":{"timeline":[{"event_id":"$t"}]}},"extensions":{"` +
+		n.SlidingExtension + `":{"rooms":{"!r":{"events":[{"event_id":"$s"}]}}}}}`)}
+	for _, r := range []SyncResponse{sync, sliding} {
+		if got := EventIDs(r.Sticky("!r")); !slices.Equal(got, []string{"$s"}) {
+			t.Errorf("%s: expected sticky [$s], got %v", r.Feed, got)
+		}
+		if got := EventIDs(r.Timeline("!r")); !slices.Equal(got, []string{"$t"}) {
+			t.Errorf("%s: expected timeline [$t], got %v", r.Feed, got)
+		}
 	}
 }

@@ -63,7 +63,7 @@ func (c Check) Named(what string) Check { c.What = what; return c }
 // as sticky. Failure code not-delivered unless As says otherwise.
 func Delivered(ids ...string) Check {
 	return Check{What: fmt.Sprintf("%d event(s) delivered", len(ids)), logOnly: true, Test: func(s *Stream, _ SyncResponse) error {
-		return s.Delivered(ids...)
+		return s.undelivered(ids...)
 	}}
 }
 
