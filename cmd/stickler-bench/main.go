@@ -119,7 +119,11 @@ func run() int {
 // script becomes buildScript), the repository root, a reachable Docker engine, and the
 // settings.
 func setUp() (config.Settings, error) {
-	script, err := recipeScript(os.Getenv("STICKLER_SERVER"))
+	cfg, err := config.Get()
+	if err != nil {
+		return config.Settings{}, fmt.Errorf("bad setting: %v", err)
+	}
+	script, err := recipeScript(cfg.Server)
 	if err != nil {
 		return config.Settings{}, err
 	}
@@ -129,10 +133,6 @@ func setUp() (config.Settings, error) {
 	}
 	if _, err := deploy.Docker(); err != nil {
 		return config.Settings{}, err
-	}
-	cfg, err := config.Get()
-	if err != nil {
-		return config.Settings{}, fmt.Errorf("bad setting: %v", err)
 	}
 	return cfg, nil
 }

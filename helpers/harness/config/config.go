@@ -33,7 +33,7 @@ type Settings struct {
 	// `mixed-engines` (hs1 Synapse on PostgreSQL, every other server Synapse on SQLite); not
 	// together with `COMPLEMENT_BASE_IMAGE`
 	// Default: `synapse`
-	Server string `env:"STICKLER_SERVER" by:"run.sh"`
+	Server string `env:"STICKLER_SERVER" by:"run.sh, stickler-bench"`
 
 	// image of every server under test (any image)
 	// Default: `stickler-synapse:<recipe hash>` (built by `run.sh`)
