@@ -1,7 +1,9 @@
-// Package blueprints holds the named starting points of the tests: one server with users, N
-// federating servers with one user each in one room, a room that the in-process federation
-// peer has joined. Each returns ready state (every join seen everywhere), so a test starts
-// from its scenario, not from setup. The recipes of the servers they run (images, expectations) live in the top-level servers/ folder.
+// Package blueprints holds the named starting points of the tests, and nothing else: one
+// server with users, N federating servers with one user each in one room, a room that the
+// in-process federation peer has joined, a mixed room. Each returns ready state (every join
+// seen everywhere), so a test starts from its scenario, not from setup. What tests check is in
+// helpers/checks; the recipes of the servers they run (images, expectations) are in the
+// top-level servers/ folder.
 package blueprints
 
 import (
