@@ -6,7 +6,9 @@
 //	stickler-report -expectations FILE -dir DIR reports/results.json
 //
 // With -dir it writes DIR/results.json (the stream as read), DIR/summary.json (keyed by
-// requirement ID), DIR/junit.xml and DIR/report.html (self-contained). The last line printed
+// requirement ID), DIR/junit.xml, DIR/report.html (self-contained) and DIR/findings.md (one
+// entry per defect: the rule, the proposal's sentence, the failure, a reproduction command and
+// the server log lines of the failing span; also a section of report.html). The last line printed
 // is always `stickler: N passed, N failed, N skipped, N warnings`.
 //
 // -complete says the stream is the whole suite (run.sh passes it when no -run was given):
@@ -228,12 +230,15 @@ func finishRun(res *report.Results, rules report.Rules, settings config.Settings
 			servers = settings.ServerImages
 		}
 		meta := report.Meta{Label: runLabel(settings), Image: settings.BaseImage, Servers: servers,
-			Names: settings.Names, Expectations: expFile, Generated: time.Now()}
-		if err := writeFiles(dir, input, res, report.Summarize(res, rules, meta)); err != nil {
+			Names: settings.Names, Expectations: expFile, Generated: time.Now(), Server: settings.Server,
+			CodeMeanings: report.LoadCodeMeanings(report.CodeMeaningsPath)}
+		sum := report.Summarize(res, rules, meta)
+		if err := writeFiles(dir, input, res, sum); err != nil {
 			fmt.Fprintln(stderr, "stickler-report: writing the report:", err)
 			status = 2
 		} else {
-			fmt.Fprintf(stdout, "\nreport: %s (also junit.xml, summary.json, results.json there)\n", filepath.Join(dir, "report.html"))
+			fmt.Fprintf(stdout, "\nreport: %s (also findings.md, junit.xml, summary.json, results.json there)\n", filepath.Join(dir, "report.html"))
+			fmt.Fprintf(stdout, "findings: %s (%s)\n", filepath.Join(dir, "findings.md"), findingsCount(sum.Findings))
 		}
 	}
 	if len(res.Tests) == 0 {
@@ -247,6 +252,26 @@ func finishRun(res *report.Results, rules report.Rules, settings config.Settings
 		return 1
 	}
 	return 0
+}
+
+// findingsCount says how many defects the findings page lists, by kind.
+func findingsCount(fs []report.Finding) string {
+	if len(fs) == 0 {
+		return "no defect"
+	}
+	n := map[string]int{}
+	var kinds []string
+	for _, f := range fs {
+		if n[f.Kind] == 0 {
+			kinds = append(kinds, f.Kind)
+		}
+		n[f.Kind]++
+	}
+	parts := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%d %s", n[k], k))
+	}
+	return fmt.Sprintf("%d defect(s): %s", len(fs), strings.Join(parts, ", "))
 }
 
 // notifyInterrupt delivers SIGINT and SIGTERM to c (a test stands in for the signals).
@@ -361,6 +386,7 @@ func writeFiles(dir, input string, res *report.Results, s *report.Summary) error
 		"summary.json": report.WriteJSON,
 		"junit.xml":    report.WriteJUnit,
 		"report.html":  report.WriteHTML,
+		"findings.md":  report.WriteFindingsMarkdown,
 	} {
 		var b bytes.Buffer
 		if err := write(&b, s); err != nil {

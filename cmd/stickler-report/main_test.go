@@ -75,10 +75,13 @@ func TestWritesTheReportFiles(t *testing.T) {
 	if !strings.Contains(out, "fail              TestB (1.5s)") || !strings.Contains(out, "report: "+filepath.Join(dir, "report.html")) {
 		t.Errorf("live line or report path missing:\n%s", out)
 	}
-	for _, f := range []string{"results.json", "summary.json", "junit.xml", "report.html"} {
+	for _, f := range []string{"results.json", "summary.json", "junit.xml", "report.html", "findings.md"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", f, err)
 		}
+	}
+	if findings, _ := os.ReadFile(filepath.Join(dir, "findings.md")); !strings.Contains(string(findings), "TestB") || !strings.Contains(out, "findings: "+filepath.Join(dir, "findings.md")+" (1 defect(s): 1 fails the run)") {
+		t.Errorf("expected findings.md to list TestB's failure and the summary to point at it:\n%s\n%s", findings, out)
 	}
 	raw, _ := os.ReadFile(filepath.Join(dir, "results.json"))
 	if string(raw) != failing {

@@ -225,9 +225,10 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f", float64(ms)*100/float64(maxMS))
 	},
-	"join":  strings.Join,
-	"sub":   func(a, b int) int { return a - b },
-	"short": func(s string) string { return clip(s, 110) },
+	"join":    strings.Join,
+	"logRule": func() string { return LogRule },
+	"sub":     func(a, b int) int { return a - b },
+	"short":   func(s string) string { return clip(s, 110) },
 }
 
 var page = template.Must(template.New("report").Funcs(funcs).Parse(`<!DOCTYPE html>
@@ -314,8 +315,28 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 {{if .Headline}}<div class="banner" id="headline">{{.Headline}}</div>{{end}}
 <div class="meta">{{if .Meta.Label}}run <b>{{.Meta.Label}}</b> · {{end}}{{if .Meta.Strict}}<b>strict</b> (failed SHOULDs fail the run) · {{end}}{{if .Meta.Image}}image <code>{{.Meta.Image}}</code> · {{end}}{{range $hs, $img := .Meta.Servers}}{{$hs}} <code>{{$img}}</code> · {{end}}{{if .Meta.Names}}wire names <code>{{.Meta.Names}}</code> · {{end}}expectations <code>{{if .Meta.Expectations}}{{.Meta.Expectations}}{{else}}none{{end}}</code> · generated {{.Meta.Generated.UTC.Format "2006-01-02 15:04:05 UTC"}}</div>
 </header>
-<nav>{{if .Failing}}<a href="#failures">Failures ({{len .Failing}})</a>{{end}}{{if .Warnings}}<a href="#warnings">Warnings ({{len .Warnings}})</a>{{end}}{{if .Known}}<a href="#known">Known failures ({{len .Known}})</a>{{end}}{{if .Skips}}<a href="#skipped">Skipped ({{len .Skips}})</a>{{end}}{{if .Problems}}<a href="#expectations">Expectations file ({{len .Problems}})</a>{{end}}<a href="#requirements">Requirements</a>{{if .Timelines}}<a href="#timelines">Timelines ({{len .Timelines}})</a>{{end}}<a href="#tests">Tests and durations</a></nav>
+<nav>{{if .Findings}}<a href="#findings">Findings ({{len .Findings}})</a>{{end}}{{if .Failing}}<a href="#failures">Failures ({{len .Failing}})</a>{{end}}{{if .Warnings}}<a href="#warnings">Warnings ({{len .Warnings}})</a>{{end}}{{if .Known}}<a href="#known">Known failures ({{len .Known}})</a>{{end}}{{if .Skips}}<a href="#skipped">Skipped ({{len .Skips}})</a>{{end}}{{if .Problems}}<a href="#expectations">Expectations file ({{len .Problems}})</a>{{end}}<a href="#requirements">Requirements</a>{{if .Timelines}}<a href="#timelines">Timelines ({{len .Timelines}})</a>{{end}}<a href="#tests">Tests and durations</a></nav>
 <main>
+{{if .Findings}}
+<section id="findings">
+<h2>Findings ({{len .Findings}})</h2>
+<p class="reason">One entry per defect: the failure code groups the tests that show it (a test that failed without a code is an entry of its own); known failures and warnings are marked, skips are not findings. The same page as Markdown: findings.md beside this file. The commands run from the repository root against the same image(s), without the expectations file, so that the failure prints in full. Log lines: {{logRule}}</p>
+{{range $i, $f := .Findings}}
+<div class="{{if eq $f.Kind "fails the run" "never finished"}}failure{{else}}warning{{end}}" id="finding-{{$i}}">
+<h3>{{if $f.Code}}<code>{{$f.Code}}</code>{{else}}no failure code: {{index $f.Tests 0}}{{end}}: {{range $j, $q := $f.Rules}}{{if $j}}, {{end}}{{$q.ID}} ({{$q.Level}}){{end}} <span class="reason">[{{$f.Kind}}]</span></h3>
+{{if $f.Meaning}}<div>{{$f.Meaning}}</div>{{end}}
+<ul>{{range $f.Rules}}<li><b>{{.ID}} {{.Level}}</b>: {{.Title}}. <span class="reason">The proposal: {{.Statement}} ({{.Section}})</span></li>{{end}}</ul>
+<div><b>Expected, and what the server did:</b></div>
+<ul>{{range $f.Messages}}<li>{{.}}</li>{{end}}{{range $f.Known}}<li>known (expectations file): {{.}}</li>{{end}}</ul>
+<div><b>Tests:</b> {{join $f.Tests ", "}}</div>
+<div><b>Reproduce:</b></div>
+<pre>{{$f.Reproduce}}{{if $f.ByRule}}
+{{$f.ByRule}}   # every test of the rule{{end}}</pre>
+{{if $f.Logs}}<details><summary>server log ({{len $f.Logs}} line(s) printed under {{$f.LogsSource}}{{if $f.LogsCut}}; {{$f.LogsCut}} earlier matching line(s) left out{{end}})</summary><pre>{{join $f.Logs "\n"}}</pre></details>{{else}}<div class="reason">server log: {{if $f.LogsSource}}no line printed under {{$f.LogsSource}} names its rooms or events or is a warning or error{{else}}none printed under the failing test{{end}}</div>{{end}}
+</div>
+{{end}}
+</section>
+{{end}}
 {{if .Failing}}
 <section id="failures">
 <h2>Failures that fail the run</h2>

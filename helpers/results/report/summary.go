@@ -23,6 +23,10 @@ type Meta struct {
 	Expectations string            `json:"expectations,omitempty"` // the expectations file
 	Strict       bool              `json:"strict,omitempty"`       // STICKLER_STRICT=1: failed SHOULDs fail the run
 	Generated    time.Time         `json:"generated"`
+	// Server is STICKLER_SERVER (the recipe) when the run used one.
+	Server string `json:"server,omitempty"`
+	// CodeMeanings is docs/failure-codes.md's table (code -> meaning) for the findings; nil: none.
+	CodeMeanings map[string]string `json:"-"`
 }
 
 // Summary is the run as the JSON summary and the HTML report present it.
@@ -37,6 +41,7 @@ type Summary struct {
 	Requirements map[string]RequirementSummary `json:"requirements"` // keyed by requirement ID
 	Tests        []TestSummary                 `json:"tests"`        // every test, in the order they started
 	Uncovered    []string                      `json:"tests_without_requirements,omitempty"`
+	Findings     []Finding                     `json:"findings"` // one per defect (findings.md)
 }
 
 // CountsJSON are the closing counts, named as the terminal line names them.
@@ -162,6 +167,8 @@ func Summarize(r *Results, ru Rules, meta Meta) *Summary {
 		}
 		s.Tests = append(s.Tests, summarizeTest(r, ru, v, i, t, counted[t]))
 	}
+	s.Findings = r.Findings(ru, meta.CodeMeanings, Repro{Server: meta.Server, Image: meta.Image, Servers: meta.Servers,
+		Names: meta.Names, Expectations: meta.Expectations})
 	for _, q := range r.ByRequirement() {
 		s.Order = append(s.Order, q.ID)
 		s.Requirements[q.ID] = summarizeRequirement(r, q, v, e)
