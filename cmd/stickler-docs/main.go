@@ -1,9 +1,13 @@
 // Command stickler-docs writes the generated documents: docs/requirements.md from the
-// requirement catalogue in helpers/spec, and README.md's settings table from the Settings
-// struct in helpers/harness/config (the only copies of both). Run it from the repository root after
-// changing either; unit tests of helpers/spec and helpers/harness/config fail while a file is stale.
+// requirement catalogue in helpers/spec, docs/settings.md from the Settings struct in
+// helpers/harness/config, and docs/findings/synapse.md (what Synapse gets wrong, one entry per
+// defect, written as upstream bug reports) from the Synapse recipes' expectations files, the
+// catalogue, docs/failure-codes.md and the tests' declarations. Those sources are the only
+// copies; run it from the repository root after changing any of them. Unit tests fail while a
+// generated file is stale (this command's for settings.md and the findings, helpers/spec's for
+// requirements.md).
 //
-//	go run ./cmd/stickler-docs            # writes docs/requirements.md and README.md's settings table
+//	go run ./cmd/stickler-docs            # writes every generated document
 //	go run ./cmd/stickler-docs -o -       # prints the requirements document only
 package main
 
@@ -12,51 +16,115 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"stickler/helpers/harness/config"
+	"stickler/helpers/results/report"
+	"stickler/helpers/results/reqmap"
 	"stickler/helpers/spec"
 )
 
+// Paths of the generated documents, from the repository root.
+const (
+	SettingsPath = "docs/settings.md"
+	SynapsePath  = "docs/findings/synapse.md"
+)
+
 func main() {
-	out := flag.String("o", spec.DocPath, "file to write, - for standard output")
-	readme := flag.String("readme", "README.md", "the README whose settings table to regenerate")
+	out := flag.String("o", spec.DocPath, "file to write the requirements document to, - for standard output (then nothing else is written)")
 	flag.Parse()
 	var b bytes.Buffer
 	if err := spec.WriteMarkdown(&b); err != nil {
-		fmt.Fprintln(os.Stderr, "stickler-docs:", err)
-		os.Exit(1)
+		fail(err)
 	}
 	if *out == "-" {
 		os.Stdout.Write(b.Bytes())
 		return
 	}
+	docs := map[string]func(root string) (string, error){SettingsPath: settingsDoc, SynapsePath: synapseFindings}
 	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "stickler-docs:", err, "(run it from the repository root)")
-		os.Exit(1)
+		fail(err)
 	}
-	if err := writeSettingsTable(*readme); err != nil {
-		fmt.Fprintln(os.Stderr, "stickler-docs:", err, "(run it from the repository root)")
-		os.Exit(1)
+	for path, gen := range docs {
+		text, err := gen(".")
+		if err != nil {
+			fail(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			fail(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			fail(err)
+		}
 	}
 }
 
-// writeSettingsTable regenerates the settings table of the README from helpers/harness/config.
-func writeSettingsTable(readme string) error {
-	src, err := os.ReadFile(config.SourcePath)
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "stickler-docs:", err, "(run it from the repository root)")
+	os.Exit(1)
+}
+
+// settingsDoc is docs/settings.md: every setting, generated from the Settings struct's field
+// comments, between the markers helpers/harness/config's own test reads.
+func settingsDoc(root string) (string, error) {
+	src, err := os.ReadFile(filepath.Join(root, config.SourcePath))
 	if err != nil {
-		return err
+		return "", err
 	}
 	table, err := config.Table(src)
 	if err != nil {
-		return err
+		return "", err
 	}
-	old, err := os.ReadFile(readme)
+	return "# Settings\n\n" +
+		"Every setting of Stickler is an environment variable, read once per process into one struct, `helpers/harness/config.Settings`; the Go code takes its " +
+		"settings from there. This page is generated from the struct's field comments by `go run ./cmd/stickler-docs` (a unit test fails while it is " +
+		"stale): edit the comments in `" + config.SourcePath + "`, not this page. Settings read only by the scripts are listed too, marked with who reads them. " +
+		"The `COMPLEMENT_*` variables mean what they mean for Complement, so an image and a command line that run Complement run Stickler unchanged.\n\n" +
+		config.TableBegin + "\n" + table + config.TableEnd + "\n\n" +
+		"Wire names (`STICKLER_NAMES`):\n\n" +
+		"| concept | stable | unstable |\n" +
+		"|---|---|---|\n" +
+		"| send query parameter | `sticky_duration_ms` | `org.matrix.msc4354.sticky_duration_ms` |\n" +
+		"| event key | `sticky` | `msc4354_sticky` |\n" +
+		"| /sync room section | `sticky` | `msc4354_sticky` |\n" +
+		"| remaining lifetime | `unsigned.sticky_duration_ttl_ms` | `unsigned.msc4354_sticky_duration_ttl_ms` |\n" +
+		"| map key in content | `sticky_key` | `msc4354_sticky_key` |\n" +
+		"| Sliding Sync extension | `sticky_events` | `org.matrix.msc4354.sticky_events` |\n" +
+		"| `/versions` | a spec version with sticky events, or `unstable_features[\"org.matrix.msc4354.stable\"]` | `unstable_features[\"org.matrix.msc4354\"]` |\n", nil
+}
+
+// synapseFindings is docs/findings/synapse.md, from the Synapse recipes' expectations files.
+func synapseFindings(root string) (string, error) {
+	load := func(recipe, what string) (report.ServerRecipe, string, error) {
+		path := "servers/" + recipe + "/expectations.txt"
+		text, err := os.ReadFile(filepath.Join(root, path))
+		if err != nil {
+			return report.ServerRecipe{}, "", err
+		}
+		e, err := report.ParseExpectations(bytes.NewReader(text), path)
+		return report.ServerRecipe{Recipe: recipe, What: what, Path: path, Expectations: e}, string(text), err
+	}
+	sqlite, text, err := load("synapse", "")
 	if err != nil {
-		return err
+		return "", err
 	}
-	text, err := config.ReplaceTable(string(old), table)
+	version := report.VersionOf(text)
+	name := "Synapse"
+	if version != "" {
+		name += " " + version
+	}
+	sqlite.What = name + " on SQLite"
+	pg, _, err := load("synapse-postgres", name+" on PostgreSQL")
 	if err != nil {
-		return err
+		return "", err
 	}
-	return os.WriteFile(readme, []byte(text), 0o644)
+	tests, err := reqmap.Scan(filepath.Join(root, "tests"))
+	if err != nil {
+		return "", err
+	}
+	d := report.ServerDoc{Server: "Synapse", Version: version, Main: sqlite, Others: []report.ServerRecipe{pg}, Tests: tests,
+		Meanings: report.LoadCodeMeanings(filepath.Join(root, report.CodeMeaningsPath)),
+		Sources: []string{sqlite.Path, pg.Path, "helpers/spec (catalogue, statements)", report.CodeMeaningsPath,
+			"helpers/results/report/fixes.go", "the tests' spec.Covers declarations"}}
+	return d.Markdown(), nil
 }

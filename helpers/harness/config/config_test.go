@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// The README's settings table is the one generated from config.go, so it cannot drift.
+// docs/settings.md holds the settings table generated from config.go, so it cannot drift.
 func TestREADMETableIsFresh(t *testing.T) {
 	root := filepath.Join("..", "..", "..")
 	src, err := os.ReadFile(filepath.Join(root, SourcePath))
@@ -21,7 +21,7 @@ func TestREADMETableIsFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	readme, err := os.ReadFile(filepath.Join(root, "docs", "settings.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestREADMETableIsFresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want != string(readme) {
-		t.Errorf("README.md's settings table is stale: run go run ./cmd/stickler-docs from the repository root; expected the table\n%s", table)
+		t.Errorf("docs/settings.md is stale: run go run ./cmd/stickler-docs from the repository root; expected the table\n%s", table)
 	}
 }
 
