@@ -244,6 +244,9 @@ func finishRun(res *report.Results, rules report.Rules, settings config.Settings
 	if len(res.Tests) == 0 {
 		fmt.Fprintln(stdout, "stickler-report: the stream held no test at all")
 	}
+	if dir == "" && len(report.Summarize(res, rules, report.Meta{}).Findings) > 0 {
+		fmt.Fprintln(stdout, "\nno report files written: STICKLER_REPORT_DIR=reports ./run.sh ... writes reports/findings.md (one entry per defect, with a command to reproduce it) and reports/report.html")
+	}
 	c := report.WriteTerminal(stdout, res, rules)
 	switch {
 	case status != 0:

@@ -102,3 +102,14 @@ func TestWritesTheReportFiles(t *testing.T) {
 		t.Errorf("re-reading results.json: exit %d, last %q, results.json kept: %v", code2, lastLine(out2), string(raw2) == failing)
 	}
 }
+
+// A run with findings and no report directory says how to get the findings page.
+func TestSaysWhereFindingsGo(t *testing.T) {
+	_, out := runTool(t, failing)
+	if !strings.Contains(out, "STICKLER_REPORT_DIR=reports ./run.sh ... writes reports/findings.md") {
+		t.Errorf("expected the hint about STICKLER_REPORT_DIR and findings.md:\n%s", out)
+	}
+	if _, out := runTool(t, passing); strings.Contains(out, "findings.md") {
+		t.Errorf("a run without findings needs no hint:\n%s", out)
+	}
+}
