@@ -388,12 +388,15 @@ func (r *Results) spanLogs(name string) (lines []string, cut int, ok bool) {
 }
 
 // pick keeps the lines of the blocks that keep accepts, each prefixed with its server.
+// A line printed twice (the logs of a span printed by two cleanups) is kept once.
 func pick(blocks []logBlock, keep func(string) bool) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, b := range blocks {
 		for _, l := range b.lines {
-			if keep(l) {
-				out = append(out, b.server+": "+l)
+			if line := b.server + ": " + l; keep(l) && !seen[line] {
+				seen[line] = true
+				out = append(out, line)
 			}
 		}
 	}

@@ -131,11 +131,11 @@ func TestFindingsGroupByCode(t *testing.T) {
 	}
 }
 
-// With no ID in the test's messages, the warnings and errors of the span stand in.
+// With no ID in the test's messages, the warnings and errors of the span stand in, each once.
 func TestFindingLogsFallBackToErrors(t *testing.T) {
 	blocks := serverLogs([]string{"    x.go:1: === logs of hs2 (img) since 12:00:00 ===\n",
 		"        a - synapse.x - INFO - fine\n", "        b - synapse.y - WARNING - Pruning 101 events\n", "        === end of logs of hs2 ===\n"})
-	got := pick(blocks, severe.MatchString)
+	got := pick(append(blocks, blocks...), severe.MatchString)
 	if len(got) != 1 || got[0] != "hs2: b - synapse.y - WARNING - Pruning 101 events" {
 		t.Errorf("expected the warning line alone, got %q", got)
 	}
