@@ -3,7 +3,8 @@
 // helpers/harness/config, and docs/findings/synapse.md (what Synapse gets wrong, one entry per
 // defect, written as upstream bug reports) from the Synapse recipes' expectations files, the
 // catalogue, docs/failure-codes.md and the tests' declarations. Those sources are the only
-// copies; run it from the repository root after changing any of them. Unit tests fail while a
+// copies; run it after changing any of them (from the repository root, or through
+// `go generate ./helpers/spec`). Unit tests fail while a
 // generated file is stale (this command's for settings.md and the findings, helpers/spec's for
 // requirements.md).
 //
@@ -41,26 +42,51 @@ func main() {
 		os.Stdout.Write(b.Bytes())
 		return
 	}
-	docs := map[string]func(root string) (string, error){SettingsPath: settingsDoc, SynapsePath: synapseFindings}
 	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
 		fail(err)
 	}
+	// The other documents go to the repository root, wherever it is run from (go generate
+	// runs it in helpers/spec).
+	root, err := repoRoot()
+	if err != nil {
+		fail(err)
+	}
+	docs := map[string]func(root string) (string, error){SettingsPath: settingsDoc, SynapsePath: synapseFindings}
 	for path, gen := range docs {
-		text, err := gen(".")
+		text, err := gen(root)
 		if err != nil {
 			fail(err)
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		dest := filepath.Join(root, path)
+		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 			fail(err)
 		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		if err := os.WriteFile(dest, []byte(text), 0o644); err != nil {
 			fail(err)
 		}
 	}
 }
 
+// repoRoot is the nearest directory at or above the working directory that holds go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = up
+	}
+}
+
 func fail(err error) {
-	fmt.Fprintln(os.Stderr, "stickler-docs:", err, "(run it from the repository root)")
+	fmt.Fprintln(os.Stderr, "stickler-docs:", err)
 	os.Exit(1)
 }
 
