@@ -14,8 +14,8 @@ import (
 )
 
 // A Finding is one defect of the server under test, as a homeserver team would file it: the
-// failure code groups every test that shows the same defect (a test without a code is a
-// finding of its own). Known failures and warnings are findings too, marked by Kind; skips
+// failure code groups every test that shows the same defect (tests without a code are grouped
+// by their failure message, IDs and numbers left out). Known failures and warnings are findings too, marked by Kind; skips
 // and passes are not.
 type Finding struct {
 	Code       string        `json:"code,omitempty"` // "" when the test failed without a code
@@ -222,7 +222,13 @@ func (r *Results) Findings(ru Rules, meanings map[string]string, rp Repro) []Fin
 			keysOf = append(keysOf, "code:"+c)
 		}
 		if len(keysOf) == 0 {
-			keysOf = append(keysOf, "test:"+t.Name)
+			// Without a code, failures that say the same thing (a deployment that did not
+			// start, the same control failing) are one finding; others stand alone.
+			if m := shapeOf(r.message(t)); m != "" {
+				keysOf = append(keysOf, "message:"+m)
+			} else {
+				keysOf = append(keysOf, "test:"+t.Name)
+			}
 		}
 		for _, k := range keysOf {
 			f := byKey[k]
@@ -278,6 +284,18 @@ func (r *Results) Findings(ru Rules, meanings map[string]string, rp Repro) []Fin
 		return out[i].order < out[j].order
 	})
 	return out
+}
+
+var (
+	shapeIDs    = regexp.MustCompile(`[$!@][A-Za-z0-9_+/=.-]+(:[A-Za-z0-9.-]+(:[0-9]+)?)?`)
+	shapeNumber = regexp.MustCompile(`[0-9]+(\.[0-9]+)?`)
+)
+
+// shapeOf is a failure message with its IDs, ports, counts and times taken out, so that the
+// same failure of several tests compares equal ("" for no message).
+func shapeOf(msg string) string {
+	msg = shapeIDs.ReplaceAllString(msg, "ID")
+	return shapeNumber.ReplaceAllString(msg, "N")
 }
 
 func kindRank(k string) int {
@@ -514,7 +532,7 @@ func WriteFindingsMarkdown(w io.Writer, s *Summary) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	fmt.Fprintf(b, "One entry per defect: the failure code groups the tests that show it (a test that failed without a code is an entry of its own). "+
+	fmt.Fprintf(b, "One entry per defect: the failure code groups the tests that show it (tests that failed without a code are grouped by their failure message, IDs and numbers left out). "+
 		"Marked **fails the run**, **known failure** (listed in the expectations file: it does not fail the run), **warning (SHOULD)** "+
 		"or **never finished**; skipped tests are not findings. %s\n\n", s.CountLine)
 	fmt.Fprintf(b, "The reproduction commands run from the repository root against the same image(s), without the expectations file, so that the failure and the servers' logs of its span are printed in full.\n\n")
@@ -526,10 +544,14 @@ func WriteFindingsMarkdown(w io.Writer, s *Summary) error {
 	return err
 }
 
-// FindingTitle is a finding's heading: its code, or the test that failed without one.
+// FindingTitle is a finding's heading: its code, or the test that failed without one (the
+// number of tests when several failed alike).
 func FindingTitle(f Finding) string {
-	if f.Code != "" {
+	switch {
+	case f.Code != "":
 		return "`" + f.Code + "`"
+	case len(f.Tests) > 1:
+		return fmt.Sprintf("no failure code: %s and %d more failing alike", f.Tests[0], len(f.Tests)-1)
 	}
 	return "no failure code: " + f.Tests[0]
 }

@@ -49,7 +49,8 @@ func findingsStream(t *testing.T) string {
 	s.log("TestRemainingTimeAccurate", "expected at most 3600000, got 3700000")
 	s.end("TestRemainingTimeAccurate", "fail", 1)
 
-	s.test("TestSendDurationBounds", "fail", 1, []string{"SEND-2"}, "control: expected HTTP 200 for the plain send, got 500")
+	s.test("TestSendDurationBounds", "fail", 1, []string{"SEND-2"}, "control: expected HTTP 200 for the plain send to !abc:hs1, got 500")
+	s.test("TestSendAboveCap", "fail", 1, []string{"SEND-3"}, "control: expected HTTP 200 for the plain send to !xyz:hs2, got 502")
 	s.test("TestSSSExtension", "skip", 0, []string{"SSS-1"}, "skipped: not served")
 	s.test("TestDiscover", "pass", 0.1, []string{"DISCOVER-1"})
 	return s.b.String()
@@ -77,7 +78,7 @@ func TestFindingsGroupByCode(t *testing.T) {
 	}
 	want := []string{
 		"`lost-events` [fails the run]",
-		"no failure code: TestSendDurationBounds [fails the run]",
+		"no failure code: TestSendDurationBounds and 1 more failing alike [fails the run]",
 		"`ttl-too-long` [warning (SHOULD)]",
 		"`still-sticky-after-redaction` [known failure]",
 	}
@@ -99,6 +100,10 @@ func TestFindingsGroupByCode(t *testing.T) {
 	// the unrelated error are not (an ID matched).
 	if len(red.Logs) != 2 || !strings.Contains(red.Logs[0], "%21room1:hs1/redact") || !strings.Contains(red.Logs[1], "sending $AAAA") || !strings.HasPrefix(red.Logs[0], "hs1: ") {
 		t.Errorf("expected the two log lines that name the failure's room and event, got %q", red.Logs)
+	}
+
+	if alike := byTitle["no failure code: TestSendDurationBounds and 1 more failing alike"]; len(alike.Messages) != 2 || len(alike.Rules) != 2 {
+		t.Errorf("expected the two code-less failures that say the same thing in one finding, with both messages and rules: %+v", alike)
 	}
 
 	lost := byTitle["`lost-events`"]

@@ -225,10 +225,11 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f", float64(ms)*100/float64(maxMS))
 	},
-	"join":    strings.Join,
-	"logRule": func() string { return LogRule },
-	"sub":     func(a, b int) int { return a - b },
-	"short":   func(s string) string { return clip(s, 110) },
+	"join":         strings.Join,
+	"logRule":      func() string { return LogRule },
+	"findingTitle": FindingTitle,
+	"sub":          func(a, b int) int { return a - b },
+	"short":        func(s string) string { return clip(s, 110) },
 }
 
 var page = template.Must(template.New("report").Funcs(funcs).Parse(`<!DOCTYPE html>
@@ -320,10 +321,10 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 28px; border-top: 1
 {{if .Findings}}
 <section id="findings">
 <h2>Findings ({{len .Findings}})</h2>
-<p class="reason">One entry per defect: the failure code groups the tests that show it (a test that failed without a code is an entry of its own); known failures and warnings are marked, skips are not findings. The same page as Markdown: findings.md beside this file. The commands run from the repository root against the same image(s), without the expectations file, so that the failure prints in full. Log lines: {{logRule}}</p>
+<p class="reason">One entry per defect: the failure code groups the tests that show it (tests that failed without a code are grouped by their failure message); known failures and warnings are marked, skips are not findings. The same page as Markdown: findings.md beside this file. The commands run from the repository root against the same image(s), without the expectations file, so that the failure prints in full. Log lines: {{logRule}}</p>
 {{range $i, $f := .Findings}}
 <div class="{{if eq $f.Kind "fails the run" "never finished"}}failure{{else}}warning{{end}}" id="finding-{{$i}}">
-<h3>{{if $f.Code}}<code>{{$f.Code}}</code>{{else}}no failure code: {{index $f.Tests 0}}{{end}}: {{range $j, $q := $f.Rules}}{{if $j}}, {{end}}{{$q.ID}} ({{$q.Level}}){{end}} <span class="reason">[{{$f.Kind}}]</span></h3>
+<h3>{{if $f.Code}}<code>{{$f.Code}}</code>{{else}}{{findingTitle $f}}{{end}}: {{range $j, $q := $f.Rules}}{{if $j}}, {{end}}{{$q.ID}} ({{$q.Level}}){{end}} <span class="reason">[{{$f.Kind}}]</span></h3>
 {{if $f.Meaning}}<div>{{$f.Meaning}}</div>{{end}}
 <ul>{{range $f.Rules}}<li><b>{{.ID}} {{.Level}}</b>: {{.Title}}. <span class="reason">The proposal: {{.Statement}} ({{.Section}})</span></li>{{end}}</ul>
 <div><b>Expected, and what the server did:</b></div>
