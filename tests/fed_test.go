@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/bound"
 	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/federation"
@@ -28,10 +29,12 @@ func TestFedStickyPushedToJoinedServer(t *testing.T) {
 	b := blueprints.SharedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
 	w := bob.Follow(t)
-	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": "pushed"}, blueprints.LongSticky)
-	if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(ev)); err != nil {
-		spec.Fatalf(t, "not-pushed", "expected hs1's sticky event %s to reach %s on hs2 within %v without further activity; %v",
-			ev, bob.UserID, client.DefaultWait, err)
+	sent := time.Now()
+	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": "pushed"}, blueprints.PushSticky)
+	within := bound.Sticky("FED-1", sent, blueprints.PushSticky, "hs1's sticky event")
+	if err := within.SyncUntil(t, w, client.Delivered(ev)); err != nil {
+		spec.Fatalf(t, "not-pushed", "expected hs1's sticky event %s to reach %s on hs2 without further activity, %s; %v",
+			ev, bob.UserID, within, err)
 	}
 }
 
@@ -49,6 +52,8 @@ func TestFedStickyOrder(t *testing.T) {
 	for i := range 8 {
 		sent = append(sent, f.Alice.SendSticky(t, f.Room.ID, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
 	}
+	// The usual wait, not a requirement's bound: FED-6 judges the order only of what arrived
+	// within it, and events that did not arrive are FED-1's (this test then only observes).
 	all, ok := f.Peer.TryWaitPDUs(client.DefaultWait, func(rs []*federation.Received) bool {
 		for _, id := range sent {
 			if federation.FindPDU(rs, id) == nil {
@@ -93,10 +98,11 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	alice, bob, carol := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob"), blueprints.NewUser(t, hs3, "carol")
 	room := alice.CreateRoom(t, client.PublicRoom(""))
 	bob.JoinRoom(t, room, hs1.Name)
-	alice.WaitMembership(t, room, bob.UserID, "join", client.DefaultWait)
+	alice.WaitMembership(t, room, bob.UserID, "join", client.DefaultWait) // setup
 
-	oldA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs1"}, blueprints.LongSticky)
-	oldB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs2"}, blueprints.LongSticky)
+	sent := time.Now()
+	oldA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs1"}, blueprints.PushSticky)
+	oldB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs2"}, blueprints.PushSticky)
 	// More than 50 later events (the usual window of recent events), from both servers.
 	const later = 60
 	var last [2]string
@@ -104,10 +110,10 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 		u := []*client.Client{alice, bob}[i%2]
 		last[i%2] = u.SendText(t, room, fmt.Sprintf("filler %d", i))
 	}
-	newA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs1"}, blueprints.LongSticky)
-	newB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs2"}, blueprints.LongSticky)
+	newA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs1"}, blueprints.PushSticky)
+	newB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs2"}, blueprints.PushSticky)
 	// Both old servers hold everything before the newcomer joins, so no transaction between
-	// them can still be on its way to hs3 afterwards.
+	// them can still be on its way to hs3 afterwards (setup: the usual wait).
 	for _, p := range []struct {
 		c  *client.Client
 		id string
@@ -118,9 +124,11 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	carol.JoinRoom(t, room, hs1.Name)
 	w := carol.NewStream(client.Sync, client.Offline())
 	maps.Copy(w.Labels, map[string]string{oldA: "hs1's old sticky event", oldB: "hs2's old sticky event", newA: "hs1's recent sticky event", newB: "hs2's recent sticky event"})
-	if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(oldA, oldB, newA, newB)); err != nil {
-		spec.Fatalf(t, "not-pushed-to-newcomer", "expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room within %v (no event was sent after the join): %v",
-			carol.UserID, client.DefaultWait, err)
+	// The oldest event ends first: its stickiness bounds the wait for all four.
+	within := bound.Sticky("FED-2", sent, blueprints.PushSticky, "the room's sticky events")
+	if err := within.SyncUntil(t, w, client.Delivered(oldA, oldB, newA, newB)); err != nil {
+		spec.Fatalf(t, "not-pushed-to-newcomer", "expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room %s (no event was sent after the join): %v",
+			carol.UserID, within, err)
 	}
 }
 
@@ -151,12 +159,14 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 	t.Parallel()
 	b := blueprints.SharedFederation(t, 2, nil)
 	hs1, roomID := b.S(0), b.Room
+	before := time.Now()
 	sent := sendBeforeNewcomer(t, b.Users[0], b.Users[1], roomID)
 	expired, redacted, own, others := sent.expired, sent.redacted, sent.own, sent.others
 
 	p := federation.New(t, blueprints.Shared(t, 2))
 	p.Join(t, hs1, roomID, p.UserID("newcomer"))
-	got, all := pushedAfterJoin(p, hs1.Name, roomID, own)
+	within := bound.Sticky("FED-2", before, blueprints.PushSticky, "hs1's own sticky events")
+	got, all := pushedAfterJoin(t, p, within, hs1.Name, roomID, own)
 	received := func() string {
 		return fmt.Sprintf("the peer received %d PDU(s) after the join:\n%s", len(all), federation.Describe(all))
 	}
@@ -186,8 +196,8 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 			}
 		}
 		if len(missing) > 0 {
-			spec.Fatalf(t, "not-pushed-to-newcomer", "hs1 did not push its own unexpired sticky event(s) %v to the newcomer within %v (+%v listening); %s",
-				missing, client.DefaultWait, blueprints.PeerSettle, received())
+			spec.Fatalf(t, "not-pushed-to-newcomer", "hs1 did not push its own unexpired sticky event(s) %v to the newcomer %s (+%v listening); %s",
+				missing, within, blueprints.PeerSettle, received())
 		}
 	})
 	t.Run("others-not-forwarded", func(t *testing.T) {
@@ -241,24 +251,26 @@ func sendBeforeNewcomer(t *testing.T, alice, bob *client.Client, roomID string) 
 	e.redacted = alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "redacted"}, blueprints.LongSticky)
 	alice.Redact(t, roomID, e.redacted)
 	e.own = []string{
-		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a1"}, blueprints.LongSticky),
-		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a2"}, blueprints.LongSticky),
+		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a1"}, blueprints.PushSticky),
+		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a2"}, blueprints.PushSticky),
 	}
 	e.others = []string{
-		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b1"}, blueprints.LongSticky),
-		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b2"}, blueprints.LongSticky),
+		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b1"}, blueprints.PushSticky),
+		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b2"}, blueprints.PushSticky),
 	}
 	onHS1 := alice.NewStream(client.Sync, client.Filter(""))
 	onHS1.Labels[e.others[0]], onHS1.Labels[e.others[1]] = "bob's first sticky event", "bob's second sticky event"
+	// Setup: the usual wait.
 	onHS1.MustSyncUntil(t, client.DefaultWait, client.Delivered(e.others...))
 	time.Sleep(time.Until(expiredEnd.Add(blueprints.ExpiryGrace))) // the expired event must be so before the join
 	return e
 }
 
-// pushedAfterJoin waits until the peer has the origin's own events, keeps listening for
-// blueprints.PeerSettle (what must not be sent would come then), and returns the origin's
-// PDUs of the room by event ID (the first of each) and every PDU received.
-func pushedAfterJoin(p *federation.Peer, origin, roomID string, own []string) (map[string]*federation.Received, []*federation.Received) {
+// pushedAfterJoin waits, within the bound, until the peer has the origin's own events, keeps
+// listening for blueprints.PeerSettle (what must not be sent would come then), and returns
+// the origin's PDUs of the room by event ID (the first of each) and every PDU received.
+func pushedAfterJoin(t *testing.T, p *federation.Peer, within bound.Bound, origin, roomID string, own []string) (map[string]*federation.Received, []*federation.Received) {
+	t.Helper()
 	fromOrigin := func(rs []*federation.Received) map[string]*federation.Received {
 		got := map[string]*federation.Received{}
 		for _, r := range rs {
@@ -268,9 +280,14 @@ func pushedAfterJoin(p *federation.Peer, origin, roomID string, own []string) (m
 		}
 		return got
 	}
-	p.TryWaitPDUs(client.DefaultWait, func(rs []*federation.Received) bool {
-		got := fromOrigin(rs)
-		return got[own[0]] != nil && got[own[1]] != nil
+	within.Await(t, "the origin's own sticky events at the newcomer", func(left time.Duration) error {
+		if _, ok := p.TryWaitPDUs(left, func(rs []*federation.Received) bool {
+			got := fromOrigin(rs)
+			return got[own[0]] != nil && got[own[1]] != nil
+		}); !ok {
+			return fmt.Errorf("not both received")
+		}
+		return nil
 	})
 	time.Sleep(blueprints.PeerSettle) // keep listening: what must not be sent would come now
 	all := p.PDUs()
@@ -287,19 +304,27 @@ func TestPeerNewcomerGetsOldStickyEvents(t *testing.T) {
 	hs1 := d.Server("hs1")
 	alice := blueprints.NewUser(t, hs1, "alice")
 	roomID := alice.CreateRoom(t, client.PublicRoom(""))
-	old := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "old"}, blueprints.LongSticky)
+	sent := time.Now()
+	old := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "old"}, blueprints.PushSticky)
 	alice.SendTexts(t, roomID, 60)
-	recent := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "recent"}, blueprints.LongSticky)
+	recent := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "recent"}, blueprints.PushSticky)
 	alice.SendTexts(t, roomID, 3)
 
 	p := federation.New(t, d)
 	p.Join(t, hs1, roomID, p.UserID("newcomer"))
-	all, ok := p.TryWaitPDUs(client.DefaultWait, func(rs []*federation.Received) bool {
-		return federation.FindPDU(rs, old) != nil && federation.FindPDU(rs, recent) != nil
-	})
-	if !ok {
-		spec.Fatalf(t, "not-pushed-to-newcomer", "the federation peer waited %v for both unexpired sticky events of hs1 (%s 60+ events back, %s recent) pushed to the newcomer; not seen. It received %d PDU(s):\n%s",
-			client.DefaultWait, old, recent, len(all), federation.Describe(all))
+	within := bound.Sticky("FED-2", sent, blueprints.PushSticky, "hs1's sticky events")
+	var all []*federation.Received
+	if err := within.Await(t, "both sticky events of hs1 at the newcomer", func(left time.Duration) error {
+		var ok bool
+		if all, ok = p.TryWaitPDUs(left, func(rs []*federation.Received) bool {
+			return federation.FindPDU(rs, old) != nil && federation.FindPDU(rs, recent) != nil
+		}); !ok {
+			return fmt.Errorf("not both received")
+		}
+		return nil
+	}); err != nil {
+		spec.Fatalf(t, "not-pushed-to-newcomer", "the federation peer waited %s for both unexpired sticky events of hs1 (%s 60+ events back, %s recent) pushed to the newcomer; not seen. It received %d PDU(s):\n%s",
+			within, old, recent, len(all), federation.Describe(all))
 	}
 }
 
@@ -319,9 +344,10 @@ func TestPeerStickyWithUnknownPrevEvents(t *testing.T) {
 				f.Room.Craft(t, federation.Message(f.User, "m.room.message", map[string]any{"msgtype": "m.text", "body": fmt.Sprintf("unsent %d", i)}))
 			}
 			sent := time.Now()
-			e := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": "after a gap"}, f.Peer.StickyFor(blueprints.LongSticky), 0)
-			f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named(fmt.Sprintf("the sticky event after %d unknown events at alice", gap)))
-			sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, blueprints.LongSticky, sent, "sticky event with unknown prev_events")
+			e := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": "after a gap"}, f.Peer.StickyFor(blueprints.PushSticky), 0)
+			bound.Sticky("FED-8", sent, blueprints.PushSticky, "the peer's sticky event").MustSyncUntil(t, f.Alice.NewStream(client.Sync),
+				client.Delivered(e.ID).Named(fmt.Sprintf("the sticky event after %d unknown events at alice", gap)))
+			sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, blueprints.PushSticky, sent, "sticky event with unknown prev_events")
 		})
 	}
 }
