@@ -159,13 +159,12 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 	t.Parallel()
 	b := blueprints.SharedFederation(t, 2, nil)
 	hs1, roomID := b.S(0), b.Room
-	before := time.Now()
 	sent := sendBeforeNewcomer(t, b.Users[0], b.Users[1], roomID)
 	expired, redacted, own, others := sent.expired, sent.redacted, sent.own, sent.others
 
 	p := federation.New(t, blueprints.Shared(t, 2))
 	p.Join(t, hs1, roomID, p.UserID("newcomer"))
-	within := bound.Sticky("FED-2", before, blueprints.PushSticky, "hs1's own sticky events")
+	within := bound.Sticky("FED-2", sent.ownSent, blueprints.PushSticky, "hs1's own sticky events")
 	got, all := pushedAfterJoin(t, p, within, hs1.Name, roomID, own)
 	received := func() string {
 		return fmt.Sprintf("the peer received %d PDU(s) after the join:\n%s", len(all), federation.Describe(all))
@@ -237,8 +236,9 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 // beforeNewcomer are the sticky events of TestPeerNewcomerGetsOnlyOwnStickyEvents, sent before
 // the newcomer joins.
 type beforeNewcomer struct {
-	expired, redacted string   // hs1's: expired before the join; redacted
-	own, others       []string // unexpired: hs1's, hs2's
+	expired, redacted string    // hs1's: expired before the join; redacted
+	own, others       []string  // unexpired: hs1's, hs2's
+	ownSent           time.Time // just before the first of own was sent
 }
 
 // sendBeforeNewcomer sends them (alice on hs1, bob on hs2), waits until hs1 has hs2's, and lets
@@ -250,6 +250,7 @@ func sendBeforeNewcomer(t *testing.T, alice, bob *client.Client, roomID string) 
 	expiredEnd := time.Now().Add(peerExpiredLife) // its origin_server_ts is before now
 	e.redacted = alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "redacted"}, blueprints.LongSticky)
 	alice.Redact(t, roomID, e.redacted)
+	e.ownSent = time.Now()
 	e.own = []string{
 		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a1"}, blueprints.PushSticky),
 		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a2"}, blueprints.PushSticky),
