@@ -19,6 +19,18 @@ const LongSticky = 10 * time.Minute
 // change); short enough that a server that never delivers fails within two minutes.
 const PushSticky = 2 * time.Minute
 
+// PushLives are the lifetimes a newcomer-push scenario is planned with (realtime.Run): when
+// the setup between the sends and the join left less than PushNeed of PushSticky (a loaded
+// machine), the scenario is played again with the longer lifetime, and then reported as
+// inconclusive; the machine's load never decides the verdict.
+var PushLives = []time.Duration{PushSticky, 2 * PushSticky}
+
+// PushNeed is how much of the events' lifetime a newcomer-push scenario leaves the servers
+// after its setup: a minute for a slow but correct server (ref-slow-correct pushes 60 s after
+// the join), plus margin. It is a floor the suite gives, not a deadline: the wait itself lasts
+// until the events expire.
+const PushNeed = 80 * time.Second
+
 // FaultSticky is PushSticky for events that must outlive an outage (FED-4): the outage and
 // the sender's retries (Synapse's catch-up runs once a minute) come on top.
 const FaultSticky = 3 * time.Minute

@@ -10,8 +10,10 @@ import (
 
 	"stickler/blueprints"
 	"stickler/helpers/checks/bound"
+	"stickler/helpers/checks/realtime"
 	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/deploy"
 	"stickler/helpers/harness/federation"
 	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
@@ -96,13 +98,22 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	d := blueprints.Shared(t, 3)
 	hs1, hs2, hs3 := d.Server("hs1"), d.Server("hs2"), d.Server("hs3")
 	alice, bob, carol := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob"), blueprints.NewUser(t, hs3, "carol")
+	realtime.Run(t, blueprints.PushLives, func(life time.Duration) error {
+		return newcomerGetsAll(t, alice, bob, carol, hs1.Name, life)
+	})
+}
+
+// newcomerGetsAll is one attempt of TestFedNewcomerGetsAllStickyEvents, in a room of its own,
+// with sticky events of the given lifetime.
+func newcomerGetsAll(t *testing.T, alice, bob, carol *client.Client, hs1 string, life time.Duration) error {
+	t.Helper()
 	room := alice.CreateRoom(t, client.PublicRoom(""))
-	bob.JoinRoom(t, room, hs1.Name)
+	bob.JoinRoom(t, room, hs1)
 	alice.WaitMembership(t, room, bob.UserID, "join", client.DefaultWait) // setup
 
 	sent := time.Now()
-	oldA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs1"}, blueprints.PushSticky)
-	oldB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs2"}, blueprints.PushSticky)
+	oldA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs1"}, life)
+	oldB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs2"}, life)
 	// More than 50 later events (the usual window of recent events), from both servers.
 	const later = 60
 	var last [2]string
@@ -110,8 +121,8 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 		u := []*client.Client{alice, bob}[i%2]
 		last[i%2] = u.SendText(t, room, fmt.Sprintf("filler %d", i))
 	}
-	newA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs1"}, blueprints.PushSticky)
-	newB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs2"}, blueprints.PushSticky)
+	newA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs1"}, life)
+	newB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs2"}, life)
 	// Both old servers hold everything before the newcomer joins, so no transaction between
 	// them can still be on its way to hs3 afterwards (setup: the usual wait).
 	for _, p := range []struct {
@@ -120,16 +131,20 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	}{{alice, newB}, {alice, last[1]}, {bob, newA}, {bob, last[0]}} {
 		waitForEvent(t, p.c, room, p.id, client.DefaultWait)
 	}
+	if err := realtime.Need(sent.Add(life), blueprints.PushNeed, "the push to the newcomer"); err != nil {
+		return err
+	}
 
-	carol.JoinRoom(t, room, hs1.Name)
+	carol.JoinRoom(t, room, hs1)
 	w := carol.NewStream(client.Sync, client.Offline())
 	maps.Copy(w.Labels, map[string]string{oldA: "hs1's old sticky event", oldB: "hs2's old sticky event", newA: "hs1's recent sticky event", newB: "hs2's recent sticky event"})
 	// The oldest event ends first: its stickiness bounds the wait for all four.
-	within := bound.Sticky("FED-2", sent, blueprints.PushSticky, "the room's sticky events")
+	within := bound.Sticky("FED-2", sent, life, "the room's sticky events")
 	if err := within.SyncUntil(t, w, client.Delivered(oldA, oldB, newA, newB)); err != nil {
 		spec.Fatalf(t, "not-pushed-to-newcomer", "expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room %s (no event was sent after the join): %v",
 			carol.UserID, within, err)
 	}
+	return nil
 }
 
 // waitForEvent polls GET /event until the client's server has the event.
@@ -304,16 +319,29 @@ func TestPeerNewcomerGetsOldStickyEvents(t *testing.T) {
 	d := blueprints.Shared(t, 1)
 	hs1 := d.Server("hs1")
 	alice := blueprints.NewUser(t, hs1, "alice")
+	realtime.Run(t, blueprints.PushLives, func(life time.Duration) error {
+		return newcomerGetsOld(t, d, alice, life)
+	})
+}
+
+// newcomerGetsOld is one attempt of TestPeerNewcomerGetsOldStickyEvents, in a room of its own,
+// with sticky events of the given lifetime.
+func newcomerGetsOld(t *testing.T, d *deploy.Deployment, alice *client.Client, life time.Duration) error {
+	t.Helper()
+	hs1 := d.Server("hs1")
 	roomID := alice.CreateRoom(t, client.PublicRoom(""))
 	sent := time.Now()
-	old := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "old"}, blueprints.PushSticky)
+	old := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "old"}, life)
 	alice.SendTexts(t, roomID, 60)
-	recent := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "recent"}, blueprints.PushSticky)
+	recent := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "recent"}, life)
 	alice.SendTexts(t, roomID, 3)
+	if err := realtime.Need(sent.Add(life), blueprints.PushNeed, "the push to the newcomer"); err != nil {
+		return err
+	}
 
 	p := federation.New(t, d)
 	p.Join(t, hs1, roomID, p.UserID("newcomer"))
-	within := bound.Sticky("FED-2", sent, blueprints.PushSticky, "hs1's sticky events")
+	within := bound.Sticky("FED-2", sent, life, "hs1's sticky events")
 	var all []*federation.Received
 	if err := within.Await(t, "both sticky events of hs1 at the newcomer", func(left time.Duration) error {
 		var ok bool
@@ -327,6 +355,7 @@ func TestPeerNewcomerGetsOldStickyEvents(t *testing.T) {
 		spec.Fatalf(t, "not-pushed-to-newcomer", "the federation peer waited %s for both unexpired sticky events of hs1 (%s 60+ events back, %s recent) pushed to the newcomer; not seen. It received %d PDU(s):\n%s",
 			within, old, recent, len(all), federation.Describe(all))
 	}
+	return nil
 }
 
 // A sticky event whose prev_events the server does not know: the server fetches them from the
