@@ -10,6 +10,31 @@ const StickyType = "org.example.sticky"
 // LongSticky is the lifetime of sticky events that must stay sticky for a whole test.
 const LongSticky = 10 * time.Minute
 
+// PushSticky is the lifetime of sticky events whose delivery to another server (a push, a
+// push to a newly joined server, re-evaluation after soft failure) or to a joiner a test
+// awaits where the proposal sets no deadline: such a wait lasts until they expire
+// (bound.Sticky). Long enough for a slow but correct server after the scenario's setup on a
+// loaded machine (the legal variant ref-slow-correct pushes to a newcomer 60 s after its
+// join, holds "old" sticky PDUs until they are a minute old, re-evaluates 30 s after the
+// change); short enough that a server that never delivers fails within two minutes.
+const PushSticky = 2 * time.Minute
+
+// PushLives are the lifetimes a newcomer-push scenario is planned with (realtime.Run): when
+// the setup between the sends and the join left less than PushNeed of PushSticky (a loaded
+// machine), the scenario is played again with the longer lifetime, and then reported as
+// inconclusive; the machine's load never decides the verdict.
+var PushLives = []time.Duration{PushSticky, 2 * PushSticky}
+
+// PushNeed is how much of the events' lifetime a newcomer-push scenario leaves the servers
+// after its setup: a minute for a slow but correct server (ref-slow-correct pushes 60 s after
+// the join), plus margin. It is a floor the suite gives, not a deadline: the wait itself lasts
+// until the events expire.
+const PushNeed = 80 * time.Second
+
+// FaultSticky is PushSticky for events that must outlive an outage (FED-4): the outage and
+// the sender's retries (Synapse's catch-up runs once a minute) come on top.
+const FaultSticky = 3 * time.Minute
+
 // MaxSticky is the proposal's cap on stickiness.
 const MaxSticky = time.Hour
 

@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/bound"
 	"stickler/helpers/checks/must"
 	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/federation"
 	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
 )
@@ -79,11 +81,24 @@ func TestPeerEncryptedStickyEvents(t *testing.T) {
 	})
 	t.Run("server-to-peer", func(t *testing.T) {
 		spec.Covers(t, "ENC-1")
-		id := f.Alice.SendSticky(t, f.Room.ID, "m.room.encrypted", ciphertext("alice"), blueprints.LongSticky)
-		r := f.Peer.WaitEvent(t, client.DefaultWait, id, "alice's encrypted sticky event at the peer")
+		sent := time.Now()
+		id := f.Alice.SendSticky(t, f.Room.ID, "m.room.encrypted", ciphertext("alice"), blueprints.PushSticky)
+		// The push to the peer has no deadline in the proposal: while the event is sticky.
+		var r *federation.Received
+		within := bound.Sticky("ENC-1", sent, blueprints.PushSticky, "alice's encrypted sticky event")
+		if err := within.Await(t, "alice's encrypted sticky event at the peer", func(left time.Duration) error {
+			all, ok := f.Peer.TryWaitPDUs(left, func(rs []*federation.Received) bool { return federation.FindPDU(rs, id) != nil })
+			if !ok {
+				return fmt.Errorf("not received; the peer received %d PDU(s):\n%s", len(all), federation.Describe(all))
+			}
+			r = federation.FindPDU(all, id)
+			return nil
+		}); err != nil {
+			t.Fatalf("the federation peer waited %s for alice's encrypted sticky event %s: %v", within, id, err)
+		}
 		got := r.Event.Parsed.Get(wire.Path("", f.Peer.Names.EventKey, "duration_ms"))
-		if got.Int() != blueprints.LongSticky.Milliseconds() {
-			spec.Fatalf(t, "encrypted-not-sticky", "alice's encrypted sticky event reached the peer without its sticky object (expected duration_ms %d): %s", blueprints.LongSticky.Milliseconds(), r.Event.JSON)
+		if got.Int() != blueprints.PushSticky.Milliseconds() {
+			spec.Fatalf(t, "encrypted-not-sticky", "alice's encrypted sticky event reached the peer without its sticky object (expected duration_ms %d): %s", blueprints.PushSticky.Milliseconds(), r.Event.JSON)
 		}
 	})
 }

@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/bound"
+	"stickler/helpers/checks/realtime"
 	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
+	"stickler/helpers/harness/deploy"
 	"stickler/helpers/harness/federation"
 	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
@@ -28,10 +31,12 @@ func TestFedStickyPushedToJoinedServer(t *testing.T) {
 	b := blueprints.SharedFederation(t, 2, nil)
 	alice, bob := b.Users[0], b.Users[1]
 	w := bob.Follow(t)
-	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": "pushed"}, blueprints.LongSticky)
-	if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(ev)); err != nil {
-		spec.Fatalf(t, "not-pushed", "expected hs1's sticky event %s to reach %s on hs2 within %v without further activity; %v",
-			ev, bob.UserID, client.DefaultWait, err)
+	sent := time.Now()
+	ev := alice.SendSticky(t, b.Room, blueprints.StickyType, map[string]any{"body": "pushed"}, blueprints.PushSticky)
+	within := bound.Sticky("FED-1", sent, blueprints.PushSticky, "hs1's sticky event")
+	if err := within.SyncUntil(t, w, client.Delivered(ev)); err != nil {
+		spec.Fatalf(t, "not-pushed", "expected hs1's sticky event %s to reach %s on hs2 without further activity, %s; %v",
+			ev, bob.UserID, within, err)
 	}
 }
 
@@ -49,6 +54,8 @@ func TestFedStickyOrder(t *testing.T) {
 	for i := range 8 {
 		sent = append(sent, f.Alice.SendSticky(t, f.Room.ID, blueprints.StickyType, map[string]any{"n": i}, blueprints.LongSticky))
 	}
+	// The usual wait, not a requirement's bound: FED-6 judges the order only of what arrived
+	// within it, and events that did not arrive are FED-1's (this test then only observes).
 	all, ok := f.Peer.TryWaitPDUs(client.DefaultWait, func(rs []*federation.Received) bool {
 		for _, id := range sent {
 			if federation.FindPDU(rs, id) == nil {
@@ -91,12 +98,22 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 	d := blueprints.Shared(t, 3)
 	hs1, hs2, hs3 := d.Server("hs1"), d.Server("hs2"), d.Server("hs3")
 	alice, bob, carol := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob"), blueprints.NewUser(t, hs3, "carol")
-	room := alice.CreateRoom(t, client.PublicRoom(""))
-	bob.JoinRoom(t, room, hs1.Name)
-	alice.WaitMembership(t, room, bob.UserID, "join", client.DefaultWait)
+	realtime.Run(t, blueprints.PushLives, func(life time.Duration) error {
+		return newcomerGetsAll(t, alice, bob, carol, hs1.Name, life)
+	})
+}
 
-	oldA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs1"}, blueprints.LongSticky)
-	oldB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs2"}, blueprints.LongSticky)
+// newcomerGetsAll is one attempt of TestFedNewcomerGetsAllStickyEvents, in a room of its own,
+// with sticky events of the given lifetime.
+func newcomerGetsAll(t *testing.T, alice, bob, carol *client.Client, hs1 string, life time.Duration) error {
+	t.Helper()
+	room := alice.CreateRoom(t, client.PublicRoom(""))
+	bob.JoinRoom(t, room, hs1)
+	alice.WaitMembership(t, room, bob.UserID, "join", client.DefaultWait) // setup
+
+	sent := time.Now()
+	oldA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs1"}, life)
+	oldB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "old", "from": "hs2"}, life)
 	// More than 50 later events (the usual window of recent events), from both servers.
 	const later = 60
 	var last [2]string
@@ -104,24 +121,30 @@ func TestFedNewcomerGetsAllStickyEvents(t *testing.T) {
 		u := []*client.Client{alice, bob}[i%2]
 		last[i%2] = u.SendText(t, room, fmt.Sprintf("filler %d", i))
 	}
-	newA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs1"}, blueprints.LongSticky)
-	newB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs2"}, blueprints.LongSticky)
+	newA := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs1"}, life)
+	newB := bob.SendSticky(t, room, blueprints.StickyType, map[string]any{"age": "new", "from": "hs2"}, life)
 	// Both old servers hold everything before the newcomer joins, so no transaction between
-	// them can still be on its way to hs3 afterwards.
+	// them can still be on its way to hs3 afterwards (setup: the usual wait).
 	for _, p := range []struct {
 		c  *client.Client
 		id string
 	}{{alice, newB}, {alice, last[1]}, {bob, newA}, {bob, last[0]}} {
 		waitForEvent(t, p.c, room, p.id, client.DefaultWait)
 	}
+	if err := realtime.Need(sent.Add(life), blueprints.PushNeed, "the push to the newcomer"); err != nil {
+		return err
+	}
 
-	carol.JoinRoom(t, room, hs1.Name)
+	carol.JoinRoom(t, room, hs1)
 	w := carol.NewStream(client.Sync, client.Offline())
 	maps.Copy(w.Labels, map[string]string{oldA: "hs1's old sticky event", oldB: "hs2's old sticky event", newA: "hs1's recent sticky event", newB: "hs2's recent sticky event"})
-	if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(oldA, oldB, newA, newB)); err != nil {
-		spec.Fatalf(t, "not-pushed-to-newcomer", "expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room within %v (no event was sent after the join): %v",
-			carol.UserID, client.DefaultWait, err)
+	// The oldest event ends first: its stickiness bounds the wait for all four.
+	within := bound.Sticky("FED-2", sent, life, "the room's sticky events")
+	if err := within.SyncUntil(t, w, client.Delivered(oldA, oldB, newA, newB)); err != nil {
+		spec.Fatalf(t, "not-pushed-to-newcomer", "expected hs3's newly joined user %s to receive all 4 unexpired sticky events of the room %s (no event was sent after the join): %v",
+			carol.UserID, within, err)
 	}
+	return nil
 }
 
 // waitForEvent polls GET /event until the client's server has the event.
@@ -156,7 +179,8 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 
 	p := federation.New(t, blueprints.Shared(t, 2))
 	p.Join(t, hs1, roomID, p.UserID("newcomer"))
-	got, all := pushedAfterJoin(p, hs1.Name, roomID, own)
+	within := bound.Sticky("FED-2", sent.ownSent, blueprints.PushSticky, "hs1's own sticky events")
+	got, all := pushedAfterJoin(t, p, within, hs1.Name, roomID, own)
 	received := func() string {
 		return fmt.Sprintf("the peer received %d PDU(s) after the join:\n%s", len(all), federation.Describe(all))
 	}
@@ -186,8 +210,8 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 			}
 		}
 		if len(missing) > 0 {
-			spec.Fatalf(t, "not-pushed-to-newcomer", "hs1 did not push its own unexpired sticky event(s) %v to the newcomer within %v (+%v listening); %s",
-				missing, client.DefaultWait, blueprints.PeerSettle, received())
+			spec.Fatalf(t, "not-pushed-to-newcomer", "hs1 did not push its own unexpired sticky event(s) %v to the newcomer %s (+%v listening); %s",
+				missing, within, blueprints.PeerSettle, received())
 		}
 	})
 	t.Run("others-not-forwarded", func(t *testing.T) {
@@ -227,8 +251,9 @@ func TestPeerNewcomerGetsOnlyOwnStickyEvents(t *testing.T) {
 // beforeNewcomer are the sticky events of TestPeerNewcomerGetsOnlyOwnStickyEvents, sent before
 // the newcomer joins.
 type beforeNewcomer struct {
-	expired, redacted string   // hs1's: expired before the join; redacted
-	own, others       []string // unexpired: hs1's, hs2's
+	expired, redacted string    // hs1's: expired before the join; redacted
+	own, others       []string  // unexpired: hs1's, hs2's
+	ownSent           time.Time // just before the first of own was sent
 }
 
 // sendBeforeNewcomer sends them (alice on hs1, bob on hs2), waits until hs1 has hs2's, and lets
@@ -240,25 +265,28 @@ func sendBeforeNewcomer(t *testing.T, alice, bob *client.Client, roomID string) 
 	expiredEnd := time.Now().Add(peerExpiredLife) // its origin_server_ts is before now
 	e.redacted = alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "redacted"}, blueprints.LongSticky)
 	alice.Redact(t, roomID, e.redacted)
+	e.ownSent = time.Now()
 	e.own = []string{
-		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a1"}, blueprints.LongSticky),
-		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a2"}, blueprints.LongSticky),
+		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a1"}, blueprints.PushSticky),
+		alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "a2"}, blueprints.PushSticky),
 	}
 	e.others = []string{
-		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b1"}, blueprints.LongSticky),
-		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b2"}, blueprints.LongSticky),
+		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b1"}, blueprints.PushSticky),
+		bob.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "b2"}, blueprints.PushSticky),
 	}
 	onHS1 := alice.NewStream(client.Sync, client.Filter(""))
 	onHS1.Labels[e.others[0]], onHS1.Labels[e.others[1]] = "bob's first sticky event", "bob's second sticky event"
+	// Setup: the usual wait.
 	onHS1.MustSyncUntil(t, client.DefaultWait, client.Delivered(e.others...))
 	time.Sleep(time.Until(expiredEnd.Add(blueprints.ExpiryGrace))) // the expired event must be so before the join
 	return e
 }
 
-// pushedAfterJoin waits until the peer has the origin's own events, keeps listening for
-// blueprints.PeerSettle (what must not be sent would come then), and returns the origin's
-// PDUs of the room by event ID (the first of each) and every PDU received.
-func pushedAfterJoin(p *federation.Peer, origin, roomID string, own []string) (map[string]*federation.Received, []*federation.Received) {
+// pushedAfterJoin waits, within the bound, until the peer has the origin's own events, keeps
+// listening for blueprints.PeerSettle (what must not be sent would come then), and returns
+// the origin's PDUs of the room by event ID (the first of each) and every PDU received.
+func pushedAfterJoin(t *testing.T, p *federation.Peer, within bound.Bound, origin, roomID string, own []string) (map[string]*federation.Received, []*federation.Received) {
+	t.Helper()
 	fromOrigin := func(rs []*federation.Received) map[string]*federation.Received {
 		got := map[string]*federation.Received{}
 		for _, r := range rs {
@@ -268,9 +296,14 @@ func pushedAfterJoin(p *federation.Peer, origin, roomID string, own []string) (m
 		}
 		return got
 	}
-	p.TryWaitPDUs(client.DefaultWait, func(rs []*federation.Received) bool {
-		got := fromOrigin(rs)
-		return got[own[0]] != nil && got[own[1]] != nil
+	within.Await(t, "the origin's own sticky events at the newcomer", func(left time.Duration) error {
+		if _, ok := p.TryWaitPDUs(left, func(rs []*federation.Received) bool {
+			got := fromOrigin(rs)
+			return got[own[0]] != nil && got[own[1]] != nil
+		}); !ok {
+			return fmt.Errorf("not both received")
+		}
+		return nil
 	})
 	time.Sleep(blueprints.PeerSettle) // keep listening: what must not be sent would come now
 	all := p.PDUs()
@@ -286,21 +319,43 @@ func TestPeerNewcomerGetsOldStickyEvents(t *testing.T) {
 	d := blueprints.Shared(t, 1)
 	hs1 := d.Server("hs1")
 	alice := blueprints.NewUser(t, hs1, "alice")
+	realtime.Run(t, blueprints.PushLives, func(life time.Duration) error {
+		return newcomerGetsOld(t, d, alice, life)
+	})
+}
+
+// newcomerGetsOld is one attempt of TestPeerNewcomerGetsOldStickyEvents, in a room of its own,
+// with sticky events of the given lifetime.
+func newcomerGetsOld(t *testing.T, d *deploy.Deployment, alice *client.Client, life time.Duration) error {
+	t.Helper()
+	hs1 := d.Server("hs1")
 	roomID := alice.CreateRoom(t, client.PublicRoom(""))
-	old := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "old"}, blueprints.LongSticky)
+	sent := time.Now()
+	old := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "old"}, life)
 	alice.SendTexts(t, roomID, 60)
-	recent := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "recent"}, blueprints.LongSticky)
+	recent := alice.SendSticky(t, roomID, blueprints.StickyType, map[string]any{"n": "recent"}, life)
 	alice.SendTexts(t, roomID, 3)
+	if err := realtime.Need(sent.Add(life), blueprints.PushNeed, "the push to the newcomer"); err != nil {
+		return err
+	}
 
 	p := federation.New(t, d)
 	p.Join(t, hs1, roomID, p.UserID("newcomer"))
-	all, ok := p.TryWaitPDUs(client.DefaultWait, func(rs []*federation.Received) bool {
-		return federation.FindPDU(rs, old) != nil && federation.FindPDU(rs, recent) != nil
-	})
-	if !ok {
-		spec.Fatalf(t, "not-pushed-to-newcomer", "the federation peer waited %v for both unexpired sticky events of hs1 (%s 60+ events back, %s recent) pushed to the newcomer; not seen. It received %d PDU(s):\n%s",
-			client.DefaultWait, old, recent, len(all), federation.Describe(all))
+	within := bound.Sticky("FED-2", sent, life, "hs1's sticky events")
+	var all []*federation.Received
+	if err := within.Await(t, "both sticky events of hs1 at the newcomer", func(left time.Duration) error {
+		var ok bool
+		if all, ok = p.TryWaitPDUs(left, func(rs []*federation.Received) bool {
+			return federation.FindPDU(rs, old) != nil && federation.FindPDU(rs, recent) != nil
+		}); !ok {
+			return fmt.Errorf("not both received")
+		}
+		return nil
+	}); err != nil {
+		spec.Fatalf(t, "not-pushed-to-newcomer", "the federation peer waited %s for both unexpired sticky events of hs1 (%s 60+ events back, %s recent) pushed to the newcomer; not seen. It received %d PDU(s):\n%s",
+			within, old, recent, len(all), federation.Describe(all))
 	}
+	return nil
 }
 
 // A sticky event whose prev_events the server does not know: the server fetches them from the
@@ -319,9 +374,10 @@ func TestPeerStickyWithUnknownPrevEvents(t *testing.T) {
 				f.Room.Craft(t, federation.Message(f.User, "m.room.message", map[string]any{"msgtype": "m.text", "body": fmt.Sprintf("unsent %d", i)}))
 			}
 			sent := time.Now()
-			e := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": "after a gap"}, f.Peer.StickyFor(blueprints.LongSticky), 0)
-			f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named(fmt.Sprintf("the sticky event after %d unknown events at alice", gap)))
-			sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, blueprints.LongSticky, sent, "sticky event with unknown prev_events")
+			e := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": "after a gap"}, f.Peer.StickyFor(blueprints.PushSticky), 0)
+			bound.Sticky("FED-8", sent, blueprints.PushSticky, "the peer's sticky event").MustSyncUntil(t, f.Alice.NewStream(client.Sync),
+				client.Delivered(e.ID).Named(fmt.Sprintf("the sticky event after %d unknown events at alice", gap)))
+			sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, blueprints.PushSticky, sent, "sticky event with unknown prev_events")
 		})
 	}
 }

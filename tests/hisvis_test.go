@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/bound"
 	"stickler/helpers/checks/must"
 	"stickler/helpers/checks/realtime"
 	"stickler/helpers/harness/client"
@@ -29,17 +30,21 @@ func TestHisVisNewcomerServerSeesStickyEvents(t *testing.T) {
 	hs1, hs2 := d.Server("hs1"), d.Server("hs2")
 	alice, bob := blueprints.NewUser(t, hs1, "alice"), blueprints.NewUser(t, hs2, "bob")
 	room := alice.CreateRoom(t, client.PublicRoom("joined"))
-	sticky := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"body": "before hs2 joined"}, blueprints.LongSticky)
+	sent := time.Now()
+	sticky := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"body": "before hs2 joined"}, blueprints.PushSticky)
 	bob.JoinRoom(t, room, hs1.Name)
+	// The newcomer's server gets the event by a push (FED-2) or by fetching it: the proposal
+	// sets no deadline for either, so the wait lasts while the event is sticky.
+	within := bound.Sticky("HISVIS-2", sent, blueprints.PushSticky, "the pre-join sticky event")
 
 	// Each subtest checks one endpoint; the first one also waits for delivery, the others
 	// ask at once afterwards.
 	w := bob.NewStream(client.Sync, client.Offline())
 	t.Run("sync", func(t *testing.T) {
 		spec.Covers(t, "HISVIS-2")
-		if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(sticky)); err != nil {
-			spec.Fatalf(t, "not-pushed-to-newcomer", "expected %s (joined hs2 after the sticky event %s was sent, history_visibility joined) to receive it via /sync within %v; %v",
-				bob.UserID, sticky, client.DefaultWait, err)
+		if err := within.SyncUntil(t, w, client.Delivered(sticky)); err != nil {
+			spec.Fatalf(t, "not-pushed-to-newcomer", "expected %s (joined hs2 after the sticky event %s was sent, history_visibility joined) to receive it via /sync %s; %v",
+				bob.UserID, sticky, within, err)
 		}
 	})
 	// Does hs2 hold the event at all? Delivered through /sync says yes. Otherwise GET /context

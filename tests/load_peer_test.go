@@ -71,6 +71,14 @@ const (
 	// burstShort is the lifetime of half the burst; LOAD-3 judges those accepted with at least
 	// burstJudged of it left.
 	burstShort, burstJudged = 90 * time.Second, 30 * time.Second
+	// burstIdle is how long the server may go without delivering any PDU of the burst (after
+	// the last acceptance) before it counts as idle rather than working through the burst.
+	// LOAD-3 holds a late delivery against the server only when an idle stretch that long lies
+	// between the PDU's expiry and its delivery; a PDU that expired while the server was
+	// visibly working through the backlog was late because of how much work there was on
+	// this machine (the 90 s lifetime is the suite's choice, not the proposal's), so the
+	// verdict is inconclusive, never a failure decided by load.
+	burstIdle = 15 * time.Second
 	// A server that refuses (option A) must let the sender through eventually: it fails only
 	// after refusing for burstRefuseFor since it last accepted a transaction (or since the
 	// burst began), so a server that drains its backlog slowly on a busy machine, accepting now
@@ -225,7 +233,8 @@ func (b *burst) awaitDeliveries(accepted []string, lastAccepted time.Time) (miss
 // left reached the client before it expired.
 func (b *burst) checkBeforeExpiry(t *testing.T) {
 	f := b.f
-	var late []string
+	var late, idle []string
+	gaps := b.idleGaps()
 	judgedN := 0
 	for _, p := range b.pdus {
 		if p.lifetime != burstShort || p.accepted.IsZero() || p.expiry.Sub(p.accepted) < burstJudged {
@@ -237,18 +246,56 @@ func (b *burst) checkBeforeExpiry(t *testing.T) {
 		}
 		judgedN++
 		if first[0].Asked.After(p.expiry) {
-			late = append(late, fmt.Sprintf("%s: accepted %s, expired %s, delivered %s", f.Labels[p.ev.ID],
-				p.accepted.Format("15:04:05.000"), p.expiry.Format("15:04:05.000"), f.Describe(p.ev.ID)))
+			what := fmt.Sprintf("%s: accepted %s, expired %s, delivered %s", f.Labels[p.ev.ID],
+				p.accepted.Format("15:04:05.000"), p.expiry.Format("15:04:05.000"), f.Describe(p.ev.ID))
+			late = append(late, what)
+			for _, g := range gaps {
+				if g[0].Before(first[0].Asked) && g[1].After(p.expiry) {
+					idle = append(idle, fmt.Sprintf("%s (idle from %s to %s)", what, g[0].Format("15:04:05.000"), g[1].Format("15:04:05.000")))
+					break
+				}
+			}
 		}
 	}
 	if judgedN == 0 {
 		t.Skipf("inconclusive: no delivered %v PDU was accepted with %v of its lifetime left (the machine was too slow, or they were lost: see LOAD-2)", burstShort, burstJudged)
 	}
-	if len(late) > 0 {
-		spec.Fatalf(t, "delivered-after-expiry", "%d of %d accepted sticky PDUs with a %v lifetime reached the client only after they expired: %s",
-			len(late), judgedN, burstShort, strings.Join(late, "; "))
+	if len(late) > 0 && len(idle) == 0 {
+		t.Skipf("inconclusive: %d of %d accepted sticky PDUs with a %v lifetime reached the client after they expired, but the server was visibly working through the burst the whole time (a PDU of it delivered at least every %v from each one's expiry until its delivery), so this machine's load, not the server, made them late: %s",
+			len(late), judgedN, burstShort, burstIdle, strings.Join(late, "; "))
+	}
+	if len(idle) > 0 {
+		spec.Fatalf(t, "delivered-after-expiry", "%d of %d accepted sticky PDUs with a %v lifetime reached the client only after they expired, with the server idle (no PDU of the burst delivered for more than %v) between expiry and delivery: %s (all late ones: %s)",
+			len(idle), judgedN, burstShort, burstIdle, strings.Join(idle, "; "), strings.Join(late, "; "))
 	}
 	t.Logf("all %d accepted %v PDUs accepted with at least %v left reached the client before expiry", judgedN, burstShort, burstJudged)
+}
+
+// idleGaps lists the stretches after the last acceptance, longer than burstIdle, in which the
+// server delivered no accepted PDU of the burst: from the arrival of a sync response that
+// delivered some (or the last acceptance) to the request of the next one that did. A response
+// that took long to come but brought deliveries counts as work, not idleness.
+func (b *burst) idleGaps() [][2]time.Time {
+	_, from := b.accepted()
+	accepted := map[string]bool{}
+	for _, p := range b.pdus {
+		accepted[p.ev.ID] = !p.accepted.IsZero()
+	}
+	var gaps [][2]time.Time
+	seen := map[string]bool{}
+	for _, d := range b.f.Log {
+		if !accepted[d.EventID] || seen[d.EventID] {
+			continue
+		}
+		seen[d.EventID] = true
+		if d.Asked.Sub(from) > burstIdle {
+			gaps = append(gaps, [2]time.Time{from, d.Asked})
+		}
+		if d.At.After(from) {
+			from = d.At
+		}
+	}
+	return gaps
 }
 
 // reportOption is LOAD-4: which of the proposal's options the server took under the burst.

@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/bound"
 	"stickler/helpers/checks/must"
 	"stickler/helpers/checks/realtime"
 	"stickler/helpers/checks/sticky"
@@ -257,6 +258,7 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 	b := blueprints.SharedFederation(t, 2, nil)
 	alice, bob, room := b.Users[0], b.Users[1], b.Room
 	const duration = 123456 // ms
+	sent := time.Now()
 	ev := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, duration*time.Millisecond)
 
 	res := alice.GetEvent(t, room, ev)
@@ -279,7 +281,8 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 	// The other server gets the event with the same sticky object.
 	onHS2 := bob.NewStream(client.Sync, client.Filter(""))
 	onHS2.Labels[ev] = "alice's sticky event"
-	onHS2.MustSyncUntil(t, client.DefaultWait, client.Delivered(ev))
+	// The push to hs2 has no deadline in the proposal: while the event is sticky.
+	bound.Sticky("SEND-1", sent, duration*time.Millisecond, "alice's sticky event").MustSyncUntil(t, onHS2, client.Delivered(ev))
 	delivered := onHS2.Of(ev)[0].Event
 	must.JSONEqual(t, delivered, bob.StickyDurationPath(), duration, "the receiving server's /sync")
 	remote := bob.GetEvent(t, room, ev)

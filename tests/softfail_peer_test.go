@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/bound"
 	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/federation"
@@ -47,7 +48,7 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 	// so later events do not name it as a prev_event (that would make it an accepted ancestor).
 	sent := time.Now()
 	e := f.Room.Craft(t, federation.Proto{Type: blueprints.StickyType, Sender: f.User, PrevEvents: beforeKick, Detached: true,
-		Content: map[string]any{"n": "concurrent with the kick"}, Extra: f.Peer.StickyFor(blueprints.LongSticky)})
+		Content: map[string]any{"n": "concurrent with the kick"}, Extra: f.Peer.StickyFor(blueprints.PushSticky)})
 	marker := f.Room.Craft(t, federation.Message(paul, "m.room.message", map[string]any{"msgtype": "m.text", "body": "marker"}))
 	f.Peer.Send(t, f.HS, e, marker).MustAccept(t, e, marker)
 	f.Alice.MustSyncUntil(t, client.Delivered(marker.ID).Named("the marker sent after the concurrent sticky event"))
@@ -80,8 +81,10 @@ func TestPeerSoftFailedStickyReevaluated(t *testing.T) {
 			Content: map[string]any{"membership": "join"}})
 		f.Peer.Send(t, f.HS, rejoin).MustAccept(t, rejoin)
 		f.Alice.MustSyncUntil(t, client.Delivered(rejoin.ID).Named("the peer user's rejoin at alice"))
-		f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the re-evaluated sticky event after the rejoin").As("not-reevaluated"))
-		live.MustSyncUntil(t, client.DefaultWait, client.Delivered(e.ID).As("not-reevaluated"))
-		sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, blueprints.LongSticky, sent, "re-evaluated soft-failed sticky event")
+		// No deadline in the proposal for re-evaluation: the event's stickiness bounds both waits.
+		within := bound.Sticky("SOFTFAIL-2", sent, blueprints.PushSticky, "the soft-failed sticky event")
+		within.MustSyncUntil(t, f.Alice.NewStream(client.Sync), client.Delivered(e.ID).Named("the re-evaluated sticky event after the rejoin").As("not-reevaluated"))
+		within.MustSyncUntil(t, live, client.Delivered(e.ID).As("not-reevaluated"))
+		sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, blueprints.PushSticky, sent, "re-evaluated soft-failed sticky event")
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/bound"
 	"stickler/helpers/checks/must"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/deploy"
@@ -60,10 +61,11 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	b := blueprints.IsolatedFederation(t, 2, nil)
 	alice, charlie := b.Users[0], b.Users[1]
 	wa := alice.Follow(t)
+	sent := time.Now() // before the sticky events are sent
 	evs := softFailed(t, b, wa,
 		func() { alice.Kick(t, b.Room, charlie.UserID) },
 		func() error { return charlie.MembershipIs(t, b.Room, charlie.UserID, "leave") },
-		blueprints.LongSticky, blueprints.ShortSticky)
+		blueprints.PushSticky, blueprints.ShortSticky)
 	long, short := evs[0], evs[1]
 
 	t.Run("soft-failed-not-delivered", func(t *testing.T) {
@@ -91,13 +93,13 @@ func TestSoftFailConcurrentKick(t *testing.T) {
 	charlie.JoinRoom(t, b.Room, b.S(0).Name)
 	alice.WaitMembership(t, b.Room, charlie.UserID, "join", client.DefaultWait)
 	t.Logf("%s (short-lived) ended at %s; the re-join was sent at %s", short, shortEnd.Format("15:04:05.000"), rejoinedAt.Format("15:04:05.000"))
-	t.Logf("%s re-joined; %s still has %v to live", charlie.UserID, long, blueprints.LongSticky)
+	t.Logf("%s re-joined; %s still has up to %v to live", charlie.UserID, long, time.Until(sent.Add(blueprints.PushSticky)).Round(time.Millisecond))
 
 	t.Run("reevaluated-after-rejoin", func(t *testing.T) {
 		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
 		// when the sender's membership made it pass again.
 		spec.Covers(t, "SOFTFAIL-2")
-		requireReevaluated(t, wa, long, alice.UserID, charlie.UserID+" re-joining")
+		requireReevaluated(t, bound.Sticky("SOFTFAIL-2", sent, blueprints.PushSticky, "the soft-failed sticky event"), wa, long, alice.UserID, charlie.UserID+" re-joining")
 	})
 
 	t.Run("expired-not-reevaluated", func(t *testing.T) {
@@ -138,10 +140,11 @@ func TestSoftFailPowerRestored(t *testing.T) {
 		return powerIs(t, charlie, b.Room, charlie.UserID, int64(needed))
 	})
 	wa := alice.Follow(t)
+	sent := time.Now() // before the sticky event is sent
 	evs := softFailed(t, b, wa,
 		func() { setPower(t, alice, b.Room, charlie.UserID, 0, needed) },
 		func() error { return powerIs(t, charlie, b.Room, charlie.UserID, 0) },
-		blueprints.LongSticky)
+		blueprints.PushSticky)
 	ev := evs[0]
 
 	t.Run("soft-failed-not-delivered", func(t *testing.T) {
@@ -159,7 +162,7 @@ func TestSoftFailPowerRestored(t *testing.T) {
 		// A failure means hs1 did not re-evaluate the soft-failed, unexpired sticky event
 		// when the sender's power was restored (a state change other than membership: SHOULD).
 		spec.Covers(t, "SOFTFAIL-4")
-		requireReevaluated(t, wa, ev, alice.UserID, "restoring "+charlie.UserID+"'s power")
+		requireReevaluated(t, bound.Sticky("SOFTFAIL-4", sent, blueprints.PushSticky, "the soft-failed sticky event"), wa, ev, alice.UserID, "restoring "+charlie.UserID+"'s power")
 	})
 }
 
@@ -197,13 +200,14 @@ func powerIs(t *testing.T, c *client.Client, room, userID string, level int64) e
 }
 
 // requireReevaluated requires the soft-failed, unexpired sticky event id to reach recipient's
-// stream w, as sticky, within client.DefaultWait of the change named by after that made it
-// pass the current state again.
-func requireReevaluated(t *testing.T, w *client.Stream, id, recipient, after string) {
+// stream w, as sticky, after the change named by after that made it pass the current state
+// again, within its bound: the proposal sets no deadline for re-evaluation, so while the
+// event is sticky (bound.Sticky).
+func requireReevaluated(t *testing.T, within bound.Bound, w *client.Stream, id, recipient, after string) {
 	t.Helper()
-	if err := w.SyncUntil(t, client.DefaultWait, client.Delivered(id)); err != nil {
-		spec.Fatalf(t, "not-reevaluated", "expected the soft-failed sticky event %s to be delivered to %s within %v of %s (it is unexpired): %v",
-			id, recipient, client.DefaultWait, after, err)
+	if err := within.SyncUntil(t, w, client.Delivered(id)); err != nil {
+		spec.Fatalf(t, "not-reevaluated", "expected the soft-failed sticky event %s to be delivered to %s after %s (it is unexpired), %s: %v",
+			id, recipient, after, within, err)
 	}
 	if len(w.StickyOf(id)) == 0 {
 		spec.Fatalf(t, "reevaluated-not-sticky", "expected %s to be delivered as sticky (sticky section or remaining time); got: %s", id, w.Describe(id))
