@@ -197,7 +197,8 @@ var Catalogue = []Requirement{
 			"those MUST tests judge expiry beside a control and skip, not fail, when the server breaks this SHOULD.",
 		secProposal},
 	{"SYNC-10", Must, "only joined members receive a room's sticky events",
-		"A user gets a room's sticky events only while joined: none for rooms they never joined, left or were banned from (once the leave has reached them).",
+		"A user gets a room's sticky events only while joined: none for rooms they never joined, left, were kicked or were banned from (once the leave has reached them), over /sync and Sliding Sync alike " +
+			"(Sliding Sync lists keep matching a room the user was kicked or banned from: its sticky events extension still hands out none sent after the membership ended).",
 		secSync},
 	{"SYNC-11", Must, "sticky events from ignored users are not delivered",
 		"Sticky events sent by a user the client ignores are withheld. MSC4480 says so for Sliding Sync; the same ignore rule applies to /sync.",
