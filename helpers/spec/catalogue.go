@@ -239,7 +239,8 @@ var Catalogue = []Requirement{
 		"The exemption holds on every endpoint that can return the event while it is sticky (sync, `/event/{id}`, `/context`, `/messages`) and for a server that joined the room later and fetches the event over federation.",
 		secProposal},
 	{"HISVIS-3", Must, "after expiry normal history visibility applies again",
-		"Once the event has expired, the room's history visibility governs it again like any other event.",
+		"Once the event has expired, the room's history visibility governs it again like any other event. " +
+			"So a user who joins a `joined` room after a sticky event of its past expired never gets that event (not in a join's sync or any later one, over /sync or Sliding Sync, nor from `/event` or `/messages`), while the room's unexpired ones reach them (SYNC-8).",
 		secProposal},
 
 	{"FED-1", Must, "a server pushes its own sticky events to every joined server",
