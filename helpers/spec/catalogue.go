@@ -274,7 +274,8 @@ var Catalogue = []Requirement{
 		secFed},
 
 	{"SOFTFAIL-1", Must, "a soft-failed sticky event is not delivered while it fails",
-		"A sticky event that soft-fails on arrival (say its sender was being kicked or lost power at the same time) is kept from clients for as long as it fails against the current state.",
+		"A sticky event that soft-fails on arrival (say its sender was being kicked or lost power at the same time) is kept from clients for as long as it fails against the current state. " +
+			"A state change that still refuses the sender (they are invited, not joined; someone else's membership changes) leaves it withheld: re-evaluation checks it against the current state, not against its own auth events.",
 		secProposal},
 	{"SOFTFAIL-2", Must, "a membership change that makes it pass re-evaluates and delivers it",
 		"When the sender of an unexpired soft-failed sticky event changes membership so that the event would now pass, the server checks the event again and delivers it in the sticky section: " +
