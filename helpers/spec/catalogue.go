@@ -207,6 +207,11 @@ var Catalogue = []Requirement{
 		"`content.sticky_key` (unstable: `msc4354_sticky_key`) is for clients only: the server neither collapses nor replaces sticky events that share a key. " +
 			"Every unexpired sticky event with the same key, sender and type is delivered, each with its own content.",
 		secMap},
+	{"SYNC-13", Must, "delivery follows stream positions: a repeated request and every device get the sticky events",
+		"What a response hands out depends on the position the request names (`since`; Sliding Sync's `pos` and the extension's `since`), not on what the user was handed before: " +
+			"a request repeated from an earlier position (the client never got the answer) gets every unexpired sticky event after that position again, " +
+			"and each device of a user, syncing from its own positions, gets every sticky event, once. Over /sync and Sliding Sync alike.",
+		secSync + " (derived)"},
 
 	{"SSS-1", Must, "Sliding Sync extension returns sticky events of rooms matched by a list",
 		"With the `sticky_events` extension enabled (unstable: `org.matrix.msc4354.sticky_events`), sticky events of every room some list matches come back under " +
