@@ -197,7 +197,8 @@ var Catalogue = []Requirement{
 			"those MUST tests judge expiry beside a control and skip, not fail, when the server breaks this SHOULD.",
 		secProposal},
 	{"SYNC-10", Must, "only joined members receive a room's sticky events",
-		"A user gets a room's sticky events only while joined: none for rooms they never joined, left or were banned from (once the leave has reached them).",
+		"A user gets a room's sticky events only while joined: none for rooms they never joined, left, were kicked or were banned from (once the leave has reached them), over /sync and Sliding Sync alike " +
+			"(Sliding Sync lists keep matching a room the user was kicked or banned from: its sticky events extension still hands out none sent after the membership ended).",
 		secSync},
 	{"SYNC-11", Must, "sticky events from ignored users are not delivered",
 		"Sticky events sent by a user the client ignores are withheld. MSC4480 says so for Sliding Sync; the same ignore rule applies to /sync.",
@@ -206,6 +207,11 @@ var Catalogue = []Requirement{
 		"`content.sticky_key` (unstable: `msc4354_sticky_key`) is for clients only: the server neither collapses nor replaces sticky events that share a key. " +
 			"Every unexpired sticky event with the same key, sender and type is delivered, each with its own content.",
 		secMap},
+	{"SYNC-13", Must, "delivery follows stream positions: a repeated request and every device get the sticky events",
+		"What a response hands out depends on the position the request names (`since`; Sliding Sync's `pos` and the extension's `since`), not on what the user was handed before: " +
+			"a request repeated from an earlier position (the client never got the answer) gets every unexpired sticky event after that position again, " +
+			"and each device of a user, syncing from its own positions, gets every sticky event, once. Over /sync and Sliding Sync alike.",
+		secSync + " (derived)"},
 
 	{"SSS-1", Must, "Sliding Sync extension returns sticky events of rooms matched by a list",
 		"With the `sticky_events` extension enabled (unstable: `org.matrix.msc4354.sticky_events`), sticky events of every room some list matches come back under " +
@@ -238,7 +244,8 @@ var Catalogue = []Requirement{
 		"The exemption holds on every endpoint that can return the event while it is sticky (sync, `/event/{id}`, `/context`, `/messages`) and for a server that joined the room later and fetches the event over federation.",
 		secProposal},
 	{"HISVIS-3", Must, "after expiry normal history visibility applies again",
-		"Once the event has expired, the room's history visibility governs it again like any other event.",
+		"Once the event has expired, the room's history visibility governs it again like any other event. " +
+			"So a user who joins a `joined` room after a sticky event of its past expired never gets that event (not in a join's sync or any later one, over /sync or Sliding Sync, nor from `/event` or `/messages`), while the room's unexpired ones reach them (SYNC-8).",
 		secProposal},
 
 	{"FED-1", Must, "a server pushes its own sticky events to every joined server",
@@ -272,7 +279,8 @@ var Catalogue = []Requirement{
 		secFed},
 
 	{"SOFTFAIL-1", Must, "a soft-failed sticky event is not delivered while it fails",
-		"A sticky event that soft-fails on arrival (say its sender was being kicked or lost power at the same time) is kept from clients for as long as it fails against the current state.",
+		"A sticky event that soft-fails on arrival (say its sender was being kicked or lost power at the same time) is kept from clients for as long as it fails against the current state. " +
+			"A state change that still refuses the sender (they are invited, not joined; someone else's membership changes) leaves it withheld: re-evaluation checks it against the current state, not against its own auth events.",
 		secProposal},
 	{"SOFTFAIL-2", Must, "a membership change that makes it pass re-evaluates and delivers it",
 		"When the sender of an unexpired soft-failed sticky event changes membership so that the event would now pass, the server checks the event again and delivers it in the sticky section: " +

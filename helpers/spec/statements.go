@@ -98,6 +98,9 @@ var Statements = map[string]string{
 		"and when they act the event does not become sticky (stated as a fact of the design, read as a MUST).",
 	"SYNC-12": "MSC4354 § Addendum: Implementing an ephemeral map: the server ignores `content.sticky_key`, which only informs clients; " +
 		"nothing prevents several events with the same key (no RFC keyword: a statement of the design, read as a MUST).",
+	// Added with issue 24 (repeated syncs).
+	"SYNC-13": "Derived from MSC4354 § Sync API changes: sticky events follow the timeline's stream-like behaviour of `since` tokens (SYNC-5), and MSC4480 § Pagination: the extension's position is the `since` the client persists and sends back; " +
+		"so what is delivered is decided by the position a request names, and a repeated request or another device (its own positions) loses nothing.",
 	"SSS-5": "MSC4480 § Proposal, request shape of the extension: `limit` is optional, defaults to 100, is at least 1, and the server may lower it.",
 	"SSS-6": "MSC4480 § Proposal and § Pagination: the response's `next_batch` is REQUIRED when there are changes; the server returns it at every response and the client MUST persist it and send it back as `since` to advance; " +
 		"it may be left out only when nothing changed.",
