@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/bound"
 	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/federation"
@@ -55,7 +56,7 @@ func TestPeerSoftFailStillRefused(t *testing.T) {
 	sent := time.Now()
 	craftSticky := func(sender, n string) *federation.Event {
 		return f.Room.Craft(t, federation.Proto{Type: blueprints.StickyType, Sender: sender, PrevEvents: beforeKicks, Detached: true,
-			Content: map[string]any{"n": n}, Extra: f.Peer.StickyFor(blueprints.LongSticky)})
+			Content: map[string]any{"n": n}, Extra: f.Peer.StickyFor(blueprints.PushSticky)})
 	}
 	e, witness := craftSticky(peter, "peter, concurrent with his kick"), craftSticky(quinn, "quinn, concurrent with his kick (the witness)")
 	marker := f.Room.Craft(t, federation.Message(paul, "m.room.message", map[string]any{"msgtype": "m.text", "body": "marker"}))
@@ -78,7 +79,8 @@ func TestPeerSoftFailStillRefused(t *testing.T) {
 	rejoinQuinn := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(quinn), Sender: quinn,
 		Content: map[string]any{"membership": "join"}})
 	f.Peer.Send(t, f.HS, rejoinQuinn).MustAccept(t, rejoinQuinn)
-	if err := live.SyncUntil(t, client.DefaultWait, client.Delivered(witness.ID)); err != nil {
+	// No deadline in the proposal for re-evaluation: the events' stickiness bounds both waits.
+	if err := bound.Sticky("SOFTFAIL-2", sent, blueprints.PushSticky, "quinn's soft-failed sticky event (the witness)").SyncUntil(t, live, client.Delivered(witness.ID)); err != nil {
 		t.Skipf("could not judge: the witness, quinn's soft-failed sticky event, was not delivered after he re-joined, so the server shows no re-evaluation to tell a refusal from (SOFTFAIL-2's failure, TestPeerSoftFailedStickyReevaluated): %v", err)
 	}
 
@@ -102,7 +104,7 @@ func TestPeerSoftFailStillRefused(t *testing.T) {
 		join := f.Room.Craft(t, federation.Proto{Type: "m.room.member", StateKey: federation.Str(peter), Sender: peter,
 			Content: map[string]any{"membership": "join"}})
 		f.Peer.Send(t, f.HS, join).MustAccept(t, join)
-		live.MustSyncUntil(t, client.DefaultWait, client.Delivered(e.ID).As("not-reevaluated"))
-		sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, blueprints.LongSticky, sent, "re-evaluated soft-failed sticky event")
+		bound.Sticky("SOFTFAIL-2", sent, blueprints.PushSticky, "peter's soft-failed sticky event").MustSyncUntil(t, live, client.Delivered(e.ID).As("not-reevaluated"))
+		sticky.RequireFor(t, f.Alice, f.Room.ID, e.ID, blueprints.PushSticky, sent, "re-evaluated soft-failed sticky event")
 	})
 }
