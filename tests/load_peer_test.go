@@ -23,17 +23,22 @@ type burstPDU struct {
 	lifetime time.Duration
 	expiry   time.Time // origin_server_ts + lifetime
 	txn      int       // the transaction it was first sent in
-	accepted time.Time // when a 2xx answer without an error for it came; zero if never
-	errors   []string  // per-PDU errors before that
+	accepted time.Time // when a 2xx answer to a transaction carrying it came; zero if never
+	errors   []string  // per-PDU errors in that answer (an error inside a 2xx is no refusal)
 }
 
 // The federation peer sends 300 sticky PDUs in a burst of back-to-back transactions of 50,
 // retrying like a sender: a refused transaction (non-2xx) under the same ID after the
-// server's retry_after_ms or a second, a PDU that got an error in a later transaction. Every
-// PDU the server accepted (2xx, no error for it) reaches the room's client (LOAD-2). Half of
+// server's retry_after_ms or a second. A transaction answered 2xx is done, as for any sender,
+// whatever per-PDU errors the answer carries: option A is a non-2xx answer ("servers MUST
+// return a non-2xx status code from /send such that the sending server retries the request";
+// "MUST NOT silently drop sticky events and return 200 OK"), so every valid PDU of a
+// transaction answered 2xx reaches the room's client (LOAD-2), one answered with a per-PDU
+// error included (failure dropped-with-pdu-error when it never does). Half of
 // them live 90 s: those must reach the client before they expire (LOAD-3), judged for the
-// ones accepted with at least 30 s left. What the server did under the burst is reported
-// (LOAD-4).
+// ones accepted with at least 30 s left. What the server did under the burst is observed
+// (LOAD-4, a SHOULD that no burst can judge: a rate limit above what the burst reached is
+// still a rate limit, so "no limit seen" is reported, never warned).
 func TestPeerStickyBurstNotLost(t *testing.T) {
 	spec.Covers(t, "LOAD-2")
 	t.Parallel()
@@ -41,7 +46,6 @@ func TestPeerStickyBurstNotLost(t *testing.T) {
 	b := &burst{t: t, pr: pr, f: pr.Alice.NewStream(client.Sync, client.TimelineLimit(5)).Start(t), retryUntil: time.Now().Add(burstRefuseFor)}
 	start := time.Now()
 	b.sendAll()
-	b.resendErrored()
 	accepted, lastAccepted := b.accepted()
 	if len(accepted) == 0 {
 		t.Fatalf("control: the server accepted none of %d valid sticky PDUs (refusals: %v; first PDU errors: %v)", len(b.pdus), b.refusals, b.pdus[0].errors)
@@ -53,6 +57,14 @@ func TestPeerStickyBurstNotLost(t *testing.T) {
 	if len(missing) == 0 {
 		t.Logf("all %d accepted PDUs reached the client, the last %v after the last acceptance", len(accepted), settled.Round(time.Millisecond))
 	}
+	// LOAD-2's verdict is a subtest of its own, so that it is counted whatever LOAD-3 (a
+	// SHOULD, judged next) says.
+	t.Run("all-delivered", func(t *testing.T) {
+		spec.Covers(t, "LOAD-2")
+		if len(missing) > 0 {
+			b.failLost(t, missing, len(accepted), ended, settled)
+		}
+	})
 	t.Run("before-expiry", func(t *testing.T) {
 		spec.Covers(t, "LOAD-3")
 		b.checkBeforeExpiry(t)
@@ -61,9 +73,6 @@ func TestPeerStickyBurstNotLost(t *testing.T) {
 		spec.Covers(t, "LOAD-4")
 		b.reportOption(t, missing, ended, settled)
 	})
-	if len(missing) > 0 {
-		b.failLost(missing, len(accepted), ended, settled)
-	}
 }
 
 const (
@@ -121,24 +130,6 @@ func (b *burst) sendAll() {
 	}
 }
 
-// resendErrored sends the PDUs the server answered with an error again, as a sender would,
-// for up to three rounds.
-func (b *burst) resendErrored() {
-	for round := 1; round <= 3; round++ {
-		var again []*burstPDU
-		for _, p := range b.pdus {
-			if p.accepted.IsZero() {
-				again = append(again, p)
-			}
-		}
-		for len(again) > 0 {
-			n := min(len(again), burstPerTxn)
-			b.send(again[:n], fmt.Sprintf("resend round %d", round))
-			again = again[n:]
-		}
-	}
-}
-
 // send delivers one transaction, retrying a refused one under the same ID, and records the
 // verdict of each PDU.
 func (b *burst) send(batch []*burstPDU, what string) {
@@ -160,9 +151,8 @@ func (b *burst) send(batch []*burstPDU, what string) {
 				if msg := verdicts[p.ev.ID]; msg != "" {
 					p.errors = append(p.errors, msg)
 					b.pduErrors++
-				} else {
-					p.accepted = now
 				}
+				p.accepted = now
 			}
 			b.retryUntil = now.Add(burstRefuseFor)
 			return
@@ -298,7 +288,9 @@ func (b *burst) idleGaps() [][2]time.Time {
 	return gaps
 }
 
-// reportOption is LOAD-4: which of the proposal's options the server took under the burst.
+// reportOption is LOAD-4: which of the proposal's options the server took under the burst,
+// observed (spec.Observe), not judged: the SHOULD ("rate limit sticky events over federation")
+// names no threshold, so a burst that met no limit proves no breach.
 func (b *burst) reportOption(t *testing.T, missing []string, ended string, settled time.Duration) {
 	var lags []time.Duration
 	for _, p := range b.pdus {
@@ -313,7 +305,7 @@ func (b *burst) reportOption(t *testing.T, missing []string, ended string, settl
 	case len(b.refusals) > 0:
 		what += fmt.Sprintf("option A, %d transaction refusal(s) (first: %s), accepted on retry", len(b.refusals), b.refusals[0])
 	case b.pduErrors > 0:
-		what += fmt.Sprintf("%d per-PDU error(s) in 2xx answers, accepted when sent again", b.pduErrors)
+		what += fmt.Sprintf("%d per-PDU error(s) in 2xx answers (not option A, which answers non-2xx; the sender does not send them again)", b.pduErrors)
 	default:
 		what += "every transaction answered 2xx, every PDU accepted at once"
 	}
@@ -327,22 +319,34 @@ func (b *burst) reportOption(t *testing.T, missing []string, ended string, settl
 	default:
 		what += fmt.Sprintf("; all delivered within %v of the last acceptance", settled.Round(time.Millisecond))
 	}
-	spec.Choice(t, "LOAD-4", what)
+	spec.Observe(t, "LOAD-4", what)
 }
 
-// failLost is LOAD-2's failure: accepted PDUs that never reached the client, per transaction.
-func (b *burst) failLost(missing []string, accepted int, ended string, settled time.Duration) {
+// failLost is LOAD-2's failure: PDUs of transactions answered 2xx that never reached the
+// client, per transaction; those the answer gave a per-PDU error (dropped-with-pdu-error) apart
+// from those it accepted without one (lost-after-accept).
+func (b *burst) failLost(t *testing.T, missing []string, accepted int, ended string, settled time.Duration) {
 	lostPerTxn := map[int]int{}
+	var withError []string
 	for _, p := range b.pdus {
 		if !p.accepted.IsZero() && len(b.f.Of(p.ev.ID)) == 0 {
 			lostPerTxn[p.txn]++
+			if len(p.errors) > 0 {
+				withError = append(withError, fmt.Sprintf("%s %s (error: %s)", b.f.Labels[p.ev.ID], p.ev.ID, client.Truncate(p.errors[0], 120)))
+			}
 		}
 	}
 	var labels []string
 	for _, id := range missing[:min(len(missing), 5)] {
 		labels = append(labels, b.f.Labels[id]+" "+id)
 	}
-	spec.Fatalf(b.t, "lost-after-accept", "%d of %d sticky PDUs the server accepted (/send answered 2xx, no error for them) never reached the client (%s; %v after the last acceptance); "+
-		"missing per transaction: %v; first missing: %s; the client got %s",
-		len(missing), accepted, ended, settled.Round(time.Millisecond), lostPerTxn, strings.Join(labels, ", "), b.f.Arrived(b.pr.Room.ID))
+	if len(withError) > 0 {
+		spec.Errorf(t, "dropped-with-pdu-error", "%d valid sticky PDUs of transactions answered 2xx got a per-PDU error and never reached the client (%s): a rate limit must answer /send with a non-2xx status so the sender retries (option A), or keep the events (option B); first: %s",
+			len(withError), ended, strings.Join(withError[:min(len(withError), 5)], ", "))
+	}
+	if len(withError) < len(missing) {
+		spec.Errorf(t, "lost-after-accept", "%d of %d sticky PDUs of transactions answered 2xx never reached the client (%s; %v after the last acceptance), %d of them without a per-PDU error; "+
+			"missing per transaction: %v; first missing: %s; the client got %s",
+			len(missing), accepted, ended, settled.Round(time.Millisecond), len(missing)-len(withError), lostPerTxn, strings.Join(labels, ", "), b.f.Arrived(b.pr.Room.ID))
+	}
 }

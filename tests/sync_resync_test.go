@@ -43,7 +43,10 @@ func TestRepeatedSyncGetsStickyAgain(t *testing.T) {
 		t.Run("second-device", func(t *testing.T) {
 			spec.Covers(t, "SYNC-13")
 			g.MustSyncUntil(t, client.DefaultWait, client.Delivered(ids...).As("lost-events"))
-			spec.ErrorOn(t, g.OnceEach(ids...))
+			spec.ErrorOn(t, g.OnceEach(ids...)) // lost-events or repeated-in-same-response
+			spec.ShouldCheck(t, "SYNC-5", "once-across-responses", func(t *testing.T) {
+				spec.ErrorOn(t, g.RepeatedAcross(ids...)) // duplicate-delivery
+			})
 		})
 
 		t.Run("repeated-request", func(t *testing.T) {

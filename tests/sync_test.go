@@ -195,7 +195,7 @@ func remainingOmittedAfterExpiry(t *testing.T, alice *client.Client, room string
 		return realtime.SetupTooSlow("the %v lifetime ended before the endpoints were read", lifetime)
 	}
 	if shownBefore == 0 {
-		t.Fatalf("control failed: no endpoint showed %s while the event was sticky, so its omission after expiry cannot be checked", field)
+		t.Skipf("inconclusive: control failed: no endpoint showed %s while the event was sticky, so its omission after expiry cannot be checked (a field never shown is SYNC-3's warning, not SYNC-4's)", field)
 	}
 	time.Sleep(time.Until(origin.Add(lifetime + time.Second))) // lets the event expire, with a margin for clock reading
 	for where, get := range serve {
@@ -228,9 +228,13 @@ func TestExpiredNotDelivered(t *testing.T) {
 	})
 }
 
-// Each sticky event reaches a client once over consecutive incremental syncs.
+// Each sticky event reaches a client once over consecutive incremental syncs. Losing one, or
+// carrying one twice in one response, breaks a MUST (SYNC-1, SYNC-2; SSS-3, SSS-2); handing
+// one over again in a later response breaks the stream-like behaviour the proposal describes
+// without a MUST ("clients will receive a sticky event S once"): SYNC-5, a SHOULD, judged in
+// a subtest of its own.
 func TestDeliveredOnce(t *testing.T) {
-	blueprints.OverBothFeeds(t, []string{"SYNC-5"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"SYNC-1", "SYNC-2", "SYNC-5"}, []string{"SSS-2", "SSS-3", "SYNC-5"}, func(t *testing.T, kind client.Feed) {
 		alice, room := blueprints.UserInRoom(t, "alice")
 		f := alice.NewStream(kind, client.TimelineLimit(2)).Start(t)
 		var sticky []string
@@ -248,7 +252,10 @@ func TestDeliveredOnce(t *testing.T) {
 		f.MustSyncUntil(t, client.DefaultWait, client.Responds("the end marker", func(r client.SyncResponse) error {
 			return client.HasEvent(r.Timeline(room), end, "the timeline")
 		}))
-		spec.ErrorOn(t, f.OnceEach(sticky...)) // duplicate-delivery or lost-events
+		spec.ErrorOn(t, f.OnceEach(sticky...)) // lost-events or repeated-in-same-response
+		spec.ShouldCheck(t, "SYNC-5", "once-across-responses", func(t *testing.T) {
+			spec.ErrorOn(t, f.RepeatedAcross(sticky...)) // duplicate-delivery
+		})
 	})
 }
 
@@ -419,9 +426,11 @@ func TestIgnoredSenderNotDelivered(t *testing.T) {
 	})
 }
 
-// A capped sticky section delivers the rest in following syncs: every event arrives, none twice.
+// A capped sticky section delivers the rest in following syncs: every event arrives, none twice
+// in one response (the MUSTs); none again in a later response either (SYNC-5, a SHOULD, judged
+// in its own subtest: the proposal describes that stream behaviour without a MUST).
 func TestManyStickyAllDelivered(t *testing.T) {
-	blueprints.OverBothFeeds(t, []string{"SYNC-7"}, []string{"SSS-3"}, func(t *testing.T, kind client.Feed) {
+	blueprints.OverBothFeeds(t, []string{"SYNC-7", "SYNC-5"}, []string{"SSS-3", "SYNC-5"}, func(t *testing.T, kind client.Feed) {
 		alice, room := blueprints.UserInRoom(t, "alice")
 		const n = 150 // above the suggested (and Synapse's) cap of 100
 		ids := client.SendStickyBatch(t, []*client.Client{alice}, room, blueprints.StickyType, blueprints.LongSticky, n)
@@ -440,7 +449,10 @@ func TestManyStickyAllDelivered(t *testing.T) {
 			return nil
 		})
 		f.MustSyncUntil(t, 60*time.Second, paging, client.Delivered(ids...).As("lost-events"))
-		spec.ErrorOn(t, f.OnceEach(ids...)) // duplicate-delivery (lost-events cannot be left here)
+		spec.ErrorOn(t, f.OnceEach(ids...)) // repeated-in-same-response (lost-events cannot be left here)
+		spec.ShouldCheck(t, "SYNC-5", "once-across-responses", func(t *testing.T) {
+			spec.ErrorOn(t, f.RepeatedAcross(ids...)) // duplicate-delivery
+		})
 		if kind == client.Sliding {
 			if maxPerResponse > extLimit {
 				spec.Errorf(t, "limit-ignored", "the extension returned %d events in one response, above the requested limit %d", maxPerResponse, extLimit)

@@ -103,14 +103,18 @@ var Catalogue = []Requirement{
 		"Sending with `PUT /rooms/{roomId}/send/{type}/{txnId}?sticky_duration_ms=N` produces an event whose top-level `sticky` object has `duration_ms` equal to N. " +
 			"The object looks the same wherever the event is read: `GET /event/{id}`, the /sync timeline, `/messages`, `/context`, and on the other servers of the room.",
 		secProposal},
-	{"SEND-2", Must, "durations 0..3600000 accepted; negative, fractional, non-numeric, empty refused with 400",
-		"Any whole number from 0 to 3600000 (one hour) is a valid duration, 0 included: that range is the proposal's. A value below zero, with a fractional part, that is not a number, or that is empty " +
-			"is answered with HTTP 400 and a Matrix error body; no event results, so the same transaction ID can be used again. " +
-			"The proposal names no status code: the 400 is the client-server API's convention for an invalid query parameter.",
+	{"SEND-2", Must, "durations 0..3600000 accepted; fractional, non-numeric, empty refused with 400",
+		"Any whole number from 0 to 3600000 (one hour) is a valid duration, 0 included: that range is the proposal's (\"Valid values are the integer range 0-3600000\"). " +
+			"A value that is not a whole number at all (with a fractional part, not a number, or empty) is answered with HTTP 400 and a Matrix error body, and no event results. " +
+			"The proposal names no status code: the 400 is the client-server API's convention for a query parameter it cannot read. Whole numbers outside the range are SEND-3's. " +
+			"Each request uses a fresh transaction ID: nothing promises that a refused transaction ID can be used again, so \"no event results\" is read from the room's history.",
 		secProposal},
-	{"SEND-3", May, "durations above 3600000 refused, or accepted and capped or not sticky",
-		"For a duration above one hour the server may refuse the request with 400 or accept it. The proposal gives 0..3600000 as the valid range and also caps the end at one hour, " +
-			"so an accepted event may be sticky for at most one hour (capped, TIME-2) or not sticky at all (the value treated as invalid). The test accepts all of these and reports which one the server chose.",
+	{"SEND-3", May, "durations outside 0..3600000 (negative, above one hour): refused, or accepted and not sticky beyond the range",
+		"One rule for every whole number outside the valid range, below 0 and above 3600000: the proposal gives the range (\"Valid values are the integer range 0-3600000\") and names no status for a value outside it, " +
+			"so the server may refuse the request with 400 or accept it. An accepted value never makes the event sticky beyond the range " +
+			"(\"The presence of sticky.duration_ms with a valid value makes the event sticky\"): a negative one not at all (failure `out-of-range-sticky`), " +
+			"one above the hour either not at all (the value treated as invalid) or for at most one hour (capped by the end-time rule, \"start_time + min(sticky_duration_ms, 3600000)\", TIME-2). " +
+			"The test reports which one the server chose; it does not wait out the hour (TIME-2 is judged over federation).",
 		secProposal},
 	{"SEND-4", Must, "without the parameter the event is not sticky",
 		"An event sent without the duration parameter is an ordinary event: it has no `sticky` key and never shows up in a sticky section.",
@@ -119,8 +123,12 @@ var Catalogue = []Requirement{
 		"Sending again with a transaction ID already used returns the first event's ID; no second sticky event comes into being.",
 		secProposal},
 	{"SEND-6", Must, "delayed sticky events are sticky from their actual send time",
-		"Combined with MSC4140 delayed events (the delayed-event endpoint or the `org.matrix.msc4140.delay` parameter, whichever the server offers), the event goes out when the delay is over, " +
-			"and its stickiness is counted from that moment, not from when it was scheduled. MSC4140 lets the server add up to 30 seconds to the scheduled send time, so the test waits that much longer for the send and measures from the send it sees.",
+		"Combined with MSC4140 delayed events, the event goes out when the delay is over, and its stickiness is counted from that moment, not from when it was scheduled " +
+			"(\"the purpose of delayed events is to affect the send time (and thus start time for stickiness) of an event\"). MSC4140 lets the server add up to 30 seconds to the scheduled send time, so the test waits that much longer for the send and measures from the send it sees. " +
+			"How it schedules: MSC4140's dedicated endpoint `PUT /rooms/{roomId}/delayed_event/{eventType}/{txnId}` (unstable prefix `org.matrix.msc4140`, else v3; body `delay_ms` and `content`) when the server has it, " +
+			"detected by trying it first (a server without it answers 404 or 405); otherwise the `org.matrix.msc4140.delay` query parameter on /send, which MSC4140 lists among its alternatives. " +
+			"Reading (neither proposal says how the sticky duration rides on the dedicated endpoint): the same query parameter as on /send, `sticky_duration_ms` (unstable `org.matrix.msc4354.sticky_duration_ms`), " +
+			"because MSC4140 gives the endpoint \"the same path parameters\" as /send and MSC4354 adds its parameter to the endpoints that create events. A server that schedules through neither is skipped.",
 		secProposal + "; " + secDelayed},
 	{"SEND-7", Must, "sticky events are authorised like any event (403 for non-members)",
 		"Sticky events pass the same authorisation as other events: a user who is not in the room (never joined, left, kicked or banned) is refused with 403 and nothing is created.",
@@ -145,7 +153,7 @@ var Catalogue = []Requirement{
 	{"TIME-2", Must, "never sticky for more than one hour",
 		"Whatever `duration_ms` says, through the client API or over federation, no event stays sticky longer than 3600000 ms. " +
 			"A value above 3600000 is outside the valid range and also capped by the end-time rule, so a server may treat it as capped (sticky for at most one hour) or as invalid (not sticky): " +
-			"a MAY, reported; the two events of one test with the same over-long duration must then be treated alike. " +
+			"a MAY, reported; the two events of one test with the same over-long duration must then be treated alike. Judged over federation (an event dated an hour back); the client-side test of over-long values (SEND-3) does not wait out the hour and does not claim TIME-2. " +
 			"Level: as TIME-1 (the end shows only through SYNC-9, judged beside a control).",
 		secProposal},
 	{"TIME-3", Must, "future origin_server_ts does not extend stickiness",
@@ -177,16 +185,22 @@ var Catalogue = []Requirement{
 		"After expiry the remaining-time field is gone wherever the event is served (sync timeline, `/event`, `/messages`, `/context`): a remaining time on an event that is no longer sticky " +
 			"tells clients to keep it. Derived from SYNC-3, hence SHOULD.",
 		secSync + " (derived)"},
-	{"SYNC-5", Must, "each sticky event reaches a client once",
-		"Sticky delivery behaves like a stream: a client gets each sticky event once, and a later incremental sync from the advanced `since` token does not hand it over again.",
+	{"SYNC-5", Should, "each sticky event reaches a client once, also across responses",
+		"Sticky delivery behaves like a stream: a client gets each sticky event once, and a later response (an incremental sync from the advanced `since` token, a later Sliding Sync page) does not hand it over again, " +
+			"whether the first delivery was in the sticky section, the extension or the timeline. " +
+			"Level: SHOULD. The proposal's only MUST against repeats is within one response (\"If a sticky event appears in the timeline section of the /sync response (timeline.events), it MUST NOT be included in the sticky.events section\", SYNC-2; MSC4480 likewise, SSS-2); " +
+			"the sentence this rests on, \"Sticky events follow the same 'stream-like' behaviour as the timeline. This means clients will receive a sticky event S once, and subsequent requests with an advanced since token will not return the same sticky event S\", " +
+			"describes stream behaviour with no RFC 2119 keyword, and a repeat loses nothing (clients de-duplicate by event ID). " +
+			"A repeat across responses fails `duplicate-delivery` (a warning, judged in subtests naming SYNC-5 alone); a repeat within one response fails `repeated-in-same-response` (SYNC-2, SSS-2, MUST).",
 		secSync},
 	{"SYNC-6", Must, "state/timeline filters do not remove sticky events; timeline filter before de-duplication",
 		"The `state` and `timeline` parts of a RoomFilter do not thin out the sticky section. The timeline filter runs before the de-duplication of SYNC-2, " +
 			"so a sticky event the filter keeps out of the timeline appears in the sticky section.",
 		secSync},
-	{"SYNC-7", Must, "a capped sticky section delivers the rest in later syncs, none lost or repeated",
+	{"SYNC-7", Must, "a capped sticky section delivers the rest in later syncs, none lost",
 		"A server may limit how many sticky events one response carries (the proposal sets no number). It then hands over the remainder in the syncs that follow, " +
-			"so that over the sequence every sticky event arrives and none arrives twice (the MUST part).",
+			"so that over the sequence every sticky event arrives (the MUST part: \"Ensure sticky events are delivered to clients via /sync\"; \"they will be delivered in subsequent /sync responses instead\") and none arrives twice within one response (SYNC-2). " +
+			"An event handed over again in a later response (the newest ones first in a timeline, then again in a later sticky section) is SYNC-5's, a SHOULD, judged in its own subtest.",
 		secSync},
 	{"SYNC-8", Must, "a joiner receives every unexpired sticky event of the room",
 		"After a user joins a room, the sync response that carries the join (the room's first entry under `rooms.join`) contains every sticky event of the room that has not expired, " +
@@ -194,7 +208,11 @@ var Catalogue = []Requirement{
 		secSync},
 	{"SYNC-9", Should, "expired sticky events are no longer sent",
 		"Once a sticky event has expired, the sticky section stops carrying it. This SHOULD is also how the end of stickiness shows at all (TIME-1..4, ENC-1, MAP-3): " +
-			"those MUST tests judge expiry beside a control and skip, not fail, when the server breaks this SHOULD.",
+			"those MUST tests judge expiry beside a control and skip, not fail, when the server breaks this SHOULD. " +
+			"Reading (\"When an event loses its stickiness, these properties disappear with the stickiness. Servers SHOULD NOT ... send [such events] down /sync\", MSC4354 § Proposal): " +
+			"an expired event lingering in the sticky section is a warning here only while it is one the user may see anyway. " +
+			"An expired pre-join event of a `joined` room is hidden by history visibility again once its stickiness ends, so showing it, in the sticky section or elsewhere, fails HISVIS-3 (a MUST), not only this SHOULD " +
+			"(TestHistoryVisibilityAfterExpiry judges it without a control, since no control can stand in for the visibility rule).",
 		secProposal},
 	{"SYNC-10", Must, "only joined members receive a room's sticky events",
 		"A user gets a room's sticky events only while joined: none for rooms they never joined, left, were kicked or were banned from (once the leave has reached them), over /sync and Sliding Sync alike " +
@@ -220,8 +238,9 @@ var Catalogue = []Requirement{
 	{"SSS-2", Must, "Sliding Sync: an event in the room timeline is not repeated in the extension",
 		"A sticky event in a room's `timeline` in a Sliding Sync response is not carried again by the extension in that response.",
 		secSSS},
-	{"SSS-3", Must, "Sliding Sync extension limit and pagination lose and repeat nothing",
-		"The extension honours `limit` (default 100, at least 1) and pages from the oldest event on with `next_batch` and `since`; taken together the pages lose no event and repeat none.",
+	{"SSS-3", Must, "Sliding Sync extension limit and pagination lose nothing",
+		"The extension honours `limit` (default 100, at least 1) and pages from the oldest event on with `next_batch` and `since`; taken together the pages lose no event (MSC4480: sticky events \"should be *reliably* delivered to clients, without any gaps in the pagination\"). " +
+			"An event that comes again in a later page, or in the extension after the room timeline delivered it, is SYNC-5's, a SHOULD: MSC4480's MUST NOT against repeats is within one response (SSS-2), and its pages of \"the oldest sticky events that have not yet been delivered\" carry no keyword.",
 		secSSSPaging},
 	{"SSS-4", Must, "Sliding Sync: after a join all unexpired sticky events are delivered",
 		"After a user joins a room, the extension delivers every sticky event of that room that has not expired.",
@@ -241,11 +260,18 @@ var Catalogue = []Requirement{
 		"A user who joins a room whose `history_visibility` is `joined` gets the unexpired sticky events sent before the join, while ordinary events from before the join stay hidden from them.",
 		secProposal},
 	{"HISVIS-2", Must, "history visibility does not hide sticky events on any endpoint or to later servers",
-		"The exemption holds on every endpoint that can return the event while it is sticky (sync, `/event/{id}`, `/context`, `/messages`) and for a server that joined the room later and fetches the event over federation.",
+		"The exemption holds on every endpoint that can return the event while it is sticky (sync, `/event/{id}`, `/context`, `/messages`) and for a server that joined the room later and fetches the event over federation. " +
+			"For the later server, the suite decides that it holds the event only from what the specification promises: some endpoint serves the event to its user. A refusal is no sign either way " +
+			"(the client-server API answers 404 for an event the server lacks and for one the user may not see; which status a server uses is its habit): " +
+			"when no endpoint shows the event, the later-server checks are skipped as inconclusive and the missing push is FED-2's failure; when one does, every endpoint that withholds it fails here.",
 		secProposal},
 	{"HISVIS-3", Must, "after expiry normal history visibility applies again",
 		"Once the event has expired, the room's history visibility governs it again like any other event. " +
-			"So a user who joins a `joined` room after a sticky event of its past expired never gets that event (not in a join's sync or any later one, over /sync or Sliding Sync, nor from `/event` or `/messages`), while the room's unexpired ones reach them (SYNC-8).",
+			"So a user who joins a `joined` room after a sticky event of its past expired never gets that event (not in a join's sync or any later one, over /sync or Sliding Sync, nor from `/event` or `/messages`), while the room's unexpired ones reach them (SYNC-8). " +
+			"Reading: this holds in the sticky section too. A pre-join event of a `joined` room that the user may not see by history visibility must not be shown to them after its end anywhere, " +
+			"the sticky section included: keeping it there (a SYNC-9 breach, a SHOULD) also breaks this MUST (failure `visible-after-expiry`), because it shows history the user is no longer authorised to see. " +
+			"It rests on \"Any joined user is authorised to see sticky events for the duration they remain sticky\" and \"When an event loses its stickiness, these properties disappear with the stickiness\" (MSC4354 § Proposal). " +
+			"An expired event the user may see anyway (sent after they joined, or in a room whose history they may read) lingering a while is SYNC-9's warning alone.",
 		secProposal},
 
 	{"FED-1", Must, "a server pushes its own sticky events to every joined server",
@@ -334,14 +360,17 @@ var Catalogue = []Requirement{
 		secSync},
 	{"LOAD-2", Must, "a federation transaction answered 2xx never loses a sticky PDU",
 		"A server that rate-limits sticky events over federation must not answer `/send` with 200 and drop them: every valid, unexpired sticky PDU of a transaction answered 2xx " +
-			"(without an error for that PDU) reaches the room's clients. Option A refuses the transaction (non-2xx) so the sender retries; option B keeps the event and delivers it later.",
+			"reaches the room's clients. Option A refuses the transaction (non-2xx) so the sender retries; option B keeps the event and delivers it later. " +
+			"A per-PDU error inside a 2xx answer is neither: the sender does not retry a transaction answered 2xx, and option A is worded as the status code (\"servers MUST return a non-2xx status code from /send such that the sending server retries the request\"; " +
+			"\"Servers MUST NOT silently drop sticky events and return 200 OK from /send\"), so a valid sticky PDU answered with a per-PDU error that never reaches the clients fails (`dropped-with-pdu-error`), as one accepted without an error does (`lost-after-accept`).",
 		secRate},
 	{"LOAD-3", Should, "rate-limited sticky PDUs are delivered before they expire",
 		"A server that keeps rate-limited sticky events and delivers them later (option B) delivers each to clients before it expires.",
 		secRate},
-	{"LOAD-4", May, "which rate limit a server applies to sticky PDUs over federation",
+	{"LOAD-4", Should, "servers rate-limit sticky events over federation (option A or B): observed",
 		"Servers should rate-limit sticky events over federation, by refusing transactions so the sender retries (option A) or by delivering accepted events later (option B). " +
-			"The suite reports what it saw under a burst: refused transactions or PDUs, delayed delivery, or none.",
+			"Level: SHOULD, as the proposal words it (\"Servers SHOULD rate limit sticky events over federation\"). The text names no threshold, so a burst that meets no limit proves no breach " +
+			"(a limit above what the burst reached is still a rate limit): the suite observes what it saw under a burst (refused transactions or PDUs, delayed delivery, or none) and never warns on it.",
 		secRate},
 
 	{"COMPAT-1", Must, "a non-implementing server accepts sticky events as ordinary events",

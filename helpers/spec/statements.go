@@ -11,15 +11,16 @@ var Statements = map[string]string{
 
 	"SEND-1": "MSC4354 § Proposal: clients set the top-level `sticky` object through a new query parameter `sticky_duration_ms` on `PUT /rooms/{roomId}/send/{eventType}/{txnId}`; " +
 		"the object (with `duration_ms`) is added to the client event format and to the PDU of every room version, so every endpoint and every server shows it.",
-	"SEND-2": "MSC4354 § Proposal: valid values of `duration_ms` are the integers 0 to 3600000 (one hour). The proposal names no status code for an invalid value; " +
-		"the 400 is the client-server API's convention for a bad query parameter (derived).",
-	"SEND-3": "MSC4354 § Proposal: the valid range is 0..3600000, and the end time is `start + min(duration, 3600000)`. A larger value is thus both outside the range and capped: " +
-		"the text allows refusing it, or accepting it and capping it, or treating it as invalid (not sticky).",
+	"SEND-2": "MSC4354 § Proposal: \"Valid values are the integer range 0-3600000 (1 hour).\" The proposal names no status code for a value that is not an integer at all; " +
+		"the 400 is the client-server API's convention for a query parameter it cannot read (derived). Nothing says a refused transaction ID may be used again (derived: not tested).",
+	"SEND-3": "MSC4354 § Proposal: \"Valid values are the integer range 0-3600000\", \"The presence of sticky.duration_ms with a valid value makes the event sticky\", and the end time is `start_time + min(sticky_duration_ms, 3600000)`. " +
+		"No status is named for a value outside the range, below or above: one rule for both, refuse or accept; an accepted one is not sticky (negative, or above treated as invalid) or, above the hour, capped.",
 	"SEND-4": "MSC4354 § Proposal: the presence of `sticky.duration_ms` with a valid value makes an event sticky; an event sent without the parameter has no `sticky` object and is an ordinary event.",
 	"SEND-5": "Derived: MSC4354 § Proposal adds a query parameter to the existing send endpoint, whose transaction-ID semantics (a repeated txnId returns the same event) are unchanged; " +
 		"the ID is there because a retried sticky send that made a second event would break the map's one-event-per-write assumption.",
-	"SEND-6": "MSC4354 § Proposal: sticky events may be combined with MSC4140 delayed events for heartbeats; the purpose of delayed events is to affect the send time, and thus the start time for stickiness. " +
-		"MSC4140 § Scheduling a delayed event: the server must not send before the scheduled time and may add up to 30 seconds to it.",
+	"SEND-6": "MSC4354 § Proposal: sticky events may be combined with MSC4140 delayed events for heartbeats; \"the purpose of delayed events is to affect the send time (and thus start time for stickiness) of an event\". " +
+		"MSC4140 § Scheduling a delayed event: `PUT /rooms/{roomId}/delayed_event/{eventType}/{txnId}` with the same path parameters as /send; the server MUST NOT send before the scheduled time and MAY add up to 30 seconds to it. " +
+		"Neither says how the sticky duration rides on that endpoint: read as the same `sticky_duration_ms` query parameter (derived).",
 	"SEND-7": "MSC4354 § Proposal: sticky events are like normal message events and are authorised using normal PDU checks (§ Spam: the sender must be authorised to send events into the room).",
 	"SEND-8": "MSC4354 § Proposal: the `sticky_duration_ms` query parameter is added to `PUT /rooms/{roomId}/state/{eventType}/{stateKey}` as well as to `/send`, in every revision. " +
 		"The proposal does not say where such a state event is shown in /sync (sticky section, state, timeline): that part is a MAY, reported.",
@@ -38,25 +39,27 @@ var Statements = map[string]string{
 		"clients SHOULD use it to decide when it expires. MSC4480 says nothing of the field for Sliding Sync.",
 	"SYNC-4": "Derived from MSC4354 § Sync API changes (the remaining-time field, a SHOULD): the field says how long an event stays sticky, so a field on an event that is no longer (or never was) sticky tells clients to keep it; " +
 		"hence SHOULD, like the field itself.",
-	"SYNC-5": "MSC4354 § Sync API changes: sticky events follow the timeline's stream-like behaviour: a client receives a sticky event once, and later requests with an advanced `since` token do not return it again.",
+	"SYNC-5": "MSC4354 § Sync API changes: \"Sticky events follow the same 'stream-like' behaviour as the timeline. This means clients will receive a sticky event S once, and subsequent requests with an advanced since token will not return the same sticky event S.\" " +
+		"No RFC 2119 keyword: read as SHOULD. The keyworded rule against repeats is within one response (SYNC-2).",
 	"SYNC-6": "MSC4354 § Sync API changes, Interaction with RoomFilter: the RoomFilter does not apply to the sticky section, but the timeline filter MUST be applied before de-duplication: " +
 		"a sticky event the timeline filter removes MUST appear in the sticky section.",
 	"SYNC-7":  "MSC4354 § Proposal: if there are too many sticky events to deliver at once, they will be delivered in subsequent /sync responses instead (no number is given).",
 	"SYNC-8":  "MSC4354 § Sync API changes: when the user joins a room, the server MUST include all unexpired sticky events for that room in their subsequent sync response.",
-	"SYNC-9":  "MSC4354 § Proposal: when an event loses its stickiness, its properties disappear with it; servers SHOULD NOT send such events down /sync any more.",
+	"SYNC-9":  "MSC4354 § Proposal: when an event loses its stickiness, its properties disappear with it; servers SHOULD NOT send such events down /sync any more. Read: a warning only for expired events the user may see anyway; an expired pre-join event hidden by history visibility is HISVIS-3's (a MUST).",
 	"SYNC-10": "MSC4354 (introduction and § Proposal): access control is tied to the joined members of the room; any joined user is authorised to see sticky events while they remain sticky.",
 	"SYNC-11": "MSC4480 § Proposal: as with normal events, sticky events sent by ignored users MUST NOT be delivered to clients. Stated for Sliding Sync; the same rule is read for /sync (\"as with normal events\").",
 
 	"SSS-1": "MSC4480 § Proposal: the server MUST include sticky events of every room matched by at least one subscription list, even if the room is outside the list's top-N window; rooms no list matches are not included.",
 	"SSS-2": "MSC4480 § Proposal: as with /sync, a sticky event in the response's timeline events MUST NOT be included in the sticky events extension.",
 	"SSS-3": "MSC4480 § Proposal and § Pagination: `limit` is optional (default 100, minimum 1, the server may lower it); with too many events the server returns a limited number of the oldest not yet delivered, " +
-		"and a `next_batch` the client sends back as `since`: together the pages lose and repeat nothing.",
+		"and a `next_batch` the client sends back as `since`: together the pages lose nothing (\"reliably delivered ... without any gaps\"). Repeats across pages carry no keyword: SYNC-5, a SHOULD.",
 	"SSS-4": "MSC4480 § Proposal: when a user joins a room, the server MUST include all unexpired sticky events of that room in the subsequent sync responses; it MAY spread them or ignore `limit` for this.",
 
 	"HISVIS-1": "MSC4354 § Proposal: history visibility checks MUST NOT be applied to sticky events; any joined user is authorised to see sticky events while they remain sticky.",
 	"HISVIS-2": "MSC4354 § Proposal and its footnote: the exemption lets newly joined servers see sticky events sent before they joined regardless of history visibility, like state events. " +
 		"Read for every endpoint that serves the event (the text names no endpoint: derived for /event, /context, /messages).",
-	"HISVIS-3": "MSC4354 § Proposal: when an event loses its stickiness, the additional properties (the history visibility exemption among them) disappear with the stickiness.",
+	"HISVIS-3": "MSC4354 § Proposal: \"Any joined user is authorised to see sticky events for the duration they remain sticky\"; \"When an event loses its stickiness, these properties disappear with the stickiness\" (the history visibility exemption among them). " +
+		"Read: an expired pre-join event the user may not see is not shown anywhere, the sticky section included; keeping it there breaks this MUST, not only SYNC-9.",
 
 	"FED-1": "MSC4354 § Proposal: servers MUST attempt to push their own sticky events to all joined servers, whilst respecting per-server backoff times.",
 	"FED-2": "MSC4354 § Proposal: when a new server joins the room, existing servers MUST attempt to push all of their own sticky events (§ Federation behaviour: including \"old\" ones outside the recent window).",

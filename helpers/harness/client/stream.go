@@ -383,27 +383,57 @@ func (s *Stream) undelivered(ids ...string) error {
 		len(missing), len(ids), s.c.UserID, s.Feed, strings.Join(missing, ", "), strings.Join(rooms, " | ")))
 }
 
-// OnceEach checks that every event came exactly once (timeline and sticky section together).
-// Its error carries the code duplicate-delivery for events that came more than once and
-// lost-events for events that never came (both when both happened).
+// OnceEach checks what the proposal's MUSTs say of repeats and losses: every event came (code
+// lost-events for those that never did), and no response carried one twice, in its timeline
+// and its sticky section or extension together (code repeated-in-same-response; MSC4354 §
+// Sync API changes and MSC4480 say MUST NOT within one response). An event handed over again
+// by a later response is RepeatedAcross's, a SHOULD (SYNC-5).
 func (s *Stream) OnceEach(ids ...string) error {
 	var twice, never []string
 	for _, id := range ids {
-		switch tl, st := s.Count(id); {
-		case tl+st > 1:
-			twice = append(twice, fmt.Sprintf("%s %d times (timeline %d, sticky %d)", s.label(id), tl+st, tl, st))
-		case tl+st == 0:
+		perResponse := map[time.Time]int{}
+		for _, d := range s.Of(id) {
+			perResponse[d.At]++
+		}
+		if len(perResponse) == 0 {
 			never = append(never, s.label(id))
+		}
+		for at, n := range perResponse {
+			if n > 1 {
+				tl, st := s.Count(id)
+				twice = append(twice, fmt.Sprintf("%s %d times in the response of %s (timeline %d, sticky %d over the whole stream)", s.label(id), n, at.Format("15:04:05.000"), tl, st))
+			}
 		}
 	}
 	var errs []error
 	if len(twice) > 0 {
-		errs = append(errs, spec.WithCode("duplicate-delivery", fmt.Errorf("over %s, expected every sticky event exactly once; %d came more than once: %s", s.Feed, len(twice), strings.Join(twice, "; "))))
+		errs = append(errs, spec.WithCode("repeated-in-same-response", fmt.Errorf("over %s, expected no sticky event twice in one response; %d came twice in one: %s", s.Feed, len(twice), strings.Join(twice, "; "))))
 	}
 	if len(never) > 0 {
-		errs = append(errs, spec.WithCode("lost-events", fmt.Errorf("over %s, expected every sticky event exactly once; %d never came: %s", s.Feed, len(never), strings.Join(never, ", "))))
+		errs = append(errs, spec.WithCode("lost-events", fmt.Errorf("over %s, expected every sticky event to arrive; %d never came: %s", s.Feed, len(never), strings.Join(never, ", "))))
 	}
 	return errors.Join(errs...)
+}
+
+// RepeatedAcross checks that no event came in more than one response (code
+// duplicate-delivery): the stream-like behaviour MSC4354 describes ("clients will receive a
+// sticky event S once") without a MUST, judged as SYNC-5, a SHOULD.
+func (s *Stream) RepeatedAcross(ids ...string) error {
+	var again []string
+	for _, id := range ids {
+		responses := map[time.Time]bool{}
+		for _, d := range s.Of(id) {
+			responses[d.At] = true
+		}
+		if len(responses) > 1 {
+			tl, st := s.Count(id)
+			again = append(again, fmt.Sprintf("%s in %d responses (timeline %d, sticky %d)", s.label(id), len(responses), tl, st))
+		}
+	}
+	if len(again) == 0 {
+		return nil
+	}
+	return spec.WithCode("duplicate-delivery", fmt.Errorf("over %s, expected every sticky event in one response only; %d came again in a later response: %s", s.Feed, len(again), strings.Join(again, "; ")))
 }
 
 // Label names events for the stream's failure messages and returns the stream.

@@ -75,17 +75,23 @@ func TestStreamLogsSyncDeliveries(t *testing.T) {
 	if err := s.undelivered("$a", "$b"); err != nil {
 		t.Fatalf("expected $a and $b delivered, got %v", err)
 	}
-	err := s.OnceEach("$a", "$b")
-	if err == nil || !strings.Contains(err.Error(), "$b 2 times (timeline 1, sticky 1)") {
-		t.Fatalf("expected OnceEach to name $b's two deliveries, got %v", err)
+	// $b came once in each of two responses: no MUST repeat (OnceEach), a repeat across
+	// responses (RepeatedAcross, SYNC-5's SHOULD).
+	if err := s.OnceEach("$a", "$b"); err != nil {
+		t.Fatalf("expected OnceEach to pass $b, once in each of two responses, got %v", err)
 	}
-	// How it failed is in the codes: twice and never are different defects.
+	err := s.RepeatedAcross("$a", "$b")
+	if err == nil || !strings.Contains(err.Error(), "$b in 2 responses (timeline 1, sticky 1)") {
+		t.Fatalf("expected RepeatedAcross to name $b's two responses, got %v", err)
+	}
 	if got := spec.CodesOf(err); !slices.Equal(got, []string{"duplicate-delivery"}) {
-		t.Fatalf("expected OnceEach's codes [duplicate-delivery], got %v", got)
+		t.Fatalf("expected RepeatedAcross's codes [duplicate-delivery], got %v", got)
 	}
+	// How it failed is in the codes: twice in one response and never are different defects.
+	s.Log = append(s.Log, Delivery{Room: "!r", EventID: "$a", Section: InSticky, Remaining: -1, At: s.Of("$a")[0].At})
 	err = s.OnceEach("$a", "$b", "$never")
-	if got := spec.CodesOf(err); !slices.Equal(got, []string{"duplicate-delivery", "lost-events"}) {
-		t.Fatalf("expected OnceEach's codes [duplicate-delivery lost-events] with $b twice and $never missing, got %v (%v)", got, err)
+	if got := spec.CodesOf(err); !slices.Equal(got, []string{"repeated-in-same-response", "lost-events"}) {
+		t.Fatalf("expected OnceEach's codes [repeated-in-same-response lost-events] with $a twice in one response and $never missing, got %v (%v)", got, err)
 	}
 	if got := spec.CodesOf(spec.WithCode("missing-after-join", s.undelivered("$never"))); !slices.Equal(got, []string{"missing-after-join"}) {
 		t.Fatalf("expected an outer code to replace Delivered's not-delivered, got %v", got)
