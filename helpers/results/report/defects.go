@@ -199,7 +199,15 @@ func (r *Results) Findings(ru Rules, meanings map[string]string, rp Repro) []Fin
 	v := r.Verdicts(ru)
 	byKey := map[string]*Finding{}
 	var keys []string
-	for _, t := range r.Leaves(v) {
+	tests := r.Leaves(v)
+	// A parent that failed with codes of its own shows its defect even when a subtest failed
+	// too (it is then not a leaf of the counts).
+	for _, t := range r.Tests {
+		if len(t.Codes) > 0 && r.hasChildren(t) && !slices.Contains(tests, t) {
+			tests = append(tests, t)
+		}
+	}
+	for _, t := range tests {
 		kind := ""
 		switch v[t] {
 		case Failed, FailsDifferently:
@@ -214,7 +222,7 @@ func (r *Results) Findings(ru Rules, meanings map[string]string, rp Repro) []Fin
 			continue
 		}
 		codes := t.Codes
-		if r.hasChildren(t) {
+		if r.hasChildren(t) && !r.anyChildFailed(t) {
 			codes = r.Codes(t)
 		}
 		keysOf := []string{}

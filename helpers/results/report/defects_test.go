@@ -43,6 +43,18 @@ func findingsStream(t *testing.T) string {
 	s.log("TestManyStickyAllDelivered", "expected 150 sticky events, got 100")
 	s.end("TestManyStickyAllDelivered", "fail", 3)
 
+	// A parent failing with its own code while a subtest fails with another (LOAD-2 and LOAD-3).
+	s.run("TestPeerStickyBurstNotLost")
+	s.covers("TestPeerStickyBurstNotLost", "LOAD-2")
+	s.run("TestPeerStickyBurstNotLost/before-expiry")
+	s.covers("TestPeerStickyBurstNotLost/before-expiry", "LOAD-3")
+	s.mark("TestPeerStickyBurstNotLost/before-expiry", func(tb testing.TB) { spec.MarkFailure(tb, "delivered-after-expiry") })
+	s.log("TestPeerStickyBurstNotLost/before-expiry", "expected delivery before expiry, 3 came after")
+	s.end("TestPeerStickyBurstNotLost/before-expiry", "fail", 1)
+	s.mark("TestPeerStickyBurstNotLost", func(tb testing.TB) { spec.MarkFailure(tb, "lost-after-accept") })
+	s.log("TestPeerStickyBurstNotLost", "expected all 300 accepted PDUs, 180 never came")
+	s.end("TestPeerStickyBurstNotLost", "fail", 5)
+
 	s.run("TestRemainingTimeAccurate")
 	s.covers("TestRemainingTimeAccurate", "SYNC-3")
 	s.mark("TestRemainingTimeAccurate", func(tb testing.TB) { spec.MarkFailure(tb, "ttl-too-long") })
@@ -79,7 +91,11 @@ func TestFindingsGroupByCode(t *testing.T) {
 	want := []string{
 		"`lost-events` [fails the run]",
 		"no failure code: TestSendDurationBounds and 1 more failing alike [fails the run]",
+		"`delivered-after-expiry` [warning (SHOULD)]",
 		"`ttl-too-long` [warning (SHOULD)]",
+		// The parent's kind is its verdict, which the report gives a parent whose failing
+		// subtest is a warning (here without an expectations line).
+		"`lost-after-accept` [warning (SHOULD)]",
 		"`still-sticky-after-redaction` [known failure]",
 	}
 	if strings.Join(titles, "; ") != strings.Join(want, "; ") {
@@ -106,6 +122,10 @@ func TestFindingsGroupByCode(t *testing.T) {
 		t.Errorf("expected the two code-less failures that say the same thing in one finding, with both messages and rules: %+v", alike)
 	}
 
+	if la := byTitle["`lost-after-accept`"]; len(la.Tests) != 1 || la.Tests[0] != "TestPeerStickyBurstNotLost" || len(la.Rules) != 1 || la.Rules[0].ID != "LOAD-2" {
+		t.Errorf("expected the parent's own defect (LOAD-2) beside its subtest's, got %+v", la)
+	}
+
 	lost := byTitle["`lost-events`"]
 	if len(lost.Rules) != 1 || lost.Rules[0].ID != "SYNC-7" {
 		t.Errorf("expected the rule the code's meaning names among the test's covers (SYNC-7, not SYNC-1), got %+v", lost.Rules)
@@ -129,7 +149,7 @@ func TestFindingsGroupByCode(t *testing.T) {
 	if err := WriteFindingsMarkdown(&b, s); err != nil {
 		t.Fatal(err)
 	}
-	if m := missing(b.String(), "# Findings", "## 4. `still-sticky-after-redaction`: REDACT-1 (MUST) [known failure]",
+	if m := missing(b.String(), "# Findings", "## 6. `still-sticky-after-redaction`: REDACT-1 (MUST) [known failure]",
 		"**REDACT-1 MUST**", spec.Statements["REDACT-1"], "known (expectations file): stays sticky in /sync",
 		"./run.sh -run '^TestRedactedStickyNotSticky$/^sync$'", "How the server log lines are chosen", "hs1: 2026-01-02 12:00:03,000"); len(m) > 0 {
 		t.Errorf("findings.md lacks %q:\n%s", m, b.String())
