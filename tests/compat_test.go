@@ -203,7 +203,7 @@ func TestCompatStickyThroughNonImplementing(t *testing.T) {
 		relayHolds(t, bob, r, ev)
 		joinThroughRelay(t, r)
 		t.Logf("right after the join, GET /event on %s answers %d", learner.Name, carol.GetEvent(t, r, ev).StatusCode)
-		if err := pagedBack(t, carol, r, ev); err != nil {
+		if _, err := carol.MessagesShowing(t, r, 30, ev); err != nil {
 			spec.Fatalf(t, "not-verified-through-relay", "expected %s, joined through %s after the sticky event %s was sent, to backfill it from %s when its user pages back within %v: %v",
 				learner.Name, relay.Name, ev, relay.Name, client.DefaultWait, err)
 		}
@@ -232,19 +232,6 @@ func cutLearner(t *testing.T, onOrigin, onLearner *client.Client, origin, learne
 	t.Logf("%s: partitioned from %s at %s (both still federate with %s)", learner.Name, origin.Name, time.Now().Format("15:04:05.000"), relay.Name)
 	t.Cleanup(func() { _ = learner.HealFrom(origin) })
 	requireCut(t, origin, learner, "before the rooms")
-}
-
-// pagedBack polls /messages of c's (backwards, 30 events) until it lists the event; the error
-// carries the last answer.
-func pagedBack(t *testing.T, c *client.Client, room, ev string) error {
-	t.Helper()
-	return client.Poll(client.DefaultWait, 500*time.Millisecond, func(time.Duration) error {
-		page := c.Messages(t, room, 30)
-		if page.StatusCode == 200 && client.Contains(page.JSON.Get("chunk").Array(), ev) {
-			return nil
-		}
-		return fmt.Errorf("/messages (dir=b, limit 30) answers %s", client.Truncate(page.String(), 1500))
-	})
 }
 
 // relayHolds waits until the relay's user's server has the origin's sticky event: the

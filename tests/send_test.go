@@ -82,7 +82,7 @@ func TestSendIdempotent(t *testing.T) {
 	}
 	// Counted in the room's history, so this checks creation, not sticky delivery (SYNC-*).
 	var made []string
-	for _, e := range alice.Messages(t, room, 50).JSON.Get("chunk").Array() {
+	for _, e := range alice.MustMessagesShowing(t, room, 50, first).JSON.Get("chunk").Array() {
 		if e.Get("content.once").Bool() {
 			made = append(made, e.Get("event_id").Str)
 		}
@@ -241,9 +241,12 @@ func TestSendStickyNotJoined(t *testing.T) {
 			}
 			res := mallory.Do(t, mallory.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"intruder": true}, strconv.FormatInt(blueprints.LongSticky.Milliseconds(), 10)))
 			must.As("non-member-send-accepted").MatrixError(t, res, 403, "", "a sticky send by a user who is "+how)
-			msgs := alice.Messages(t, room, 50)
+			// A marker sent after the refused send: once history shows it, it shows everything
+			// sent before it.
+			marker := alice.SendText(t, room, "after the refused send")
+			msgs := alice.MustMessagesShowing(t, room, 50, marker)
 			must.As("refused-send-created-event").NoneWith(t, msgs.JSON.Get("chunk").Array(), "content.intruder", "the refused sticky send must create no event (/messages)")
-			r := alice.NewStream(client.Sync, client.TimelineLimit(1)).Next(t, 0)
+			r := alice.NewStream(client.Sync, client.TimelineLimit(1)).InitialUntil(t, client.ShowsInTimeline(room, marker))
 			must.As("refused-send-created-event").NoneWith(t, r.Sticky(room), "content.intruder", "the refused sticky send must not appear in the sticky section")
 		})
 	}
@@ -310,12 +313,11 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 	must.Status(t, res, 200, "GET /event of the sticky event")
 	must.JSONEqual(t, res.JSON, alice.StickyDurationPath(), duration, "GET /event on the sender's server")
 
-	sync := alice.NewStream(client.Sync, client.Filter("")).Next(t, 0)
+	sync := alice.NewStream(client.Sync, client.Filter("")).InitialUntil(t, client.ShowsInTimeline(room, ev))
 	e := must.Has(t, sync.Timeline(room), ev, "the sender's initial /sync timeline")
 	must.JSONEqual(t, e, alice.StickyDurationPath(), duration, "the /sync timeline")
 
-	msgs := alice.Messages(t, room, 10)
-	must.Status(t, msgs, 200, "GET /messages")
+	msgs := alice.MustMessagesShowing(t, room, 10, ev)
 	e = must.Has(t, msgs.JSON.Get("chunk").Array(), ev, "/messages")
 	must.JSONEqual(t, e, alice.StickyDurationPath(), duration, "/messages")
 
@@ -362,8 +364,7 @@ func TestSendDurationValidation(t *testing.T) {
 	// A marker sent after the refused requests: once /messages shows it, it shows everything
 	// sent before it.
 	marker := alice.SendText(t, room, "after the refused sends")
-	msgs := alice.Messages(t, room, 50)
-	must.Has(t, msgs.JSON.Get("chunk").Array(), marker, "/messages (the marker sent after the refused sends)")
+	msgs := alice.MustMessagesShowing(t, room, 50, marker)
 	must.As("refused-send-created-event").NoneWith(t, msgs.JSON.Get("chunk").Array(), "content.invalid", "a send with an invalid duration must create no event (/messages)")
 }
 

@@ -224,6 +224,34 @@ func (c *Client) Messages(t testing.TB, roomID string, limit int) *Response {
 		Query: url.Values{"dir": {"b"}, "limit": {strconv.Itoa(limit)}}})
 }
 
+// MessagesShowing pages backwards like Messages until the answer lists eventID, for up to
+// DefaultWait, and returns that answer; the error carries the last one. A server may answer
+// /messages from a position that trails a send it has already acknowledged (Synapse on
+// PostgreSQL does while another room's events are still being written), so a test that reads
+// history right after sending waits for its own newest event first.
+func (c *Client) MessagesShowing(t testing.TB, roomID string, limit int, eventID string) (*Response, error) {
+	t.Helper()
+	var res *Response
+	err := Poll(DefaultWait, 250*time.Millisecond, func(time.Duration) error {
+		res = c.Messages(t, roomID, limit)
+		if res.StatusCode == 200 && Contains(res.JSON.Get("chunk").Array(), eventID) {
+			return nil
+		}
+		return fmt.Errorf("/messages (dir=b, limit %d) does not list %s: %s", limit, eventID, Truncate(res.String(), 1500))
+	})
+	return res, err
+}
+
+// MustMessagesShowing is MessagesShowing that fails the test when the event never shows.
+func (c *Client) MustMessagesShowing(t testing.TB, roomID string, limit int, eventID string) *Response {
+	t.Helper()
+	res, err := c.MessagesShowing(t, roomID, limit, eventID)
+	if err != nil {
+		t.Fatalf("waited %v for %s's own event to show in the room's history: %v", DefaultWait, c.UserID, err)
+	}
+	return res
+}
+
 // Context fetches an event with the given number of events around it.
 func (c *Client) Context(t testing.TB, roomID, eventID string, limit int) *Response {
 	t.Helper()
