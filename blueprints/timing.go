@@ -35,6 +35,12 @@ const PushNeed = 80 * time.Second
 // the sender's retries (Synapse's catch-up runs once a minute) come on top.
 const FaultSticky = 3 * time.Minute
 
+// LoadSticky is the lifetime of the sticky events of a scenario that sends a hundred or more
+// at once and awaits them all (LOAD-1, SYNC-7, SSS-3): the proposal sets no deadline for their
+// delivery, so the wait lasts until they expire (bound.Sticky). Sending them takes up to a
+// minute on a loaded machine; a server that loses some fails within three minutes.
+const LoadSticky = 3 * time.Minute
+
 // MaxSticky is the proposal's cap on stickiness.
 const MaxSticky = time.Hour
 

@@ -1,10 +1,12 @@
 package tests
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"stickler/blueprints"
+	"stickler/helpers/checks/bound"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/spec"
 )
@@ -32,10 +34,11 @@ func TestLoadManySenders(t *testing.T) {
 	}
 	const n = 200
 	start := time.Now()
-	ids := client.SendStickyBatch(t, senders, room, blueprints.StickyType, blueprints.LongSticky, n)
+	ids := client.SendStickyBatch(t, senders, room, blueprints.StickyType, blueprints.LoadSticky, n)
 	t.Logf("sent %d sticky events from %d senders in %v", n, len(senders), time.Since(start).Round(time.Millisecond))
+	within := bound.Sticky("LOAD-1", start, blueprints.LoadSticky, fmt.Sprintf("the %d sticky events", n))
 	for _, f := range feeds {
-		f.MustSyncUntil(t, 90*time.Second, client.Delivered(ids...).As("lost-events"))
+		within.MustSyncUntil(t, f, client.Delivered(ids...).As("lost-events"))
 		// Repeats are SYNC-5/SYNC-7's concern (TestManyStickyAllDelivered); here they are noted.
 		repeats := 0
 		for _, id := range ids {

@@ -436,7 +436,12 @@ func TestManyStickyAllDelivered(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"SYNC-7", "SYNC-5"}, []string{"SSS-3", "SYNC-5"}, func(t *testing.T, kind client.Feed) {
 		alice, room := blueprints.UserInRoom(t, "alice")
 		const n = 150 // above the suggested (and Synapse's) cap of 100
-		ids := client.SendStickyBatch(t, []*client.Client{alice}, room, blueprints.StickyType, blueprints.LongSticky, n)
+		req := "SYNC-7"
+		if kind == client.Sliding {
+			req = "SSS-3"
+		}
+		sent := time.Now()
+		ids := client.SendStickyBatch(t, []*client.Client{alice}, room, blueprints.StickyType, blueprints.LoadSticky, n)
 		// No filler after them: the newest sticky events fill the first response's timeline,
 		// so a server that later pages them out of its sticky backlog repeats them.
 		f := alice.NewStream(kind, client.TimelineLimit(5))
@@ -451,7 +456,7 @@ func TestManyStickyAllDelivered(t *testing.T) {
 			pages = append(pages, client.EventIDs(st))
 			return nil
 		})
-		f.MustSyncUntil(t, 60*time.Second, paging, client.Delivered(ids...).As("lost-events"))
+		bound.Sticky(req, sent, blueprints.LoadSticky, fmt.Sprintf("the %d sticky events", n)).MustSyncUntil(t, f, paging, client.Delivered(ids...).As("lost-events"))
 		spec.ErrorOn(t, f.OnceEach(ids...)) // repeated-in-same-response (lost-events cannot be left here)
 		spec.ShouldCheck(t, "SYNC-5", "once-across-responses", func(t *testing.T) {
 			spec.ErrorOn(t, f.RepeatedAcross(ids...)) // duplicate-delivery
@@ -461,10 +466,6 @@ func TestManyStickyAllDelivered(t *testing.T) {
 				spec.Errorf(t, "limit-ignored", "the extension returned %d events in one response, above the requested limit %d", maxPerResponse, extLimit)
 			}
 			must.As("not-oldest-first").OldestFirst(t, ids, pages)
-		}
-		req := "SYNC-7"
-		if kind == client.Sliding {
-			req = "SSS-3"
 		}
 		spec.Choice(t, req, fmt.Sprintf("%d sticky events over %d response(s), at most %d per response", n, responses, maxPerResponse))
 	})
