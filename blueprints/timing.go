@@ -41,6 +41,12 @@ const FaultSticky = 3 * time.Minute
 // minute on a loaded machine; a server that loses some fails within three minutes.
 const LoadSticky = 3 * time.Minute
 
+// RemainingTolerance bounds how far the expiry a client computes from the remaining-time field
+// (delivery time + remaining time) may lie from the moment the event really leaves the sticky
+// section: a sync's round trip on a loaded two-core machine (up to ~500 ms), a probe interval,
+// and clock reading (the tests and the servers read the same host clock).
+const RemainingTolerance = 1500 * time.Millisecond
+
 // MaxSticky is the proposal's cap on stickiness.
 const MaxSticky = time.Hour
 

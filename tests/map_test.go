@@ -44,10 +44,6 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	const (
 		sLife      = 15 * time.Second       // S: long enough to outlive the whole outage
 		sPrimeLife = blueprints.ShortSticky // S': expires while hs2 is away
-		// remainingTolerance: how far a client's expiry (delivery time + remaining time)
-		// may lie after the event's real end: the sync round trip on a loaded machine,
-		// with the test and the servers on the same host clock.
-		remainingTolerance = 1500 * time.Millisecond
 	)
 	with := func(v string) map[string]any { return map[string]any{bob.Names.StickyKey: "seed-key", "value": v} }
 	s := alice.SendSticky(t, b.Room, blueprints.StickyType, with("S"), sLife)
@@ -81,10 +77,10 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	must.Status(t, ev, 200, "GET /event of S on hs1")
 	end := client.OriginTS(ev.JSON).Add(sLife)
 	spec.ShouldCheck(t, "SYNC-3", "remaining-time-of-S", func(t *testing.T) {
-		checkSaidEnd(t, s, "S", end, remainingTolerance, wb, fresh)
+		checkSaidEnd(t, s, "S", end, blueprints.RemainingTolerance, wb, fresh)
 	})
 	// After S's end, no client of hs2 is told S is still live.
-	time.Sleep(time.Until(end.Add(remainingTolerance))) // lets S expire
+	time.Sleep(time.Until(end.Add(blueprints.RemainingTolerance))) // lets S expire
 	late := bob.Login(t).Follow(t)
 	if len(inStickySection(late, sPrime)) > 0 {
 		handed = append(handed, fmt.Sprintf("a device made after S's end: %s", late.Describe(sPrime)))
@@ -117,7 +113,7 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 		}
 		spec.Fatalf(t, "expired-delivered-as-sticky", "expected no client of hs2 to be handed the expired overwrite S' (%s) as sticky, while hs2 does drop S after its end; got: %s", sPrime, strings.Join(handed, "; "))
 	}
-	t.Logf("S ended for hs2's clients by %s (checked on the old client, a new device, and a device made after the end)", end.Add(remainingTolerance).Format("15:04:05.000"))
+	t.Logf("S ended for hs2's clients by %s (checked on the old client, a new device, and a device made after the end)", end.Add(blueprints.RemainingTolerance).Format("15:04:05.000"))
 	if !arrived && len(late.Of(sPrime)) == 0 {
 		t.Skipf("inconclusive: S' (%s) never reached hs2 within %v of the heal (saw on the old client: %s; on a new device: %s; on a device made after S's end: %s), so \"no client of hs2 is handed S' as sticky\" held only trivially and the seed's hazard was not exercised",
 			sPrime, blueprints.HealWait, wb.Describe(sPrime), fresh.Describe(sPrime), late.Describe(sPrime))

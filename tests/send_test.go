@@ -307,7 +307,7 @@ func TestSendStickyVisibleEverywhere(t *testing.T) {
 	alice, bob, room := b.Users[0], b.Users[1], b.Room
 	const duration = 123456 // ms
 	sent := time.Now()
-	ev := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, duration*time.Millisecond)
+	ev := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"body": "sticky"}, duration*time.Millisecond)
 
 	res := alice.GetEvent(t, room, ev)
 	must.Status(t, res, 200, "GET /event of the sticky event")
@@ -349,14 +349,14 @@ func TestSendDurationValidation(t *testing.T) {
 
 	for _, d := range []int{0, 1, 3600000} {
 		ds := fmt.Sprint(d)
-		res := alice.Do(t, alice.SendRequest(room, "org.example.sticky", client.TxnID(), map[string]any{"d": d}, ds))
+		res := alice.Do(t, alice.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"d": d}, ds))
 		must.As("refused-valid-duration").Status(t, res, 200, "sending with valid duration "+ds)
 		ev := alice.GetEvent(t, room, res.JSON.Get("event_id").Str)
 		must.JSONEqual(t, ev.JSON, alice.StickyDurationPath(), d, "the event sent with duration "+ds)
 	}
 
 	for i, d := range []string{"1.5", "abc", ""} { // fractional, non-numeric, empty
-		req := alice.SendRequest(room, "org.example.sticky", client.TxnID(), map[string]any{"invalid": i}, "x")
+		req := alice.SendRequest(room, blueprints.StickyType, client.TxnID(), map[string]any{"invalid": i}, "x")
 		req.Query = url.Values{alice.Names.DurationParam: {d}} // sent as is, even when empty
 		res := alice.Do(t, req)
 		must.As("accepted-invalid-duration").MatrixError(t, res, 400, "", fmt.Sprintf("sending with invalid duration %q", d))
@@ -373,10 +373,10 @@ func TestSendWithoutDurationIsNotSticky(t *testing.T) {
 	spec.Covers(t, "SEND-4")
 	t.Parallel()
 	alice, room := blueprints.UserInRoom(t, "alice")
-	plain := alice.SendMessage(t, room, "org.example.sticky", map[string]any{"body": "plain"})
+	plain := alice.SendMessage(t, room, blueprints.StickyType, map[string]any{"body": "plain"})
 	// Control: a sticky event sent the same way does reach the sticky section, so the absence
 	// of the plain one means something.
-	sticky := alice.SendSticky(t, room, "org.example.sticky", map[string]any{"body": "sticky"}, blueprints.LongSticky)
+	sticky := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"body": "sticky"}, blueprints.LongSticky)
 	filler := alice.SendText(t, room, "pushes both out of a one-event timeline")
 
 	ev := alice.GetEvent(t, room, plain)

@@ -54,7 +54,7 @@ func TestPeerStickyWindowFromOriginTS(t *testing.T) {
 	realtime.Run(t, peerLives, func(life time.Duration) error {
 		control := sticky.ExpiryControl(t, f.Alice, f.Room.ID, life) // ends before the peer's event: sent first, same lifetime
 		sent := time.Now()                                           // the event's origin_server_ts and its receipt are after this...
-		e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), 0)
+		e := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": 1}, f.Peer.StickyFor(life), 0)
 		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
 		f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the peer's sticky event at alice"))
 		if err := realtime.Need(sent.Add(life), peerCheckTime, "the check that it is sticky"); err != nil {
@@ -86,7 +86,7 @@ func TestPeerFutureOriginTSDoesNotExtend(t *testing.T) {
 	realtime.Run(t, peerLives, func(life time.Duration) error {
 		control := sticky.ExpiryControl(t, f.Alice, f.Room.ID, life) // ends before the peer's event's end from receipt
 		sent := time.Now()                                           // the server receives the event after this...
-		e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": 1}, f.Peer.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
+		e := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": 1}, f.Peer.StickyFor(life), federation.Now()+time.Hour.Milliseconds())
 		accepted := time.Now() // ...and before this: the server answers /send once it has handled the PDU
 		f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the future-dated sticky event at alice"))
 		if err := realtime.Need(sent.Add(life), peerCheckTime, "the check that it is sticky"); err != nil {
@@ -118,7 +118,7 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 			life := left + age
 			control := sticky.ExpiryControl(t, f.Alice, f.Room.ID, left) // ends before the back-dated event's end (ts + life)
 			ts := time.Now().Add(-age)
-			e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "early"}, f.Peer.StickyFor(life), ts.UnixMilli())
+			e := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": "early"}, f.Peer.StickyFor(life), ts.UnixMilli())
 			f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the back-dated sticky event at alice"))
 			if err := realtime.Need(ts.Add(life), peerCheckTime, "the check that it is sticky"); err != nil {
 				return err
@@ -147,7 +147,7 @@ func TestPeerPastOriginTSExpiresEarly(t *testing.T) {
 			realtime.Run(t, lives, func(life time.Duration) error {
 				before := time.Now()
 				control := sticky.ExpiryControl(t, f.Alice, f.Room.ID, time.Millisecond) // over long before the check
-				e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": name}, f.Peer.StickyFor(life), time.Now().Add(-2*life).UnixMilli())
+				e := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": name}, f.Peer.StickyFor(life), time.Now().Add(-2*life).UnixMilli())
 				f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the already-expired sticky event as an ordinary event at alice"))
 				sticky.RequireExpired(t, f.Alice, f.Room.ID, []string{"TIME-4", "TIME-1"}, "still-sticky", "ttl-when-not-sticky", e.ID, control, name)
 				if life > 0 && time.Since(before) > life {
@@ -173,9 +173,9 @@ func TestPeerDurationCappedAtOneHour(t *testing.T) {
 	f := blueprints.NewPeerRoom(t, 1, nil)
 	huge := f.Peer.StickyValue(map[string]any{"duration_ms": 99999999})
 	sentNow := time.Now()
-	now := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "now"}, huge, 0)
+	now := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": "now"}, huge, 0)
 	sentPast := time.Now()
-	past := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "past"}, huge, sentPast.Add(-30*time.Minute).UnixMilli())
+	past := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": "past"}, huge, sentPast.Add(-30*time.Minute).UnixMilli())
 	f.Alice.MustSyncUntil(t, client.Delivered(now.ID, past.ID).Named("the over-long sticky events at alice"))
 	evNow, r := sticky.Now(t, f.Alice, f.Room.ID, now.ID)
 	elapsedNow, elapsedPast := time.Since(sentNow), time.Since(sentPast)
@@ -214,7 +214,7 @@ func TestPeerOverlongDurationLeavesAtCap(t *testing.T) {
 	sent := time.Now()
 	ts := sent.Add(-(blueprints.MaxSticky - capLead))
 	end := ts.Add(blueprints.MaxSticky) // capped end: about capLead after arrival
-	e := f.SendPeer(t, "org.example.sticky", map[string]any{"n": "almost an hour old"}, huge, ts.UnixMilli())
+	e := f.SendPeer(t, blueprints.StickyType, map[string]any{"n": "almost an hour old"}, huge, ts.UnixMilli())
 	f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the over-long sticky event from almost an hour ago at alice"))
 	if ev, r := sticky.Now(t, f.Alice, f.Room.ID, e.ID); !ev.Exists() {
 		if left := time.Until(end); left < blueprints.ExpiryGrace {
@@ -242,7 +242,7 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 	spec.Covers(t, "TIME-5")
 	t.Parallel()
 	f := blueprints.NewPeerRoom(t, 1, nil)
-	control := f.SendPeer(t, "org.example.sticky", map[string]any{"control": true}, f.Peer.StickyFor(10*time.Minute), 0)
+	control := f.SendPeer(t, blueprints.StickyType, map[string]any{"control": true}, f.Peer.StickyFor(10*time.Minute), 0)
 	f.Alice.MustSyncUntil(t, client.Delivered(control.ID).Named("the valid control sticky event at alice"))
 	cases := []struct {
 		name  string
@@ -262,7 +262,7 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 			// The event is kept off the peer's DAG (Detached): a server that refuses it must
 			// not then refuse every later event that would name it as a prev_event.
 			latest := f.Room.Latest()
-			e := f.Room.Craft(t, federation.Proto{Type: "org.example.sticky", Sender: f.User, Detached: true,
+			e := f.Room.Craft(t, federation.Proto{Type: blueprints.StickyType, Sender: f.User, Detached: true,
 				PrevEvents: latest, Content: map[string]any{"case": tc.name}, Extra: f.Peer.StickyValue(tc.value)})
 			marker := f.Room.Craft(t, federation.Proto{Type: "m.room.message", Sender: f.User, Detached: true,
 				PrevEvents: latest, Content: map[string]any{"msgtype": "m.text", "body": "marker after " + tc.name}})
