@@ -71,6 +71,32 @@ type startWatch struct {
 	warned       bool
 	cpuMoved     time.Duration // what the last sample that showed work saw
 	logMoved     int64
+	// perCPU is the machine's load average per CPU at the last sample (0: unknown). On a
+	// machine busier than one runnable task per CPU a starting server gets only its share of
+	// CPU time and may wait on the disk for seconds (seen at load 26 on 2 CPUs: a Synapse start
+	// used under 100 ms per 2 s sample for 17 s, then answered): so the work threshold shrinks
+	// with the share and the stall window grows with the load, up to maxStallScale.
+	perCPU float64
+}
+
+// maxStallScale bounds how much a busy machine stretches the stall window (stallAfter).
+const maxStallScale = 4
+
+// idleCPU is the CPU time per sample that counts as work however busy the machine is: above
+// what an idle server that is up uses (a hung listener, a wrong port).
+const idleCPU = 20 * time.Millisecond
+
+// busyScale is how many times more than one runnable task per CPU the machine has (at least 1).
+func (w *startWatch) busyScale() float64 { return max(1, w.perCPU) }
+
+// workThreshold is the CPU time per sample that counts as working on a machine this busy.
+func (w *startWatch) workThreshold() time.Duration {
+	return max(idleCPU, time.Duration(float64(minCPU)/w.busyScale()))
+}
+
+// stallWindow is how long without work, past the spawn timeout, means the server stopped.
+func (w *startWatch) stallWindow() time.Duration {
+	return min(time.Duration(float64(stallAfter)*min(w.busyScale(), maxStallScale)), w.timeout)
 }
 
 func newStartWatch(timeout time.Duration, started time.Time) *startWatch {
@@ -89,7 +115,7 @@ func (w *startWatch) observe(now time.Time, s progressSample, err error) {
 		cpu = s.cpu - w.prevCPU
 	}
 	w.prevCPU, w.havePrev = s.cpu, true
-	if cpu >= minCPU || s.logBytes > 0 {
+	if cpu >= w.workThreshold() || s.logBytes > 0 {
 		w.lastProgress, w.worked = now, true
 		w.cpuMoved, w.logMoved = cpu, s.logBytes
 	}
@@ -101,7 +127,7 @@ func (w *startWatch) judge(now time.Time) verdict {
 	switch {
 	case elapsed < w.timeout:
 		return keepWaiting
-	case !w.worked || now.Sub(w.lastProgress) >= min(stallAfter, w.timeout):
+	case !w.worked || now.Sub(w.lastProgress) >= w.stallWindow():
 		return stalled
 	case elapsed >= w.hardLimit():
 		return overHardLimit
@@ -200,6 +226,7 @@ func (s *Server) waitReady(ctx context.Context, started time.Time, progress prog
 			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			smp, err := progress.sample(sctx)
 			cancel()
+			w.perCPU = loadPerCPU()
 			w.observe(time.Now(), smp, err)
 			lastSample = now
 		}
@@ -208,7 +235,7 @@ func (s *Server) waitReady(ctx context.Context, started time.Time, progress prog
 		case stalled:
 			idle := "it never showed any work (no log output, CPU time not moving)"
 			if w.worked {
-				idle = fmt.Sprintf("it stopped working (no log output, CPU time not moving) %v after its start", w.lastProgress.Sub(started).Round(time.Second))
+				idle = fmt.Sprintf("it stopped working (no log output, CPU time not moving for %v, %s) %v after its start", w.stallWindow(), machineLoad(), w.lastProgress.Sub(started).Round(time.Second))
 			}
 			return fmt.Errorf("%s (%s) did not answer GET /_matrix/client/versions with 200 within %v (COMPLEMENT_SPAWN_HS_TIMEOUT_SECS), and %s; last answer: %s",
 				s.Name, s.Image, now.Sub(started).Round(time.Second), idle, last)
@@ -238,6 +265,19 @@ func (d *Deployment) logf(format string, args ...any) {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "stickler: "+format+"\n", args...)
+}
+
+// loadPerCPU is the one-minute load average per CPU, 0 when unknown.
+func loadPerCPU() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var l float64
+	if _, err := fmt.Sscan(string(b), &l); err != nil {
+		return 0
+	}
+	return l / float64(runtime.NumCPU())
 }
 
 // machineLoad describes how busy the machine is, for messages about slow starts.

@@ -20,6 +20,7 @@ type scripted struct {
 	logs    int64
 	fail    bool
 	elapsed time.Duration // when this behaviour begins, from the start
+	perCPU  float64       // the machine's load average per CPU meanwhile (0: unknown)
 }
 
 // play feeds a start watch samples every sampleEvery, following script, and returns the
@@ -42,6 +43,7 @@ func play(timeout, until time.Duration, script []scripted) []string {
 			err = fmt.Errorf("docker stats: no answer")
 		}
 		total += now.cpu
+		w.perCPU = now.perCPU
 		w.observe(t0.Add(at), progressSample{cpu: total, logBytes: now.logs}, err)
 		switch w.judge(t0.Add(at)) {
 		case slowButWorking:
@@ -75,6 +77,10 @@ func TestStartWatchDecisions(t *testing.T) {
 		{"working, then stopping past the timeout fails once stalled", []scripted{busy, {elapsed: 90 * time.Second, cpu: 5 * time.Millisecond}}, 5 * time.Minute, "slow@1m0s stalled@1m38s"},
 		{"stopped working well before the timeout fails at the timeout", []scripted{busy, {elapsed: 20 * time.Second}}, 5 * time.Minute, "stalled@1m0s"},
 		{"stopped working just before the timeout: slow, then stalled", []scripted{busy, {elapsed: 56 * time.Second}}, 5 * time.Minute, "slow@1m0s stalled@1m4s"},
+		{"on a machine 13 times over its CPUs, a starved start's little CPU time is work", []scripted{{cpu: 40 * time.Millisecond, perCPU: 13}}, 5 * time.Minute, "slow@1m0s hard@4m0s"},
+		{"on a busy machine an idle server is still not working", []scripted{{cpu: 10 * time.Millisecond, perCPU: 13}}, 5 * time.Minute, "stalled@1m0s"},
+		{"on a busy machine a start waiting 30 s on the disk is not stalled", []scripted{busy, {elapsed: 50 * time.Second, perCPU: 13}, {elapsed: 80 * time.Second, cpu: 800 * time.Millisecond, perCPU: 13}}, 5 * time.Minute, "slow@1m0s hard@4m0s"},
+		{"on a busy machine a server that stopped fails after the longer window", []scripted{busy, {elapsed: 50 * time.Second, perCPU: 13}}, 5 * time.Minute, "slow@1m0s stalled@1m28s"},
 		{"progress unreadable for a while past the timeout", []scripted{busy, {elapsed: 70 * time.Second, fail: true}}, 5 * time.Minute, "slow@1m0s stalled@1m18s"},
 	}
 	for _, c := range cases {
@@ -116,13 +122,17 @@ func TestStartWatchDocker(t *testing.T) {
 	if err := startGuards(); err != nil {
 		t.Fatal(err)
 	}
-	const timeout = 3 * time.Second
+	// Long enough for two progress samples even when docker stats takes a second or two on a
+	// busy machine (3 s was not, at load 9 on 2 CPUs).
+	const timeout = 5 * time.Second
 	cfg.SpawnTimeout = timeout
 	cases := []struct {
 		name, script, want, wantLog string
 		at                          time.Duration // when it must fail, from the start
 	}{
-		{"idle", "exec sleep 600", "never showed any work", "", timeout},
+		// "never showed any work", or "stopped working" when a busy machine let the container's
+		// own start count as work: both say it is idle.
+		{"idle", "exec sleep 600", "CPU time not moving", "", timeout},
 		{"burning-cpu", "while :; do :; done", "although it kept working", "is slow to start", hardLimitFactor * timeout},
 		{"logging", "while :; do echo still starting; sleep 0.5; done", "although it kept working", "is slow to start", hardLimitFactor * timeout},
 	}
