@@ -52,8 +52,9 @@ func softFailed(t *testing.T, b *blueprints.Federation, watcher *client.Stream, 
 	return evs
 }
 
-// The concurrent kick of the proposal's footnote: alice (hs1) kicks charlie (hs2) while charlie,
-// cut off, sends sticky events. hs1 soft-fails them (SOFTFAIL-1); after charlie re-joins, the
+// A kick concurrent with the sender's sticky events, then a re-join: alice (hs1) kicks charlie
+// (hs2) while charlie, cut off, sends sticky events. (The proposal's footnote, where state
+// resolution rolls the kick back with no re-join, is TestPeerSoftFailRollback.) hs1 soft-fails them (SOFTFAIL-1); after charlie re-joins, the
 // long-lived one is re-evaluated and delivered while it is sticky (SOFTFAIL-2); the short-lived
 // one, expired by then, is not (SOFTFAIL-3).
 func TestSoftFailConcurrentKick(t *testing.T) {
