@@ -52,8 +52,9 @@ func softFailed(t *testing.T, b *blueprints.Federation, watcher *client.Stream, 
 	return evs
 }
 
-// The concurrent kick of the proposal's footnote: alice (hs1) kicks charlie (hs2) while charlie,
-// cut off, sends sticky events. hs1 soft-fails them (SOFTFAIL-1); after charlie re-joins, the
+// A kick concurrent with the sender's sticky events, then a re-join: alice (hs1) kicks charlie
+// (hs2) while charlie, cut off, sends sticky events. (The proposal's footnote, where state
+// resolution rolls the kick back with no re-join, is TestPeerSoftFailRollback.) hs1 soft-fails them (SOFTFAIL-1); after charlie re-joins, the
 // long-lived one is re-evaluated and delivered while it is sticky (SOFTFAIL-2); the short-lived
 // one, expired by then, is not (SOFTFAIL-3).
 func TestSoftFailConcurrentKick(t *testing.T) {
@@ -170,6 +171,13 @@ func TestSoftFailPowerRestored(t *testing.T) {
 // setPower sets userID's power level and the level needed to send blueprints.StickyType.
 func setPower(t *testing.T, admin *client.Client, room, userID string, level, needed int) {
 	t.Helper()
+	setPowers(t, admin, room, map[string]int{userID: level}, needed)
+}
+
+// setPowers sets the power levels of the given users and the level needed to send
+// blueprints.StickyType in one power-levels event, and returns its ID.
+func setPowers(t *testing.T, admin *client.Client, room string, levels map[string]int, needed int) string {
+	t.Helper()
 	res := admin.MustDo(t, client.Request{Method: "GET", Path: client.V3("rooms", room, "state", "m.room.power_levels", "")})
 	var pl map[string]any
 	if err := json.Unmarshal(res.Body, &pl); err != nil {
@@ -179,7 +187,9 @@ func setPower(t *testing.T, admin *client.Client, room, userID string, level, ne
 	if users == nil {
 		users = map[string]any{}
 	}
-	users[userID] = level
+	for u, l := range levels {
+		users[u] = l
+	}
 	pl["users"] = users
 	events, _ := pl["events"].(map[string]any)
 	if events == nil {
@@ -187,7 +197,7 @@ func setPower(t *testing.T, admin *client.Client, room, userID string, level, ne
 	}
 	events[blueprints.StickyType] = needed
 	pl["events"] = events
-	admin.SendState(t, room, "m.room.power_levels", "", pl)
+	return admin.SendState(t, room, "m.room.power_levels", "", pl)
 }
 
 // powerIs checks that c's server holds the power level for userID in the room.
