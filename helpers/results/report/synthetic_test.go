@@ -9,6 +9,7 @@ import (
 
 	"stickler/helpers/harness/timeline"
 	"stickler/helpers/spec"
+	"stickler/helpers/spec/marker"
 )
 
 // logLine captures what a marker call logs, so the synthetic stream holds exactly the lines
@@ -89,6 +90,17 @@ func (s *stream) test(name, action string, secs float64, ids []string, logs ...s
 		s.log(name, l)
 	}
 	s.end(name, action, secs)
+}
+
+// ending writes a whole test that ends as a spec ending does (spec.Inconclusive and the
+// others): its start, its spec.Covers line, the ending record, the skip line with the record's
+// reason, and its end.
+func (s *stream) ending(name string, ids []string, r marker.Record) {
+	s.run(name)
+	s.covers(name, ids...)
+	s.log(name, marker.Line(r))
+	s.log(name, r.Reason())
+	s.end(name, "skip", 0.01)
 }
 
 func (s *stream) end(test, action string, secs float64) {
