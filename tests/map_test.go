@@ -91,8 +91,8 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	var fielded []string
 	for _, w := range []*client.Stream{wb, fresh, late} {
 		for _, d := range w.Of(sPrime) {
-			if d.Section == client.InTimeline && d.Remaining > 0 {
-				fielded = append(fielded, fmt.Sprintf("%s: timeline at %s with %d ms left", w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining))
+			if d.Section == client.InTimeline && d.Remaining.Positive() {
+				fielded = append(fielded, fmt.Sprintf("%s: timeline at %s with %d ms left", w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining.MS))
 			}
 		}
 	}
@@ -153,12 +153,12 @@ func checkSaidEnd(t *testing.T, eventID, name string, end time.Time, tolerance t
 	t.Helper()
 	for _, w := range streams {
 		for _, d := range w.StickyOf(eventID) {
-			if d.Remaining < 0 {
+			if !d.Remaining.Present {
 				continue
 			}
-			if said := d.Asked.Add(time.Duration(d.Remaining) * time.Millisecond); said.After(end.Add(tolerance)) {
+			if said := d.Asked.Add(time.Duration(d.Remaining.MS) * time.Millisecond); said.After(end.Add(tolerance)) {
 				spec.Fatalf(t, "ttl-too-long", "%s ends at %s, but hs2 told %s at %s it had %d ms left (until %s, beyond the %v tolerance)",
-					name, end.Format("15:04:05.000"), w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining, said.Format("15:04:05.000"), tolerance)
+					name, end.Format("15:04:05.000"), w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining.MS, said.Format("15:04:05.000"), tolerance)
 			}
 		}
 	}

@@ -6,6 +6,8 @@ import (
 
 	"stickler/helpers/checks/stickymap"
 	"stickler/helpers/harness/client"
+
+	"stickler/helpers/harness/wire"
 )
 
 // observerHolding is an observer whose map holds value (none for "") under one key, fed by
@@ -14,7 +16,7 @@ func observerHolding(name, value string, now time.Time) *Observer {
 	m := stickymap.New(name, stickymap.Config{Clock: func() time.Time { return now }})
 	if value != "" {
 		m.Add(stickymap.Delivery{EventID: "$" + value, Key: Key("!r:hs1", &client.Client{UserID: "@a:hs1"}, "k"),
-			OriginTS: now.UnixMilli(), DurationMS: 60000, RemainingMS: 60000, HasRemaining: true, Received: now,
+			OriginTS: now.UnixMilli(), DurationMS: 60000, Remaining: wire.Remaining{MS: 60000, Present: true}, Received: now,
 			Content: `{"value":"` + value + `"}`})
 	}
 	return &Observer{Name: name, Map: m}
