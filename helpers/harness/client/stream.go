@@ -44,8 +44,8 @@ type Delivery struct {
 	Room, EventID string
 	Section       Section
 	Remaining     wire.Remaining // the remaining-time field (Present false when absent)
-	At            time.Time // when the response arrived
-	Asked         time.Time // when its request was sent: the server built the response in [Asked, At]
+	At            time.Time      // when the response arrived
+	Asked         time.Time      // when its request was sent: the server built the response in [Asked, At]
 	Event         gjson.Result
 }
 
