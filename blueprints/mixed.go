@@ -9,6 +9,7 @@ import (
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/deploy"
 	"stickler/helpers/harness/wire"
+	"stickler/helpers/spec"
 )
 
 // Mixed deployments: some servers implement sticky events, some do not (COMPAT). Which is
@@ -67,16 +68,17 @@ func (r Roles) Describe() string {
 	return d
 }
 
-// RequireMix skips the test, saying why, unless the deployment has at least impl servers that
-// implement sticky events and at least non servers that advertise nothing of them. A
-// Synapse-only run lacks the second kind, a Dendrite-only run the first.
+// RequireMix ends the test as not applicable (spec.NotApplicable), saying why, unless the
+// deployment has at least impl servers that implement sticky events and at least non servers
+// that advertise nothing of them. A Synapse-only run lacks the second kind, a Dendrite-only run
+// the first.
 func (r Roles) RequireMix(t testing.TB, impl, non int) {
 	t.Helper()
 	if len(r.NonImplementing) < non {
-		t.Skipf("skipped: needs %d server(s) that do not implement MSC4354: set STICKLER_SERVER=mixed or COMPLEMENT_BASE_IMAGE_HS2 to such an image (this deployment: %s)", non, r.Describe())
+		spec.NotApplicable(t, "needs %d server(s) that do not implement MSC4354: set STICKLER_SERVER=mixed or COMPLEMENT_BASE_IMAGE_HS2 to such an image (this deployment: %s)", non, r.Describe())
 	}
 	if len(r.Implementing) < impl {
-		t.Skipf("skipped: needs %d server(s) that implement MSC4354 (advertise %s under STICKLER_NAMES=%s): set STICKLER_SERVER=mixed, or COMPLEMENT_BASE_IMAGE_HS1 and _HS3 to such an image (this deployment: %s)",
+		spec.NotApplicable(t, "needs %d server(s) that implement MSC4354 (advertise %s under STICKLER_NAMES=%s): set STICKLER_SERVER=mixed, or COMPLEMENT_BASE_IMAGE_HS1 and _HS3 to such an image (this deployment: %s)",
 			impl, client.NamesFromEnv(t).VersionsFlag, client.NamesFromEnv(t).Set, r.Describe())
 	}
 }

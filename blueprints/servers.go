@@ -16,6 +16,7 @@ import (
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/deploy"
 	"stickler/helpers/harness/wire"
+	"stickler/helpers/spec"
 )
 
 var userSeq atomic.Int64
@@ -50,27 +51,32 @@ func Shared(t testing.TB, n int) *deploy.Deployment {
 
 var (
 	advertisedMu sync.Mutex
-	advertised   = map[string]string{} // client URL -> why its sticky tests are skipped ("" = none)
+	advertised   = map[string]lack{} // client URL -> what it lacks of sticky events (zero: nothing)
 )
 
-// RequireSticky skips the test, saying why, when the server does not implement sticky events
-// under the selected names (wire.Support): "not implemented" and "stable names not supported"
-// are reported as such, not as a pile of failures.
+// lack is what a server lacks of sticky events (wire.Lacks): the feature and why.
+type lack struct{ feature, why string }
+
+// RequireSticky ends the test as not implemented (spec.NotImplemented), saying why, when the
+// server does not implement sticky events under the selected names (wire.Lacks): "not
+// implemented" and "stable names not supported" are reported as such, not as a pile of
+// failures.
 func RequireSticky(t testing.TB, s *deploy.Server) {
 	t.Helper()
 	advertisedMu.Lock()
-	why, known := advertised[s.ClientURL]
+	l, known := advertised[s.ClientURL]
 	advertisedMu.Unlock()
 	if !known {
 		anon := &client.Client{BaseURL: s.ClientURL, Names: client.NamesFromEnv(t)}
 		res := anon.MustDo(t, client.Request{Method: "GET", Path: []string{"_matrix", "client", "versions"}})
-		why = wire.Support(res.JSON, anon.Names)
+		l.feature, l.why = wire.Lacks(res.JSON, anon.Names)
 		advertisedMu.Lock()
-		advertised[s.ClientURL] = why
+		advertised[s.ClientURL] = l
 		advertisedMu.Unlock()
 	}
-	if why != "" {
-		t.Skipf("skipped: %s (%s): %s (see TestDiscover)", s.Name, s.Image, why)
+	if l.why != "" {
+		server := fmt.Sprintf("%s (%s)", s.Name, s.Image)
+		spec.NotImplemented(t, server, l.feature, "%s: %s (see TestDiscover)", server, l.why)
 	}
 }
 

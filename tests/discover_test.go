@@ -20,7 +20,7 @@ func TestDiscover(t *testing.T) {
 	// DISCOVER-1 is the unstable flag; whether the stable names are offered is reported by
 	// the skips of the other tests ("stable names not supported").
 	if why := wire.Support(res.JSON, wire.Names{Set: "unstable"}); why != "" {
-		spec.Fatalf(t, "not-advertised", "expected unstable_features[%q] == true in /versions; %s (unstable_features: %s)", wire.UnstableFlag, why, res.JSON.Get("unstable_features").Raw)
+		spec.Fatalf(t, spec.NotAdvertised, "expected unstable_features[%q] == true in /versions; %s (unstable_features: %s)", wire.UnstableFlag, why, res.JSON.Get("unstable_features").Raw)
 	}
 	if why := wire.Support(res.JSON, client.NamesFromEnv(t)); why != "" {
 		t.Logf("with STICKLER_NAMES=%s: %s", client.NamesFromEnv(t).Set, why)

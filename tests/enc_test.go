@@ -34,11 +34,10 @@ func TestEncryptedSticky(t *testing.T) {
 		alice, room := blueprints.UserInRoom(t, "alice")
 		bob := blueprints.NewUser(t, blueprints.OneServer(t), "bob")
 		s := alice.SendSticky(t, room, "m.room.encrypted", encryptedContent(1), blueprints.LongSticky)
-		fill := alice.SendTexts(t, room, 3)
 		ev := alice.GetEvent(t, room, s)
 		must.As("encrypted-not-sticky").JSONEqual(t, ev.JSON, alice.StickyDurationPath(), blueprints.LongSticky.Milliseconds(), "the encrypted event's sticky object")
 
-		r := alice.NewStream(kind, client.TimelineLimit(1)).InitialUntil(t, client.ShowsInTimeline(room, fill[2]))
+		_, r := sticky.NowOver(t, alice, kind, room, s)
 		e := must.As("encrypted-not-sticky").Has(t, r.Sticky(room), s, "the sender's sticky section")
 		spec.ShouldCheck(t, "SYNC-3", "remaining-time", func(t *testing.T) {
 			if _, ok := alice.Remaining(e); !ok {

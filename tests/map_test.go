@@ -91,8 +91,8 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	var fielded []string
 	for _, w := range []*client.Stream{wb, fresh, late} {
 		for _, d := range w.Of(sPrime) {
-			if d.Section == client.InTimeline && d.Remaining > 0 {
-				fielded = append(fielded, fmt.Sprintf("%s: timeline at %s with %d ms left", w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining))
+			if d.Section == client.InTimeline && d.Remaining.Positive() {
+				fielded = append(fielded, fmt.Sprintf("%s: timeline at %s with %d ms left", w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining.MS))
 			}
 		}
 	}
@@ -108,14 +108,14 @@ func TestMapSeedHazardOfflineOverwrite(t *testing.T) {
 	})
 	if len(handed) > 0 {
 		if sKept {
-			t.Skipf("inconclusive: hs2 handed the expired overwrite S' (%s) as sticky (%s), but it also keeps S in the sticky section after S's end: it keeps expired events (SYNC-9, judged above), so S' says nothing of how it computes a window",
+			spec.ControlFailed(t, "hs2 handed the expired overwrite S' (%s) as sticky (%s), but it also keeps S in the sticky section after S's end: it keeps expired events (SYNC-9, judged above), so S' says nothing of how it computes a window",
 				sPrime, strings.Join(handed, "; "))
 		}
 		spec.Fatalf(t, "expired-delivered-as-sticky", "expected no client of hs2 to be handed the expired overwrite S' (%s) as sticky, while hs2 does drop S after its end; got: %s", sPrime, strings.Join(handed, "; "))
 	}
 	t.Logf("S ended for hs2's clients by %s (checked on the old client, a new device, and a device made after the end)", end.Add(blueprints.RemainingTolerance).Format("15:04:05.000"))
 	if !arrived && len(late.Of(sPrime)) == 0 {
-		t.Skipf("inconclusive: S' (%s) never reached hs2 within %v of the heal (saw on the old client: %s; on a new device: %s; on a device made after S's end: %s), so \"no client of hs2 is handed S' as sticky\" held only trivially and the seed's hazard was not exercised",
+		spec.Inconclusive(t, "S' (%s) never reached hs2 within %v of the heal (saw on the old client: %s; on a new device: %s; on a device made after S's end: %s), so \"no client of hs2 is handed S' as sticky\" held only trivially and the seed's hazard was not exercised",
 			sPrime, blueprints.HealWait, wb.Describe(sPrime), fresh.Describe(sPrime), late.Describe(sPrime))
 	}
 }
@@ -153,12 +153,12 @@ func checkSaidEnd(t *testing.T, eventID, name string, end time.Time, tolerance t
 	t.Helper()
 	for _, w := range streams {
 		for _, d := range w.StickyOf(eventID) {
-			if d.Remaining < 0 {
+			if !d.Remaining.Present {
 				continue
 			}
-			if said := d.Asked.Add(time.Duration(d.Remaining) * time.Millisecond); said.After(end.Add(tolerance)) {
+			if said := d.Asked.Add(time.Duration(d.Remaining.MS) * time.Millisecond); said.After(end.Add(tolerance)) {
 				spec.Fatalf(t, "ttl-too-long", "%s ends at %s, but hs2 told %s at %s it had %d ms left (until %s, beyond the %v tolerance)",
-					name, end.Format("15:04:05.000"), w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining, said.Format("15:04:05.000"), tolerance)
+					name, end.Format("15:04:05.000"), w.Client().DeviceID, d.At.Format("15:04:05.000"), d.Remaining.MS, said.Format("15:04:05.000"), tolerance)
 			}
 		}
 	}
@@ -232,7 +232,7 @@ func TestMapRemovalConverges(t *testing.T) {
 		w.Write(t, u, d.Servers[i].Name, room, "k", "present", 300*time.Second)
 	}
 	if err := converged(t, within, obs, w.Oracle(), "three writes"); err != nil {
-		t.Fatalf("control: the three entries never existed everywhere: %v", err)
+		spec.ControlFailed(t, "the three entries never existed everywhere, so there is nothing to remove (MAP-1's failure, TestMapConvergesAcrossServers): %v", err)
 	}
 	// Remove two of the three entries (same duration, later timestamp: the removal wins).
 	for i, u := range users[:2] {
@@ -350,7 +350,7 @@ func runFaultSchedule(t *testing.T, d *deploy.Deployment, seed int64) {
 	// Convergence is judged on unexpired entries; a machine so slow that the schedule outlasted
 	// them cannot judge it.
 	if err := realtime.Need(firstWrite.Add(mapFaultLives[0]), mapWait, "waiting for convergence"); err != nil {
-		t.Skipf("inconclusive: the schedule took %v, so the earliest write may expire while clients converge: %v", time.Since(firstWrite).Round(time.Second), err)
+		spec.Inconclusive(t, "the schedule took %v, so the earliest write may expire while clients converge: %v", time.Since(firstWrite).Round(time.Second), err)
 	}
 	within := bound.Sticky("MAP-2", firstWrite, mapFaultLives[0], "the first write")
 	if err := converged(t, within, obs, w.Oracle(), fmt.Sprintf("schedule seed %d healed", seed)); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"stickler/blueprints"
 	"stickler/helpers/checks/must"
+	"stickler/helpers/checks/sticky"
 	"stickler/helpers/harness/client"
 	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
@@ -19,8 +20,7 @@ func TestRedactedStickyNotSticky(t *testing.T) {
 	blueprints.OverBothFeeds(t, []string{"REDACT-1"}, []string{"REDACT-1"}, func(t *testing.T, kind client.Feed) {
 		alice, room := blueprints.UserInRoom(t, "alice")
 		s := alice.SendSticky(t, room, blueprints.StickyType, map[string]any{"n": 1}, blueprints.LongSticky)
-		filler := alice.SendText(t, room, "pushes the sticky event out of a one-event timeline")
-		r := alice.NewStream(kind, client.TimelineLimit(1)).InitialUntil(t, client.ShowsInTimeline(room, filler))
+		_, r := sticky.NowOver(t, alice, kind, room, s)
 		must.Has(t, r.Sticky(room), s, "the sticky section before the redaction (control)")
 
 		alice.Redact(t, room, s)

@@ -112,7 +112,7 @@ func TestDelayedStickyFromSendTime(t *testing.T) {
 	alice := blueprints.NewUser(t, hs, "alice")
 	versions := alice.MustDo(t, client.Request{Method: "GET", Path: []string{"_matrix", "client", "versions"}})
 	if !versions.JSON.Get(`unstable_features.org\.matrix\.msc4140`).Bool() {
-		t.Skipf("skipped: %s does not advertise org.matrix.msc4140 (delayed events) in /versions", hs.Name)
+		spec.NotImplemented(t, fmt.Sprintf("%s (%s)", hs.Name, hs.Image), "org.matrix.msc4140", "%s does not advertise org.matrix.msc4140 (delayed events) in /versions", hs.Name)
 	}
 	rooms := blueprints.RoomPerAttempt(alice, alice.CreateRoom(t, client.PublicRoom("")))
 	// The check comes at +lifetime+delay/2 from scheduling, so the delayed event must be seen
@@ -187,7 +187,8 @@ func delayedStickyFromSendTime(t *testing.T, alice *client.Client, room string, 
 // once. Neither proposal says how the sticky duration rides on the dedicated endpoint; the
 // suite's reading (SEND-6) is the same query parameter as on /send, since MSC4140 gives that
 // endpoint the same path parameters as /send and MSC4354 adds its parameter to the endpoints
-// that create events. A server that schedules through neither is skipped.
+// that create events. A server that schedules through neither is skipped as not implementing
+// MSC4140.
 func scheduleDelayedSticky(t *testing.T, c *client.Client, room string, content map[string]any, lifetime, delay time.Duration) string {
 	t.Helper()
 	q := url.Values{c.Names.DurationParam: {strconv.FormatInt(lifetime.Milliseconds(), 10)}}
@@ -210,7 +211,7 @@ func scheduleDelayedSticky(t *testing.T, c *client.Client, room string, content 
 	req.Query.Set("org.matrix.msc4140.delay", strconv.FormatInt(delay.Milliseconds(), 10))
 	res := c.MustDo(t, req)
 	if res.JSON.Get("delay_id").Str == "" {
-		t.Skipf("skipped: the server advertises org.matrix.msc4140 but schedules through neither the dedicated endpoint (%s) nor the org.matrix.msc4140.delay query parameter on /send (answered %s, no delay_id)",
+		spec.NotImplemented(t, c.ServerName(), "org.matrix.msc4140", "the server advertises org.matrix.msc4140 but schedules through neither the dedicated endpoint (%s) nor the org.matrix.msc4140.delay query parameter on /send (answered %s, no delay_id)",
 			strings.Join(unknown, "; "), res)
 	}
 	return "the org.matrix.msc4140.delay query parameter on /send (the dedicated endpoint is unknown to the server: " + strings.Join(unknown, "; ") + ")"

@@ -37,7 +37,7 @@ func TestRepeatedSyncGetsStickyAgain(t *testing.T) {
 		g.Label(labels)
 		// Control: the first device gets them over this feed.
 		if err := f.SyncUntil(t, client.DefaultWait, client.Delivered(ids...)); err != nil {
-			t.Skipf("could not judge: the control, alice's first device receiving her two sticky events over %s, failed: %v", kind, err)
+			spec.ControlFailed(t, "alice's first device did not receive her two sticky events over %s: %v", kind, err)
 		}
 
 		t.Run("second-device", func(t *testing.T) {

@@ -218,7 +218,7 @@ func TestPeerOverlongDurationLeavesAtCap(t *testing.T) {
 	f.Alice.MustSyncUntil(t, client.Delivered(e.ID).Named("the over-long sticky event from almost an hour ago at alice"))
 	if ev, r := sticky.Now(t, f.Alice, f.Room.ID, e.ID); !ev.Exists() {
 		if left := time.Until(end); left < blueprints.ExpiryGrace {
-			t.Skipf("inconclusive: setup too slow: the control sync came only %v before the capped end (%v after sending), too late to tell; the sticky section holds %v",
+			spec.Inconclusive(t, "setup too slow: the control sync came only %v before the capped end (%v after sending), too late to tell; the sticky section holds %v",
 				left.Round(time.Millisecond), capLead, client.EventIDs(r.Sticky(f.Room.ID)))
 		}
 		// Not sticky before its capped end: the server treats the over-long duration as
@@ -281,7 +281,7 @@ func TestPeerInvalidStickyObjects(t *testing.T) {
 			spec.Choice(t, "TIME-5", tc.name+": delivered as an event")
 			sticky.RequireNot(t, f.Alice, f.Room.ID, e.ID, tc.name+" sticky object")
 			if ev, r := sticky.Now(t, f.Alice, f.Room.ID, control.ID); !ev.Exists() {
-				t.Skipf("inconclusive: control failed: the valid sticky event %s left the sticky section, so the invalid one's absence proves nothing; the sticky section holds %v",
+				spec.ControlFailed(t, "the valid sticky event %s left the sticky section, so the invalid one's absence proves nothing; the sticky section holds %v",
 					control.ID, client.EventIDs(r.Sticky(f.Room.ID)))
 			}
 		})

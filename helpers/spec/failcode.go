@@ -9,6 +9,10 @@ import (
 	"stickler/helpers/spec/marker"
 )
 
+// NotAdvertised is TestDiscover's failure code: the server does not advertise sticky events in
+// /versions (DISCOVER-1). The report's headline reads it (with the not-implemented skips).
+const NotAdvertised = "not-advertised"
+
 var codePattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // ValidCode reports whether s is a well-formed failure code: lower-case words joined by '-'.

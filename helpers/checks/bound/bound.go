@@ -75,7 +75,7 @@ func (b Bound) Await(t testing.TB, what string, wait func(within time.Duration) 
 	t.Helper()
 	left := b.Left()
 	if left < minLeft {
-		t.Skipf("inconclusive: only %v was left %s when the wait for %s began (the setup took the rest on this machine; the server needs at least %v to be judged), so the server could not be judged",
+		spec.Inconclusive(t, "only %v was left %s when the wait for %s began (the setup took the rest on this machine; the server needs at least %v to be judged), so the server could not be judged",
 			left.Round(time.Millisecond), "until "+b.What, what, minLeft)
 	}
 	start := time.Now()

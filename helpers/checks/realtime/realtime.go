@@ -1,8 +1,8 @@
 // Package realtime runs scenarios that let real time pass (expiry) so that a slow machine
 // cannot turn into a server failure. A scenario's clock starts when its setup is done; if the
 // setup itself ate the time the scenario needed, the scenario is planned again with a longer
-// lifetime, and if that also runs out it is reported as inconclusive (skipped with the
-// reason), never as a failure of the server.
+// lifetime, and if that also runs out it is reported as inconclusive (spec.Inconclusive: skipped
+// with the reason), never as a failure of the server.
 package realtime
 
 import (
@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"stickler/helpers/spec"
 )
 
 // errTooSlow marks the error a scenario returns when its own setup ate its time budget.
@@ -74,5 +76,5 @@ func Run(t TB, lifetimes []time.Duration, scenario func(lifetime time.Duration) 
 			t.Logf("re-planning: %v; trying again with lifetime %v", err, lifetimes[i+1])
 		}
 	}
-	t.Skipf("inconclusive: the machine was too slow for every plan, so the server could not be judged (%s)", strings.Join(slow, "; "))
+	spec.Inconclusive(t, "the machine was too slow for every plan, so the server could not be judged (%s)", strings.Join(slow, "; "))
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"stickler/helpers/spec/marker"
 )
 
 type fakeT struct {
@@ -46,6 +48,10 @@ func TestRunSkipsAsInconclusiveWhenEveryPlanIsTooSlow(t *testing.T) {
 	})
 	if !strings.HasPrefix(ft.skipped, "inconclusive:") || !strings.Contains(ft.skipped, "lifetime 2s") || ft.fatal != "" {
 		t.Fatalf("want an inconclusive skip naming both plans and no failure; skipped %q, fatal %q", ft.skipped, ft.fatal)
+	}
+	// The report reads the ending from its record, not from the words.
+	if r, ok := marker.Parse(ft.logs[len(ft.logs)-1]); !ok || r.Kind != marker.Inconclusive || r.Reason() != ft.skipped {
+		t.Fatalf("want an inconclusive record with the skip's reason last in the log, got %q", ft.logs)
 	}
 }
 

@@ -19,7 +19,7 @@ func TestDiffSaysWhere(t *testing.T) {
 	// PHONE: bob got P only as an ordinary event after the fact.
 	alice.Add(write("$P", kB, 0, 10000, 10))
 	late := write("$P", kB, 0, 10000, 20)
-	late.HasRemaining = false
+	late.Remaining.Present = false
 	bob.Add(late)
 
 	diffs := Diff(alice, bob, at(2000))
@@ -48,7 +48,7 @@ func TestDiffExpiryDisagreement(t *testing.T) {
 	bob, _ := newMap("bob", RuleLatest)
 	alice.Add(write("$S", kA, 0, 5000, 0))
 	d := write("$S", kA, 0, 5000, 0)
-	d.RemainingMS = 3000 // bob's server said less time was left
+	d.Remaining.MS = 3000 // bob's server said less time was left
 	bob.Add(d)
 	if d := Diff(alice, bob, at(2999)); d != nil {
 		t.Fatalf("maps agree until bob's expiry, got %v", d)

@@ -47,19 +47,18 @@ type Delivery struct {
 	Key        Key
 	OriginTS   int64 // origin_server_ts, ms since the epoch
 	DurationMS int64 // <sticky>.duration_ms as written in the event (not capped)
-	// RemainingMS is the remaining-time field of unsigned; HasRemaining is false when the
-	// server omitted it (the event was not sticky when delivered).
-	RemainingMS  int64
-	HasRemaining bool
-	Received     time.Time // when the client received it (local clock)
-	Removal      bool      // content holds only the sticky key
-	Content      string    // the content as JSON, for explanations
-	Via          string    // optional: where it came from ("sync sticky section", "timeline", ...)
+	// Remaining is the remaining-time field of unsigned; not Present when the server omitted
+	// it (the event was not sticky when delivered).
+	Remaining wire.Remaining
+	Received  time.Time // when the client received it (local clock)
+	Removal   bool      // content holds only the sticky key
+	Content   string    // the content as JSON, for explanations
+	Via       string    // optional: where it came from ("sync sticky section", "timeline", ...)
 }
 
 // LocalExpiry is when this delivery says the event stops being sticky for its client.
 func (d Delivery) LocalExpiry() time.Time {
-	return d.Received.Add(time.Duration(d.RemainingMS) * time.Millisecond)
+	return d.Received.Add(time.Duration(d.Remaining.MS) * time.Millisecond)
 }
 
 // ErrNotMapEvent is returned by FromClientEvent for an event that is not a map write: no
@@ -109,7 +108,7 @@ func FromClientEvent(ev gjson.Result, roomID string, received time.Time, n wire.
 		if rem.Type != gjson.Number {
 			return Delivery{}, fmt.Errorf("stickymap: event %s: unsigned.%s is not a number: %s", id, n.RemainingField, rem.Raw)
 		}
-		d.RemainingMS, d.HasRemaining = rem.Int(), true
+		d.Remaining = wire.Remaining{MS: rem.Int(), Present: true}
 	}
 	count := 0
 	content.ForEach(func(_, _ gjson.Result) bool { count++; return true })

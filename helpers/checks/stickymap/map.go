@@ -113,7 +113,7 @@ func (m *Map) Add(d Delivery) {
 		r.conflict = c
 	}
 	r.deliveries++
-	if d.HasRemaining {
+	if d.Remaining.Present {
 		exp := d.LocalExpiry()
 		if !r.live || exp.Before(r.expiry) {
 			r.expiry = exp
@@ -146,74 +146,23 @@ func differs(a, b Delivery) string {
 	return strings.Join(out, ", ")
 }
 
-// AddClientEvent reads a client event (see FromClientEvent) and adds it. An event that is not
-// a map write returns an error wrapping ErrNotMapEvent and changes nothing.
-func (m *Map) AddClientEvent(ev gjson.Result, roomID string, received time.Time, n wire.Names) error {
-	d, err := FromClientEvent(ev, roomID, received, n)
+// AddDelivered adds one delivery of a client event as a client's feed logged it: the event,
+// the room it came in, when it came, where (via: "sync sticky section", ...) and the wire
+// names. It is the one way a client's map is fed (mapclient feeds it the stream's delivery
+// log, over /sync and Sliding Sync alike), with ByAlgorithm for a delivery without the
+// remaining-time field. An event that is not a map write is passed over (false, nil); a map
+// write that cannot be read is an error and changes nothing.
+func (m *Map) AddDelivered(ev gjson.Result, room string, received time.Time, via string, n wire.Names) (bool, error) {
+	d, err := FromClientEvent(ev, room, received, n)
 	if err != nil {
-		return err
-	}
-	m.Add(d)
-	return nil
-}
-
-// AddSync adds every map event of a /sync (v3) response received at the given time: the
-// timeline and the sticky section of each joined room. Events that are not map writes are
-// passed over; it returns how many deliveries it added.
-func (m *Map) AddSync(resp gjson.Result, received time.Time, n wire.Names) (int, error) {
-	added := 0
-	var firstErr error
-	resp.Get("rooms.join").ForEach(func(room, body gjson.Result) bool {
-		for _, part := range []struct{ path, via string }{
-			{"timeline.events", "sync timeline"},
-			{wire.Path("", n.SyncSection, "events"), "sync sticky section"},
-		} {
-			for _, ev := range body.Get(part.path).Array() {
-				d, err := FromClientEvent(ev, room.String(), received, n)
-				if err != nil {
-					if !isNotMap(err) && firstErr == nil {
-						firstErr = err
-					}
-					continue
-				}
-				d.Via = part.via
-				m.Add(ByAlgorithm(d))
-				added++
-			}
+		if isNotMap(err) {
+			return false, nil
 		}
-		return true
-	})
-	return added, firstErr
-}
-
-// AddSlidingSync adds every map event of a Simplified Sliding Sync response: each room's
-// timeline and the sticky-events extension (MSC4480).
-func (m *Map) AddSlidingSync(resp gjson.Result, received time.Time, n wire.Names) (int, error) {
-	added := 0
-	var firstErr error
-	add := func(room string, evs []gjson.Result, via string) {
-		for _, ev := range evs {
-			d, err := FromClientEvent(ev, room, received, n)
-			if err != nil {
-				if !isNotMap(err) && firstErr == nil {
-					firstErr = err
-				}
-				continue
-			}
-			d.Via = via
-			m.Add(ByAlgorithm(d))
-			added++
-		}
+		return false, err
 	}
-	resp.Get("rooms").ForEach(func(room, body gjson.Result) bool {
-		add(room.String(), body.Get("timeline").Array(), "sliding sync timeline")
-		return true
-	})
-	resp.Get(wire.Path("extensions", n.SlidingExtension, "rooms")).ForEach(func(room, body gjson.Result) bool {
-		add(room.String(), body.Get("events").Array(), "sliding sync extension")
-		return true
-	})
-	return added, firstErr
+	d.Via = via
+	m.Add(ByAlgorithm(d))
+	return true, nil
 }
 
 func isNotMap(err error) bool { return errors.Is(err, ErrNotMapEvent) }
@@ -229,11 +178,11 @@ const maxStickyMS = 3600000
 // live. A delivery with the field is returned unchanged, so against a server that sends the
 // field the map is built from it alone.
 func ByAlgorithm(d Delivery) Delivery {
-	if d.HasRemaining {
+	if d.Remaining.Present {
 		return d
 	}
 	if rem := d.OriginTS + min(d.DurationMS, maxStickyMS) - d.Received.UnixMilli(); rem > 0 && d.DurationMS >= 0 {
-		d.RemainingMS, d.HasRemaining = rem, true
+		d.Remaining = wire.Remaining{MS: rem, Present: true}
 	}
 	return d
 }

@@ -22,7 +22,7 @@ var kA = Key{RoomID: "!r:hs1", Sender: "@alice:hs1", Type: "m.rtc.member", Stick
 // with the remaining time the server would give (end - recv).
 func write(id string, k Key, ts, dur, recv int64) Delivery {
 	return Delivery{EventID: id, Key: k, OriginTS: t0.UnixMilli() + ts, DurationMS: dur,
-		RemainingMS: ts + dur - recv, HasRemaining: true, Received: at(recv), Content: `{"v":1}`}
+		Remaining: wire.Remaining{MS: ts + dur - recv, Present: true}, Received: at(recv), Content: `{"v":1}`}
 }
 
 func removal(id string, k Key, ts, dur, recv int64) Delivery {
@@ -76,7 +76,7 @@ func TestExpiryByRemainingTimeAsReceived(t *testing.T) {
 	// Sent at 0 for 5000 ms, received at 1000 with 3500 ms left (the server's view, which the
 	// client trusts over origin_server_ts + duration): local expiry 4500.
 	d := write("$a", kA, 0, 5000, 1000)
-	d.RemainingMS = 3500
+	d.Remaining.MS = 3500
 	m.Add(d)
 	wantExpiry(t, m, c, kA, "$a", 4500)
 	wantExplained(t, m, kA, "expired at 12:00:04.500", "explanation does not say when it expired")
@@ -85,7 +85,7 @@ func TestExpiryByRemainingTimeAsReceived(t *testing.T) {
 func TestNotStickyWhenDeliveredTakesNoPart(t *testing.T) {
 	m, _ := newMap("bob", RuleLatest)
 	late := write("$z", kA, 100, 5000, 200)
-	late.HasRemaining, late.RemainingMS = false, 0
+	late.Remaining = wire.Remaining{}
 	m.Add(write("$a", kA, 0, 5000, 10))
 	m.Add(late) // ranks higher, but arrived as an ordinary event: must not win
 	wantValue(t, m, kA, "$a")
@@ -167,9 +167,9 @@ func TestDuplicatesKeepEarliestExpiry(t *testing.T) {
 	m, c := newMap("alice", RuleLatest)
 	first := write("$a", kA, 0, 5000, 100)
 	again := first
-	again.Received, again.RemainingMS = at(2000), 2500 // says 4500: tighter than 5000
+	again.Received, again.Remaining.MS = at(2000), 2500 // says 4500: tighter than 5000
 	gone := first
-	gone.Received, gone.HasRemaining = at(6000), false // a later non-sticky copy
+	gone.Received, gone.Remaining.Present = at(6000), false // a later non-sticky copy
 	for _, d := range []Delivery{gone, first, again, first} {
 		m.Add(d)
 	}
@@ -196,15 +196,15 @@ func TestFromClientEvent(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", set, err)
 		}
-		want := Delivery{EventID: "$e1", Key: kA, OriginTS: 1767355200000, DurationMS: 5000, RemainingMS: 4000,
-			HasRemaining: true, Received: t0, Content: `{` + key + `,"x":1}`}
+		want := Delivery{EventID: "$e1", Key: kA, OriginTS: 1767355200000, DurationMS: 5000, Remaining: wire.Remaining{MS: 4000, Present: true},
+			Received: t0, Content: `{` + key + `,"x":1}`}
 		if d != want {
 			t.Fatalf("%s: got %+v\nwant %+v", set, d, want)
 		}
 		if d.LocalExpiry() != at(4000) {
 			t.Fatalf("%s: local expiry %v", set, d.LocalExpiry())
 		}
-		if d, _ := FromClientEvent(ev(`{`+key+`}`, `{}`), "!r:hs1", t0, n); !d.Removal || d.HasRemaining {
+		if d, _ := FromClientEvent(ev(`{`+key+`}`, `{}`), "!r:hs1", t0, n); !d.Removal || d.Remaining.Present {
 			t.Fatalf("%s: sticky-key-only content without remaining time: %+v", set, d)
 		}
 		if _, err := FromClientEvent(ev(`{"x":1}`, `{}`), "!r:hs1", t0, n); !isNotMap(err) {
@@ -225,33 +225,43 @@ func TestFromClientEvent(t *testing.T) {
 	}
 }
 
-func TestAddSyncAndSlidingSync(t *testing.T) {
+// AddDelivered takes map writes as a stream logged them (room, time, where), with where in the
+// explanation, and passes over events that are not map writes; a map write it cannot read is
+// an error.
+func TestAddDelivered(t *testing.T) {
 	n, _ := wire.Select("unstable")
-	ev := func(id, key string, ts int64) string {
-		return `{"event_id":"` + id + `","sender":"@alice:hs1","type":"m.rtc.member","origin_server_ts":` +
+	ev := func(id, key string, ts int64) gjson.Result {
+		return gjson.Parse(`{"event_id":"` + id + `","sender":"@alice:hs1","type":"m.rtc.member","origin_server_ts":` +
 			itoa(t0.UnixMilli()+ts) + `,"msc4354_sticky":{"duration_ms":5000},"content":{"msc4354_sticky_key":"` + key +
-			`","device":"x"},"unsigned":{"msc4354_sticky_duration_ttl_ms":` + itoa(5000-ts) + `}}`
+			`","device":"x"},"unsigned":{"msc4354_sticky_duration_ttl_ms":` + itoa(5000-ts) + `}}`)
 	}
-	plain := `{"event_id":"$plain","sender":"@alice:hs1","type":"m.room.message","origin_server_ts":1,"content":{"body":"hi"}}`
-	sync := gjson.Parse(`{"rooms":{"join":{"!r:hs1":{"timeline":{"events":[` + plain + `,` + ev("$t", "A", 10) +
-		`]},"msc4354_sticky":{"events":[` + ev("$s", "B", 20) + `]}}}}}`)
+	plain := gjson.Parse(`{"event_id":"$plain","sender":"@alice:hs1","type":"m.room.message","origin_server_ts":1,"content":{"body":"hi"}}`)
 	m, _ := newMap("alice", RuleLatest)
-	got, err := m.AddSync(sync, t0, n)
-	if err != nil || got != 2 {
-		t.Fatalf("AddSync = %d, %v; want 2, nil", got, err)
+	for _, tc := range []struct {
+		ev   gjson.Result
+		room string
+		via  string
+		want bool
+	}{
+		{plain, "!r:hs1", "sync timeline", false},
+		{ev("$t", "A", 10), "!r:hs1", "sync timeline", true},
+		{ev("$s", "B", 20), "!r:hs1", "sync sticky section", true},
+		{ev("$v", "D", 40), "!q:hs1", "sliding sync extension", true},
+	} {
+		if got, err := m.AddDelivered(tc.ev, tc.room, t0, tc.via, n); got != tc.want || err != nil {
+			t.Fatalf("AddDelivered(%s) = %v, %v; want %v, nil", tc.ev.Get("event_id").Str, got, err, tc.want)
+		}
 	}
-	if len(m.State()) != 2 {
-		t.Fatalf("state after /sync: %s", m.Summary())
+	if len(m.State()) != 3 {
+		t.Fatalf("state after three map writes: %s", m.Summary())
 	}
 	wantExplained(t, m, Key{"!r:hs1", "@alice:hs1", "m.rtc.member", "B"}, "via sync sticky section", "explanation does not say where the event came from")
-	sss := gjson.Parse(`{"rooms":{"!r:hs1":{"timeline":[` + ev("$u", "C", 30) + `]}},"extensions":{"org.matrix.msc4354.sticky_events":` +
-		`{"rooms":{"!q:hs1":{"events":[` + ev("$v", "D", 40) + `]}}}}}`)
-	m2, _ := newMap("alice", RuleLatest)
-	if got, err := m2.AddSlidingSync(sss, t0, n); err != nil || got != 2 {
-		t.Fatalf("AddSlidingSync = %d, %v; want 2, nil", got, err)
+	if _, ok := m.Get(Key{"!q:hs1", "@alice:hs1", "m.rtc.member", "D"}); !ok {
+		t.Fatalf("extension event missing: %s", m.Summary())
 	}
-	if _, ok := m2.Get(Key{"!q:hs1", "@alice:hs1", "m.rtc.member", "D"}); !ok {
-		t.Fatalf("extension event missing: %s", m2.Summary())
+	bad := gjson.Parse(`{"event_id":"$bad","sender":"@alice:hs1","type":"m.rtc.member","msc4354_sticky":{"duration_ms":5000},"content":{"msc4354_sticky_key":"E"}}`)
+	if got, err := m.AddDelivered(bad, "!r:hs1", t0, "sync timeline", n); got || err == nil {
+		t.Fatalf("a map write without origin_server_ts: AddDelivered = %v, %v; want false and an error", got, err)
 	}
 }
 
@@ -282,23 +292,23 @@ func TestSummary(t *testing.T) {
 // one hour); expired by that rule it stays not live; with the field it is left alone.
 func TestByAlgorithmWithoutRemainingField(t *testing.T) {
 	d := write("$a", kA, 0, 10000, 4000)
-	d.HasRemaining, d.RemainingMS = false, 0
-	if got := ByAlgorithm(d); !got.HasRemaining || got.RemainingMS != 6000 {
+	d.Remaining = wire.Remaining{}
+	if got := ByAlgorithm(d); !got.Remaining.Present || got.Remaining.MS != 6000 {
 		t.Errorf("unexpired without the field: want 6000 ms left by the algorithm, got %+v", got)
 	}
 	long := write("$b", kA, 0, 99999999, 1000)
-	long.HasRemaining = false
-	if got := ByAlgorithm(long); got.RemainingMS != 3600000-1000 {
-		t.Errorf("over-long duration: want the one-hour cap applied, got %d ms", got.RemainingMS)
+	long.Remaining.Present = false
+	if got := ByAlgorithm(long); got.Remaining.MS != 3600000-1000 {
+		t.Errorf("over-long duration: want the one-hour cap applied, got %d ms", got.Remaining.MS)
 	}
 	old := write("$c", kA, 0, 10000, 12000)
-	old.HasRemaining, old.RemainingMS = false, 0
-	if got := ByAlgorithm(old); got.HasRemaining {
+	old.Remaining = wire.Remaining{}
+	if got := ByAlgorithm(old); got.Remaining.Present {
 		t.Errorf("expired by the algorithm: want not live, got %+v", got)
 	}
 	with := write("$d", kA, 0, 10000, 4000)
-	with.RemainingMS = 1234 // what the server said, even if the algorithm says otherwise
-	if got := ByAlgorithm(with); got.RemainingMS != 1234 {
-		t.Errorf("with the field: want it kept (1234), got %d", got.RemainingMS)
+	with.Remaining.MS = 1234 // what the server said, even if the algorithm says otherwise
+	if got := ByAlgorithm(with); got.Remaining.MS != 1234 {
+		t.Errorf("with the field: want it kept (1234), got %d", got.Remaining.MS)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"testing"
+
+	"stickler/helpers/harness/wire"
 )
 
 // scenario is a generated history: events written to a few keys, and what one client was
@@ -47,9 +49,9 @@ func generate(seed uint64) scenario {
 			recv := ts + int64(rng.IntN(4000))
 			d := write(id, k, ts, dur, recv)
 			// The server's remaining time: what is left, give or take its clock reading.
-			d.RemainingMS += int64(rng.IntN(101) - 50)
-			if d.RemainingMS <= 0 || rng.IntN(8) == 0 {
-				d.HasRemaining, d.RemainingMS = false, 0 // expired, or served as an ordinary event
+			d.Remaining.MS += int64(rng.IntN(101) - 50)
+			if d.Remaining.MS <= 0 || rng.IntN(8) == 0 {
+				d.Remaining = wire.Remaining{} // expired, or served as an ordinary event
 			}
 			if rng.IntN(5) == 0 {
 				d.Removal, d.Content = true, `{"sticky_key":"`+k.StickyKey+`"}`
@@ -139,7 +141,7 @@ func TestPropertyValueObeysTheRule(t *testing.T) {
 			// Independent bookkeeping: per event, delivered as sticky, and its earliest expiry.
 			live := map[string]Delivery{}
 			for _, d := range sc.deliveries {
-				if !d.HasRemaining {
+				if !d.Remaining.Present {
 					continue
 				}
 				if p, ok := live[d.EventID]; !ok || d.LocalExpiry().Before(p.LocalExpiry()) {
@@ -209,7 +211,7 @@ func TestGeneratorCoversTheInterestingCases(t *testing.T) {
 			if d.Removal {
 				removals++
 			}
-			if !d.HasRemaining {
+			if !d.Remaining.Present {
 				notSticky++
 			}
 			for _, e := range sc.deliveries[:i] {
@@ -229,7 +231,7 @@ func TestGeneratorCoversTheInterestingCases(t *testing.T) {
 				if _, ok := m.StateAt(at(ms))[k]; !ok && len(sc.deliveries) > 1 {
 					// an absent key while some event of it is still live: the seed hazard
 					for _, d := range sc.deliveries {
-						if d.Key == k && d.HasRemaining && at(ms).Before(d.LocalExpiry()) && !d.Removal {
+						if d.Key == k && d.Remaining.Present && at(ms).Before(d.LocalExpiry()) && !d.Removal {
 							winnerExpiredLoserLive++
 							break
 						}

@@ -43,15 +43,15 @@ const (
 type Delivery struct {
 	Room, EventID string
 	Section       Section
-	Remaining     int64     // the remaining-time field, -1 when absent
-	At            time.Time // when the response arrived
-	Asked         time.Time // when its request was sent: the server built the response in [Asked, At]
+	Remaining     wire.Remaining // the remaining-time field (Present false when absent)
+	At            time.Time      // when the response arrived
+	Asked         time.Time      // when its request was sent: the server built the response in [Asked, At]
 	Event         gjson.Result
 }
 
 // AsSticky says whether the delivery hands the event to the client as sticky: outside the
 // timeline, or in it with a positive remaining time.
-func (d Delivery) AsSticky() bool { return d.Section != InTimeline || d.Remaining > 0 }
+func (d Delivery) AsSticky() bool { return d.Section != InTimeline || d.Remaining.Positive() }
 
 // SyncResponse is one response of a stream, /sync or Sliding Sync, that knows its feed and wire
 // names: a test asks it for a room's sticky events or timeline without knowing where each feed
@@ -272,11 +272,7 @@ func (s *Stream) record(r SyncResponse, asked, at time.Time) {
 
 func (s *Stream) add(room string, events []gjson.Result, where Section, asked, at time.Time) {
 	for _, e := range events {
-		rem, ok := s.c.Remaining(e)
-		if !ok {
-			rem = -1
-		}
-		s.Log = append(s.Log, Delivery{Room: room, EventID: e.Get("event_id").Str, Section: where, Remaining: rem, At: at, Asked: asked, Event: e})
+		s.Log = append(s.Log, Delivery{Room: room, EventID: e.Get("event_id").Str, Section: where, Remaining: wire.RemainingOf(e, s.c.Names), At: at, Asked: asked, Event: e})
 	}
 }
 
@@ -322,7 +318,7 @@ func (s *Stream) Describe(eventID string) string {
 	}
 	var parts []string
 	for _, d := range ds {
-		parts = append(parts, fmt.Sprintf("%s at %s (remaining %d)", d.Section, d.At.Format("15:04:05.000"), d.Remaining))
+		parts = append(parts, fmt.Sprintf("%s at %s (remaining %s)", d.Section, d.At.Format("15:04:05.000"), d.Remaining))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -342,7 +338,7 @@ func (s *Stream) Arrived(room string) string {
 			parts = append(parts, "…")
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%s (%s, %s, remaining %d)", d.EventID, d.Event.Get("type").Str, d.Section, d.Remaining))
+		parts = append(parts, fmt.Sprintf("%s (%s, %s, remaining %s)", d.EventID, d.Event.Get("type").Str, d.Section, d.Remaining))
 	}
 	if len(parts) == 0 {
 		return "nothing for this room"

@@ -66,7 +66,7 @@ func TestStreamLogsSyncDeliveries(t *testing.T) {
 	if tl, st := s.Count("$b"); tl != 1 || st != 1 {
 		t.Fatalf("expected $b once in the timeline and once in the sticky section, got %d and %d", tl, st)
 	}
-	if got := s.StickyOf("$b"); len(got) != 1 || got[0].Remaining != 5000 || got[0].Room != "!r" {
+	if got := s.StickyOf("$b"); len(got) != 1 || got[0].Remaining != (wire.Remaining{MS: 5000, Present: true}) || got[0].Room != "!r" {
 		t.Fatalf("expected one sticky delivery of $b with 5000 ms left in !r, got %+v", got)
 	}
 	if !strings.Contains(f.queries[1], "since=s1") || !strings.Contains(f.queries[0], "set_presence=offline") {
@@ -88,7 +88,7 @@ func TestStreamLogsSyncDeliveries(t *testing.T) {
 		t.Fatalf("expected RepeatedAcross's codes [duplicate-delivery], got %v", got)
 	}
 	// How it failed is in the codes: twice in one response and never are different defects.
-	s.Log = append(s.Log, Delivery{Room: "!r", EventID: "$a", Section: InSticky, Remaining: -1, At: s.Of("$a")[0].At})
+	s.Log = append(s.Log, Delivery{Room: "!r", EventID: "$a", Section: InSticky, At: s.Of("$a")[0].At})
 	err = s.OnceEach("$a", "$b", "$never")
 	if got := spec.CodesOf(err); !slices.Equal(got, []string{"repeated-in-same-response", "lost-events"}) {
 		t.Fatalf("expected OnceEach's codes [repeated-in-same-response lost-events] with $a twice in one response and $never missing, got %v (%v)", got, err)

@@ -13,10 +13,11 @@ import (
 // enough for a loaded two-core machine to federate an event, short enough to fail fast.
 const DefaultWait = 20 * time.Second
 
-// Remaining returns an event's remaining-time field and whether it is present.
+// Remaining returns an event's remaining-time field and whether it is present
+// (wire.RemainingOf).
 func (c *Client) Remaining(event gjson.Result) (int64, bool) {
-	r := event.Get(wire.Path("unsigned", c.Names.RemainingField))
-	return r.Int(), r.Exists()
+	r := wire.RemainingOf(event, c.Names)
+	return r.MS, r.Present
 }
 
 // OriginTS is an event's origin_server_ts as a time (the zero Unix time when it has none).

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec/marker"
 )
 
@@ -38,10 +39,6 @@ const (
 	Crash     FaultKind = "crash"     // stopped, then started again with its data
 )
 
-// NoRemaining is the remainingMS to pass to Seen when the event carried no remaining-time
-// field (delivered, but not as sticky).
-const NoRemaining int64 = -1
-
 // Record is one timeline line.
 type Record struct {
 	Kind        Kind      `json:"kind"`
@@ -65,12 +62,12 @@ func Sent(t testing.TB, server, eventID, key string, originTS, durationMS int64)
 }
 
 // Seen records that a client was delivered an event at a (local) time, with the
-// remaining-time field it carried, or NoRemaining when it had none.
-func Seen(t testing.TB, client, eventID string, at time.Time, remainingMS int64) {
+// remaining-time field it carried (none: delivered, but not as sticky).
+func Seen(t testing.TB, client, eventID string, at time.Time, remaining wire.Remaining) {
 	t.Helper()
 	r := Record{Kind: KindSeen, At: at.UnixMilli(), Client: client, Event: eventID}
-	if remainingMS >= 0 {
-		r.RemainingMS = &remainingMS
+	if remaining.Present {
+		r.RemainingMS = &remaining.MS
 	}
 	log(t, r)
 }

@@ -3,6 +3,7 @@ package timeline
 import (
 	"fmt"
 	"os"
+	"stickler/helpers/harness/wire"
 	"strings"
 	"testing"
 	"time"
@@ -24,9 +25,9 @@ func TestRecordsRoundTrip(t *testing.T) {
 	rec := &recorder{TB: t}
 	at := time.UnixMilli(1767355200123)
 	Sent(rec, "hs1", "$a", "alice/LAPTOP", 1767355200000, 5000)
-	Seen(rec, "bob@hs2", "$a", at, 4877)
-	Seen(rec, "carol@hs3", "$a", at, 0)
-	Seen(rec, "dave@hs3", "$a", at, NoRemaining)
+	Seen(rec, "bob@hs2", "$a", at, wire.Remaining{MS: 4877, Present: true})
+	Seen(rec, "carol@hs3", "$a", at, wire.Remaining{MS: 0, Present: true})
+	Seen(rec, "dave@hs3", "$a", at, wire.Remaining{})
 	Fault(rec, "hs2", Partition, at, at.Add(2*time.Second))
 	MapState(rec, "bob@hs2", "@alice:hs1/m.rtc.member/LAPTOP=$a")
 	Diverged(rec, "bob@hs2", "bob@hs2 never received $b\nsecond line")
@@ -89,7 +90,7 @@ func TestEmitForReport(t *testing.T) {
 	}
 	base := time.UnixMilli(1767355200000)
 	Sent(t, "hs1", "$S", "alice/LAPTOP", base.UnixMilli(), 3000)
-	Seen(t, "bob@hs2", "$S", base.Add(150*time.Millisecond), 2850)
+	Seen(t, "bob@hs2", "$S", base.Add(150*time.Millisecond), wire.Remaining{MS: 2850, Present: true})
 	Fault(t, "hs2", Crash, base.Add(time.Second), base.Add(2*time.Second))
 	// Longer than test2json's line limit, so the stream splits it.
 	Diverged(t, "bob@hs2", "bob@hs2 never received $S2; "+strings.Repeat("x", 5000)+" END")

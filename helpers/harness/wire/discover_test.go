@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"stickler/helpers/spec/marker"
 )
 
 func TestSupport(t *testing.T) {
@@ -18,17 +20,21 @@ func TestSupport(t *testing.T) {
 		name, versions string
 		n              Names
 		want           string // "" or a phrase the reason must hold
+		lacks          string // the feature a not-implemented record names
 	}{
-		{"unstable names, unstable flag", unstableOnly, un, ""},
-		{"unstable names, nothing", nothing, un, NotAdvertised},
-		{"unstable names, flag false", off, un, NotAdvertised},
-		{"stable names, unstable flag only", unstableOnly, st, StableUnsupported},
-		{"stable names, stable flag", stableFlag, st, ""},
-		{"stable names, nothing", nothing, st, NotAdvertised},
+		{"unstable names, unstable flag", unstableOnly, un, "", ""},
+		{"unstable names, nothing", nothing, un, NotAdvertised, marker.Sticky},
+		{"unstable names, flag false", off, un, NotAdvertised, marker.Sticky},
+		{"stable names, unstable flag only", unstableOnly, st, StableUnsupported, marker.StickyStable},
+		{"stable names, stable flag", stableFlag, st, "", ""},
+		{"stable names, nothing", nothing, st, NotAdvertised, marker.Sticky},
 	} {
 		got := Support(gjson.Parse(c.versions), c.n)
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
 			t.Errorf("%s: Support = %q, want one holding %q", c.name, got, c.want)
+		}
+		if lacks, why := Lacks(gjson.Parse(c.versions), c.n); lacks != c.lacks || why != got {
+			t.Errorf("%s: Lacks = %q, %q; want %q and Support's reason", c.name, lacks, why, c.lacks)
 		}
 	}
 	// A released spec version with sticky events counts as the stable names.

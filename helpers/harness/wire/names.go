@@ -4,6 +4,8 @@ package wire
 
 import (
 	"fmt"
+
+	"stickler/helpers/spec/marker"
 )
 
 // Names are the keys and parameters a server speaks for sticky events.
@@ -26,7 +28,7 @@ var unstable = Names{
 	RemainingField:   "msc4354_sticky_duration_ttl_ms",
 	StickyKey:        "msc4354_sticky_key",
 	SlidingExtension: "org.matrix.msc4354.sticky_events",
-	VersionsFlag:     "org.matrix.msc4354",
+	VersionsFlag:     UnstableFlag, // "org.matrix.msc4354"
 }
 
 var stable = Names{
@@ -40,7 +42,7 @@ var stable = Names{
 	// Before a spec version contains sticky events, a server speaking the stable names says so
 	// with this flag (the usual convention for proposals); afterwards with the spec version
 	// (SpecVersions).
-	VersionsFlag: "org.matrix.msc4354.stable",
+	VersionsFlag: marker.StickyStable, // "org.matrix.msc4354.stable"
 }
 
 // Select returns the set named by value ("" means unstable).

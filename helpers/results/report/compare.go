@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
+	"stickler/helpers/spec/marker"
 )
 
 // A comparison puts several runs' summaries side by side: one row per requirement, one column
@@ -326,8 +326,8 @@ func cellOf(s *Summary, tests map[string]*TestSummary, id string) Cell {
 		cell.State = CellWarning
 	case "skip":
 		cell.State = CellNotImplemented
-		for _, t := range cell.Tests {
-			if (t.Verdict == Skipped || t.Verdict == ExpectedSkip) && !strings.Contains(t.Reason, wire.NotAdvertised) {
+		for _, ref := range q.Tests {
+			if (ref.Verdict == Skipped || ref.Verdict == ExpectedSkip) && (ref.SkipKind != string(marker.NotImplemented) || ref.SkipFeature != marker.Sticky) {
 				cell.State = CellSkip
 			}
 		}

@@ -2,11 +2,12 @@ package report
 
 import (
 	"fmt"
-	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
-	"stickler/helpers/harness/wire"
+	"stickler/helpers/spec"
+	"stickler/helpers/spec/marker"
 )
 
 // Problem is a line of the expectations file that does not fit the suite.
@@ -70,29 +71,27 @@ func (r *Results) CheckExpectations(e Expectations, s Suite) []Problem {
 	return out
 }
 
-// skippedServer reads the server a "not advertised" skip names: "hs2 (image): server does not
-// advertise ...", with or without the "skipped: " prefix.
-var skippedServer = regexp.MustCompile(`^(?:skipped: )?(hs[0-9]+ \([^)]*\)):`)
-
 // Headline is the first thing a run's summary says when the server does not implement sticky
 // events (or not under the selected names), so that such a run is not read as a list of
-// skips or failures; "" otherwise. When DISCOVER-1 passed (hs1 implements the feature) and the
-// skips name other servers, the deployment is mixed: the headline names those servers and says
-// the other tests ran.
+// skips or failures; "" otherwise. It reads the tests' records, never their words: the
+// not-implemented ending records (spec.NotImplemented) of the skipped tests, and
+// TestDiscover's failure code (spec.NotAdvertised). When DISCOVER-1 passed (hs1 implements the
+// feature) and the skips name other servers, the deployment is mixed: the headline names those
+// servers and says the other tests ran.
 func (r *Results) Headline(v map[*Test]Verdict) string {
 	notImpl, noStable := 0, 0
 	discoverFailed := false
 	servers := map[string]bool{}
 	for _, t := range r.Leaves(v) {
 		switch {
-		case t.Outcome == "skip" && strings.Contains(t.SkipWhy, wire.NotAdvertised):
+		case t.NotImplemented(marker.Sticky):
 			notImpl++
-			if m := skippedServer.FindStringSubmatch(t.SkipWhy); m != nil {
-				servers[m[1]] = true
+			if t.Ending.Server != "" {
+				servers[t.Ending.Server] = true
 			}
-		case t.Outcome == "skip" && strings.Contains(t.SkipWhy, wire.StableUnsupported):
+		case t.NotImplemented(marker.StickyStable):
 			noStable++
-		case t.Outcome == "fail" && strings.Contains(strings.Join(t.Output, ""), wire.NotAdvertised):
+		case t.Outcome == "fail" && slices.Contains(t.Codes, spec.NotAdvertised):
 			discoverFailed = true
 		}
 	}
@@ -104,11 +103,11 @@ func (r *Results) Headline(v map[*Test]Verdict) string {
 			names = append(names, s)
 		}
 		sort.Strings(names)
-		return fmt.Sprintf("NOT IMPLEMENTED BY %s: it does not advertise %s; the %d sticky test(s) that need every server to implement it skipped, the others ran", strings.Join(names, ", "), wire.UnstableFlag, notImpl)
+		return fmt.Sprintf("NOT IMPLEMENTED BY %s: it does not advertise %s; the %d sticky test(s) that need every server to implement it skipped, the others ran", strings.Join(names, ", "), marker.Sticky, notImpl)
 	case notImpl > 0 || discoverFailed:
-		return fmt.Sprintf("NOT IMPLEMENTED: the server does not advertise %s; %d sticky test(s) skipped", wire.UnstableFlag, notImpl)
+		return fmt.Sprintf("NOT IMPLEMENTED: the server does not advertise %s; %d sticky test(s) skipped", marker.Sticky, notImpl)
 	case noStable > 0:
-		return fmt.Sprintf("STABLE NAMES NOT SUPPORTED: the server advertises only %s (unstable names); %d sticky test(s) skipped (STICKLER_NAMES=unstable tests it)", wire.UnstableFlag, noStable)
+		return fmt.Sprintf("STABLE NAMES NOT SUPPORTED: the server advertises only %s (unstable names); %d sticky test(s) skipped (STICKLER_NAMES=unstable tests it)", marker.Sticky, noStable)
 	}
 	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"stickler/helpers/harness/timeline"
+	"stickler/helpers/spec/marker"
 )
 
 // WriteHTML writes the report as one self-contained HTML file: inline CSS and SVG, no
@@ -143,12 +144,12 @@ func newHTMLTest(t TestSummary) htmlTest {
 // groupSkips fills the Skipped section's groups from p.Skips (tests skipped for the same
 // reason together) and remembers each skipped test's group for the requirements table.
 func (p *htmlPage) groupSkips(byName map[string]htmlTest) {
-	var names, reasons []string
+	var skips []Skip
 	for _, t := range p.Skips {
-		names, reasons = append(names, t.Name), append(reasons, t.SkipReason)
+		skips = append(skips, Skip{Name: t.Name, Reason: t.SkipReason, Kind: marker.Kind(t.SkipKind)})
 	}
 	p.skipGroup = map[string]int{}
-	for i, g := range GroupSkips(names, reasons) {
+	for i, g := range GroupSkips(skips) {
 		hg := htmlSkipGroup{Index: i, Reason: g.Reason}
 		for _, n := range g.Tests {
 			hg.Tests = append(hg.Tests, byName[n])

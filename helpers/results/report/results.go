@@ -39,12 +39,16 @@ type Test struct {
 	Codes    []string          // failure codes (spec.Errorf, spec.MarkFailure), in order, no repeats
 	Observed bool              // the test recorded an observation (spec.Observe)
 	SkipWhy  string
+	// Ending is how a test that could not judge ended (spec.Inconclusive, ControlFailed,
+	// NotImplemented, NotApplicable): its record, nil for none. The report reads the kind of a
+	// skip from it, never from the skip's words.
+	Ending   *marker.Record
 	Started  time.Time
 	Finished time.Time
 	Timeline []timeline.Record // from timeline.* calls, in log order
 
 	pending  string // output after the last newline (test2json splits long lines)
-	lastSaid string // the last plain log line, the reason of a t.Skip without "skipped: "
+	lastSaid string // the last plain log line, the reason of a t.Skip without an ending record or "skipped: "
 }
 
 // Results are all tests of a run, in the order they started.
@@ -178,7 +182,28 @@ func (t *Test) record(m marker.Record) {
 		if r, ok := timeline.FromMarker(m); ok {
 			t.Timeline = append(t.Timeline, r)
 		}
+	default:
+		if marker.Ending(m.Kind) {
+			t.Ending = &m
+			t.SkipWhy = m.Reason()
+		}
 	}
+}
+
+// SkipKind is the kind of a skipped test's ending record ("" when it did not skip, or skipped
+// without one).
+func (t *Test) SkipKind() marker.Kind {
+	if t.Outcome != "skip" || t.Ending == nil {
+		return ""
+	}
+	return t.Ending.Kind
+}
+
+// NotImplemented says whether t skipped because a server does not implement sticky events
+// (under the selected names when stable is set): its not-implemented record names
+// marker.Sticky, or marker.StickyStable. A skip for another feature (MSC4140) is neither.
+func (t *Test) NotImplemented(feature string) bool {
+	return t.SkipKind() == marker.NotImplemented && t.Ending.Feature == feature
 }
 
 // Requirement groups a catalogue entry with the tests that name it.

@@ -3,35 +3,45 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	"stickler/helpers/spec/marker"
 )
 
 // SkipGroup is one skip reason with every test skipped for it. A server that does not
 // implement the proposal skips seventy tests for one reason: the reason is said once, with the
-// count and the tests. An inconclusive skip (the machine was too slow to judge) stays alone,
-// since each one says something of its own.
+// count and the tests. An inconclusive skip (the machine was too slow to judge, a control
+// failed) stays alone, since each one says something of its own.
 type SkipGroup struct {
 	Reason string
 	Tests  []string
 }
 
-// Inconclusive says whether a skip reason is an inconclusive verdict, kept one per test.
-func Inconclusive(reason string) bool {
-	return strings.Contains(strings.ToLower(reason), "inconclusive")
+// Skip is a skipped test as the groups take it: its name, its reason and the kind of its ending
+// record ("" when it skipped without one).
+type Skip struct {
+	Name, Reason string
+	Kind         marker.Kind
 }
 
-// GroupSkips groups skipped tests (names and reasons, in run order) by identical reason, in
-// the order each reason first appeared.
-func GroupSkips(names, reasons []string) []SkipGroup {
+// Alone says whether a skip of ending kind k is kept one per test: an inconclusive one.
+func Alone(k marker.Kind) bool {
+	return k == marker.Inconclusive || k == marker.ControlFailed
+}
+
+// GroupSkips groups skipped tests (in run order) by identical reason, in the order each reason
+// first appeared; inconclusive ones (Alone) each in a group of their own.
+func GroupSkips(skips []Skip) []SkipGroup {
 	var out []SkipGroup
 	at := map[string]int{}
-	for i, n := range names {
-		why := reasons[i]
-		if i, ok := at[why]; ok && !Inconclusive(why) {
-			out[i].Tests = append(out[i].Tests, n)
+	for _, s := range skips {
+		if i, ok := at[s.Reason]; ok && !Alone(s.Kind) {
+			out[i].Tests = append(out[i].Tests, s.Name)
 			continue
 		}
-		at[why] = len(out)
-		out = append(out, SkipGroup{Reason: why, Tests: []string{n}})
+		if !Alone(s.Kind) {
+			at[s.Reason] = len(out)
+		}
+		out = append(out, SkipGroup{Reason: s.Reason, Tests: []string{s.Name}})
 	}
 	return out
 }

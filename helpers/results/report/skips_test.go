@@ -5,18 +5,31 @@ import (
 	"strings"
 	"testing"
 
-	"stickler/helpers/harness/wire"
+	"stickler/helpers/spec/marker"
 )
 
 func TestGroupSkips(t *testing.T) {
-	names := []string{"A", "B", "C", "D", "E", "F"}
-	reasons := []string{"r1", "inconclusive: too slow (1)", "r1", "inconclusive: too slow (1)", "", "r1"}
-	got := GroupSkips(names, reasons)
+	got := GroupSkips([]Skip{
+		{"A", "r1", ""},
+		{"B", "inconclusive: too slow (1)", marker.Inconclusive},
+		{"C", "r1", marker.NotApplicable},
+		{"D", "inconclusive: too slow (1)", marker.Inconclusive},
+		{"E", "", ""},
+		{"F", "r1", ""},
+		{"G", "inconclusive: control failed: c", marker.ControlFailed},
+		{"H", "inconclusive: control failed: c", marker.ControlFailed},
+		// The kind decides, not the words: the same words without an inconclusive record group.
+		{"I", "inconclusive: too slow (1)", ""},
+		{"J", "inconclusive: too slow (1)", ""},
+	})
 	want := []SkipGroup{
 		{"r1", []string{"A", "C", "F"}},
 		{"inconclusive: too slow (1)", []string{"B"}},
 		{"inconclusive: too slow (1)", []string{"D"}}, // the same words, still one per test
 		{"", []string{"E"}},
+		{"inconclusive: control failed: c", []string{"G"}},
+		{"inconclusive: control failed: c", []string{"H"}},
+		{"inconclusive: too slow (1)", []string{"I", "J"}},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("want %d groups, got %d: %+v", len(want), len(got), got)
@@ -40,12 +53,12 @@ func TestSkipsGroupedInTerminalAndHTML(t *testing.T) {
 	term := out.String()
 	skipped := term[strings.Index(term, "== Skipped"):]
 	skipped = skipped[:strings.Index(skipped, "\n\n")]
-	if n := strings.Count(skipped, wire.NotAdvertised); n != 1 {
+	if n := strings.Count(skipped, notAdvertised); n != 1 {
 		t.Errorf("want the not-advertised reason once in the Skipped section, got %d times:\n%s", n, skipped)
 	}
 	for _, w := range []string{
 		"== Skipped (4) ==",
-		"  3 tests: hs1: " + wire.NotAdvertised,
+		"  3 tests: hs1: " + notAdvertised,
 		"      TestSendStickyVisibleEverywhere, TestSendDurationBounds, TestFedCatchUpAfterCrash\n",
 		"  TestCompatJoinThroughOldServer: needs a deployment",
 	} {
@@ -61,7 +74,7 @@ func TestSkipsGroupedInTerminalAndHTML(t *testing.T) {
 	html := page.String()
 	sec := html[strings.Index(html, `<section id="skipped">`):]
 	sec = sec[:strings.Index(sec, "</section>")]
-	if n := strings.Count(sec, wire.NotAdvertised); n != 1 {
+	if n := strings.Count(sec, notAdvertised); n != 1 {
 		t.Errorf("the Skipped section should give the not-advertised reason once, got %d:\n%s", n, sec)
 	}
 	for _, w := range []string{`<h2>Skipped (4)</h2>`, `<td class="num">3</td>`, `>TestFedCatchUpAfterCrash</a>`, `<tr id="skip-0">`} {

@@ -10,6 +10,7 @@ import (
 
 	"stickler/helpers/harness/timeline"
 	"stickler/helpers/spec"
+	"stickler/helpers/spec/marker"
 )
 
 // Meta describes the run beside its results (all optional).
@@ -82,6 +83,8 @@ type TestRef struct {
 	ElapsedMS   int64            `json:"elapsed_ms"`
 	Expectation *ExpectationJSON `json:"expectation,omitempty"`
 	SkipReason  string           `json:"skip_reason,omitempty"`
+	SkipKind    string           `json:"skip_kind,omitempty"`    // the kind of its ending record (Test.Ending), if it skipped with one
+	SkipFeature string           `json:"skip_feature,omitempty"` // not-implemented: the feature the server lacks
 }
 
 // ExpectationJSON is an expectations-file line that applies to a test.
@@ -110,11 +113,13 @@ type TestSummary struct {
 	Choices     map[string]string `json:"choices,omitempty"`
 	Expectation *ExpectationJSON  `json:"expectation,omitempty"`
 	SkipReason  string            `json:"skip_reason,omitempty"`
-	Codes       []string          `json:"codes,omitempty"`      // failure codes of it and its subtests
-	Difference  string            `json:"difference,omitempty"` // fails-differently: expected and got codes
-	Message     string            `json:"message,omitempty"`    // the failure in one line: a divergence, else the test's first message
-	Failure     string            `json:"failure,omitempty"`    // its output (first third and end), when it fails or fails as expected
-	Diverged    []DivergedJSON    `json:"diverged,omitempty"`   // from timeline.Diverged
+	SkipKind    string            `json:"skip_kind,omitempty"`    // the kind of its ending record (Test.Ending), if it skipped with one
+	SkipFeature string            `json:"skip_feature,omitempty"` // not-implemented: the feature the server lacks
+	Codes       []string          `json:"codes,omitempty"`        // failure codes of it and its subtests
+	Difference  string            `json:"difference,omitempty"`   // fails-differently: expected and got codes
+	Message     string            `json:"message,omitempty"`      // the failure in one line: a divergence, else the test's first message
+	Failure     string            `json:"failure,omitempty"`      // its output (first third and end), when it fails or fails as expected
+	Diverged    []DivergedJSON    `json:"diverged,omitempty"`     // from timeline.Diverged
 	Timeline    []timeline.Record `json:"timeline,omitempty"`
 
 	anchor string
@@ -195,7 +200,7 @@ func summarizeTest(r *Results, ru Rules, v map[*Test]Verdict, i int, t *Test, co
 		ts.Choices = t.Choices
 	}
 	if t.Outcome == "skip" {
-		ts.SkipReason = t.SkipWhy
+		ts.SkipReason, ts.SkipKind, ts.SkipFeature = t.SkipWhy, string(t.SkipKind()), skipFeature(t)
 	}
 	ts.Codes = r.Codes(t)
 	if v[t] == FailsDifferently {
@@ -215,6 +220,14 @@ func summarizeTest(r *Results, ru Rules, v map[*Test]Verdict, i int, t *Test, co
 	return ts
 }
 
+// skipFeature is the feature a not-implemented skip names ("" for any other).
+func skipFeature(t *Test) string {
+	if t.SkipKind() != marker.NotImplemented {
+		return ""
+	}
+	return t.Ending.Feature
+}
+
 // summarizeRequirement is one requirement of the catalogue with its outcome, the tests that
 // name it and the choices recorded for it (by those tests or their subtests).
 func summarizeRequirement(r *Results, q Requirement, v map[*Test]Verdict, e Expectations) RequirementSummary {
@@ -223,7 +236,7 @@ func summarizeRequirement(r *Results, q Requirement, v map[*Test]Verdict, e Expe
 	for _, t := range q.Tests {
 		ref := TestRef{Name: t.Name, Verdict: v[t], Outcome: t.Outcome, ElapsedMS: t.Elapsed.Milliseconds(), Expectation: expectationOf(e, t)}
 		if t.Outcome == "skip" {
-			ref.SkipReason = t.SkipWhy
+			ref.SkipReason, ref.SkipKind, ref.SkipFeature = t.SkipWhy, string(t.SkipKind()), skipFeature(t)
 		}
 		rs.Tests = append(rs.Tests, ref)
 	}

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"stickler/helpers/harness/timeline"
+	"stickler/helpers/harness/wire"
 	"stickler/helpers/spec"
+	"stickler/helpers/spec/marker"
 )
 
 // logLine captures what a marker call logs, so the synthetic stream holds exactly the lines
@@ -91,6 +93,20 @@ func (s *stream) test(name, action string, secs float64, ids []string, logs ...s
 	s.end(name, action, secs)
 }
 
+// ending writes a whole test that ends as a spec ending does (spec.Inconclusive and the
+// others): its start, its spec.Covers line, the ending record, the skip line with the record's
+// reason, and its end.
+func (s *stream) ending(name string, ids []string, r marker.Record) {
+	s.run(name)
+	s.covers(name, ids...)
+	s.log(name, marker.Line(r))
+	s.log(name, r.Reason())
+	s.end(name, "skip", 0.01)
+}
+
+// rem is a remaining-time field of ms milliseconds, as delivered.
+func rem(ms int64) wire.Remaining { return wire.Remaining{MS: ms, Present: true} }
+
 func (s *stream) end(test, action string, secs float64) {
 	word := map[string]string{"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[action]
 	s.emit("output", test, fmt.Sprintf("--- %s: %s (%.2fs)\n", word, test, secs), 0)
@@ -131,11 +147,11 @@ func syntheticStream(t *testing.T) string {
 	s.run(fed)
 	s.covers(fed, "FED-4")
 	s.mark(fed, func(tb testing.TB) { timeline.Sent(tb, "hs1", "$crashA", "alice/LAPTOP", ms(0).UnixMilli(), 8000) })
-	s.mark(fed, func(tb testing.TB) { timeline.Seen(tb, "alice@hs1", "$crashA", ms(120), 7880) })
+	s.mark(fed, func(tb testing.TB) { timeline.Seen(tb, "alice@hs1", "$crashA", ms(120), rem(7880)) })
 	s.mark(fed, func(tb testing.TB) { timeline.Fault(tb, "hs2", timeline.Crash, ms(500), ms(3500)) })
 	s.mark(fed, func(tb testing.TB) { timeline.Sent(tb, "hs1", "$crashB", "alice/PHONE", ms(1000).UnixMilli(), 8000) })
-	s.mark(fed, func(tb testing.TB) { timeline.Seen(tb, "alice@hs1", "$crashB", ms(1100), 7900) })
-	s.mark(fed, func(tb testing.TB) { timeline.Seen(tb, "bob@hs2", "$crashA", ms(4200), 3800) })
+	s.mark(fed, func(tb testing.TB) { timeline.Seen(tb, "alice@hs1", "$crashB", ms(1100), rem(7900)) })
+	s.mark(fed, func(tb testing.TB) { timeline.Seen(tb, "bob@hs2", "$crashA", ms(4200), rem(3800)) })
 	s.mark(fed, func(tb testing.TB) { spec.MarkFailure(tb, "lost-events") })
 	s.log(fed, "sync.go:88: bob@hs2 never received $crashB within 5s")
 	s.end(fed, "fail", 9.4)
@@ -148,13 +164,13 @@ func syntheticStream(t *testing.T) string {
 	s.run(mp)
 	s.covers(mp, "MAP-2", "MAP-1")
 	s.mark(mp, func(tb testing.TB) { timeline.Sent(tb, "hs1", "$S", "alice/LAPTOP", ms(0).UnixMilli(), 10000) })
-	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "alice@hs1", "$S", ms(80), 9920) })
-	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "bob@hs2", "$S", ms(400), 9600) })
+	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "alice@hs1", "$S", ms(80), rem(9920)) })
+	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "bob@hs2", "$S", ms(400), rem(9600)) })
 	s.mark(mp, func(tb testing.TB) { timeline.Fault(tb, "hs2", timeline.Partition, ms(1000), ms(6000)) })
 	s.mark(mp, func(tb testing.TB) { timeline.Sent(tb, "hs1", "$S2", "alice/LAPTOP", ms(2000).UnixMilli(), 3000) })
-	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "alice@hs1", "$S2", ms(2050), 2950) })
-	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "carol@hs3", "$S2", ms(2300), 2700) })
-	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "bob@hs2", "$S2", ms(6500), timeline.NoRemaining) })
+	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "alice@hs1", "$S2", ms(2050), rem(2950)) })
+	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "carol@hs3", "$S2", ms(2300), rem(2700)) })
+	s.mark(mp, func(tb testing.TB) { timeline.Seen(tb, "bob@hs2", "$S2", ms(6500), wire.Remaining{}) })
 	s.mark(mp, func(tb testing.TB) { timeline.Mark(tb, "A", ms(4000)) })
 	s.mark(mp, func(tb testing.TB) { timeline.Mark(tb, "B", ms(7000)) })
 	s.mark(mp, func(tb testing.TB) {

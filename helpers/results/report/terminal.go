@@ -125,16 +125,16 @@ func writeWarnings(w io.Writer, r *Results, v map[*Test]Verdict) {
 // writeSkipped prints the skipped tests without subtests, those skipped for the same reason
 // grouped (GroupSkips); nothing when there is none.
 func writeSkipped(w io.Writer, r *Results) {
-	var skipNames, skipWhy []string
+	var skips []Skip
 	for _, t := range r.Tests {
 		if t.Outcome == "skip" && !r.hasChildren(t) {
-			skipNames, skipWhy = append(skipNames, t.Name), append(skipWhy, t.SkipWhy)
+			skips = append(skips, Skip{Name: t.Name, Reason: t.SkipWhy, Kind: t.SkipKind()})
 		}
 	}
-	if len(skipNames) > 0 {
+	if len(skips) > 0 {
 		var b strings.Builder
-		writeSkipGroups(&b, GroupSkips(skipNames, skipWhy))
-		fmt.Fprintf(w, "\n== Skipped (%d) ==\n", len(skipNames))
+		writeSkipGroups(&b, GroupSkips(skips))
+		fmt.Fprintf(w, "\n== Skipped (%d) ==\n", len(skips))
 		fmt.Fprint(w, b.String())
 	}
 }

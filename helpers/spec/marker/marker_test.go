@@ -15,6 +15,10 @@ func TestLineParse(t *testing.T) {
 		{Kind: Observed, ID: "FED-6", Text: "creation order"},
 		{Kind: FailCode, Code: "lost-events"},
 		{Kind: Timeline, Timeline: json.RawMessage(`{"kind":"seen","at":1}`)},
+		{Kind: Inconclusive, Text: "too slow"},
+		{Kind: ControlFailed, Text: "the control is missing"},
+		{Kind: NotImplemented, Server: "hs2 (img)", Feature: Sticky, Text: "hs2 (img): not advertised"},
+		{Kind: NotApplicable, Text: "needs a third server"},
 	} {
 		got, ok := Parse("    a_test.go:12: " + Line(r))
 		if !ok || !reflect.DeepEqual(got, r) {

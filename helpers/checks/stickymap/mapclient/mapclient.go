@@ -39,6 +39,7 @@ type Observer struct {
 	Client *client.Client
 	Map    *stickymap.Map
 	feed   *client.Stream
+	fed    int // how much of feed.Log the map has been fed
 	room   string
 	seen   map[string]bool
 }
@@ -82,32 +83,39 @@ func (o *Observer) Value() string {
 	return v
 }
 
-// Poll performs one sync (long-polling up to timeout) and feeds what arrived into the map.
+// Poll performs one sync (long-polling up to timeout) and feeds what arrived into the map:
+// the stream's delivery log since the last poll (the stream read the response once; the map
+// takes its deliveries, whatever the feed), each through stickymap's AddDelivered.
 func (o *Observer) Poll(t *testing.T, timeout time.Duration) {
 	t.Helper()
-	r := o.feed.Next(t, timeout)
-	now := time.Now()
-	var err error
-	if o.feed.Feed == client.Sliding {
-		_, err = o.Map.AddSlidingSync(r.Result, now, o.Client.Names)
-	} else {
-		_, err = o.Map.AddSync(r.Result, now, o.Client.Names)
+	o.feed.Next(t, timeout)
+	if o.fed > len(o.feed.Log) { // the stream started over: feed it all again (Add is idempotent)
+		o.fed = 0
 	}
-	if err != nil {
-		t.Errorf("%s: reading a delivery into the map: %v", o.Name, err)
-	}
-	for _, e := range append(r.Timeline(o.room), r.Sticky(o.room)...) {
-		id := e.Get("event_id").Str
-		if e.Get("type").Str != Type || o.seen[id] {
+	var firstErr error
+	for _, d := range o.feed.Log[o.fed:] {
+		if _, err := o.Map.AddDelivered(d.Event, d.Room, d.At, via(o.feed.Feed, d.Section), o.Client.Names); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if d.Room != o.room || d.Event.Get("type").Str != Type || o.seen[d.EventID] {
 			continue
 		}
-		o.seen[id] = true
-		rem, ok := o.Client.Remaining(e)
-		if !ok {
-			rem = timeline.NoRemaining
-		}
-		timeline.Seen(t, o.Name, id, now, rem)
+		o.seen[d.EventID] = true
+		timeline.Seen(t, o.Name, d.EventID, d.At, d.Remaining)
 	}
+	o.fed = len(o.feed.Log)
+	if firstErr != nil {
+		t.Errorf("%s: reading a delivery into the map: %v", o.Name, firstErr)
+	}
+}
+
+// via names where a delivery came, for the map's explanations ("sync sticky section",
+// "sliding sync extension").
+func via(feed client.Feed, where client.Section) string {
+	if feed == client.Sliding {
+		return "sliding sync " + string(where)
+	}
+	return "sync " + string(where)
 }
 
 // Writer sends map writes and feeds them into the oracle: the map a client would have that
