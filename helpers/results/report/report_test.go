@@ -455,3 +455,20 @@ func TestFailureLine(t *testing.T) {
 		}
 	}
 }
+
+// A warning is summed up by what it failed with, not by a progress line logged before it (a
+// linger variant's SYNC-9 warning read "the end marker ...: held after 18ms").
+func TestFirstMessageIsTheFailure(t *testing.T) {
+	tt := &Test{Name: "TestX/sync", Output: []string{
+		"    sync_test.go:220: the end marker over sync as @a:hs1: held after 18ms\n",
+		"    sync_test.go:224: STICKLER: {\"kind\":\"failcode\",\"code\":\"still-sticky-after-expiry\"}\n",
+		"    sync_test.go:224: [still-sticky-after-expiry] expected $e NOT to be in the sticky section, but it is\n",
+	}}
+	if got, want := firstMessage(tt), "[still-sticky-after-expiry] expected $e NOT to be in the sticky section, but it is"; got != want {
+		t.Errorf("firstMessage: got %q, want %q", got, want)
+	}
+	quiet := &Test{Name: "TestY", Output: []string{"    x_test.go:3: only a note\n"}}
+	if got := firstMessage(quiet); got != "only a note" {
+		t.Errorf("firstMessage without a failure line: got %q, want the first line", got)
+	}
+}

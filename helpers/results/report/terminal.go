@@ -179,8 +179,13 @@ func CountLine(c Counts) string {
 	return fmt.Sprintf("stickler: %d passed, %d failed, %d skipped, %d warnings", c.Passed, c.FailingRun(), c.Skipped, c.Warnings)
 }
 
-// firstMessage is the first line a test said that is not a marker.
+// firstMessage is what a test failed with (its failure line), else the first line it said
+// that is not a marker: a warning is shown by its failure, not by a progress line logged
+// before it.
 func firstMessage(t *Test) string {
+	if m := t.FailureLine(); m != "" {
+		return m
+	}
 	for _, l := range strings.Split(indent(t.Output, 1000), "\n") {
 		l = strings.TrimSpace(l)
 		if l != "" && !strings.HasPrefix(l, "--- ") {
