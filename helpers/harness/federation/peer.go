@@ -9,6 +9,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -81,7 +82,11 @@ func New(t testing.TB, d *deploy.Deployment) *Peer {
 		events:     map[string]*Event{},
 		changed:    make(chan struct{}),
 	}
-	p.Signer = Signer{ServerName: p.ServerName, KeyID: "ed25519:stickler", Private: priv}
+	// A key ID of its own: the server name is host:port, and a port the OS hands out again
+	// names a new peer with a new key; a server that cached the earlier peer's key under the
+	// same ID would refuse this one's signatures (seen: 401 "Signature was forged or corrupt"
+	// on make_join, the peer asked for nothing). A new ID makes it fetch the key.
+	p.Signer = Signer{ServerName: p.ServerName, KeyID: gomatrixserverlib.KeyID("ed25519:stickler" + hex.EncodeToString(pub[:4])), Private: priv}
 	p.srv = &http.Server{
 		Handler:           p.routes(),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}},
