@@ -88,13 +88,14 @@ func run() int {
 	}
 
 	resultsFile := *results
+	var samples []cpuSample
 	if *suite {
 		dir, err := os.MkdirTemp("", "stickler-bench-suite")
 		if err != nil {
 			return fail("%v", err)
 		}
 		defer os.RemoveAll(dir)
-		if err := benchSuite(t, cfg, *suiteArgs, dir); err != nil {
+		if samples, err = benchSuite(t, cfg, *suiteArgs, dir); err != nil {
 			return fail("%v", err)
 		}
 		resultsFile = filepath.Join(dir, "results.json")
@@ -106,6 +107,9 @@ func run() int {
 	}
 	if resultsFile != "" {
 		if err := benchResults(t, resultsFile); err != nil {
+			return fail("%v", err)
+		}
+		if err := benchWhere(t, resultsFile, samples); err != nil {
 			return fail("%v", err)
 		}
 	} else {
@@ -170,27 +174,87 @@ func benchServer(t *table, cfg *config.Settings, n, m int) error {
 
 // benchSuite times one whole suite run (./run.sh with the extra go test arguments args,
 // against the image measured above) whose report goes to dir; a failing run is measured
-// too, its exit code noted.
-func benchSuite(t *table, cfg config.Settings, suiteArgs, dir string) error {
-	args := strings.Fields(suiteArgs)
+// too, its exit code noted. It returns how busy the machine's cores were meanwhile (/proc/stat
+// every 5 s).
+func benchSuite(t *table, cfg config.Settings, suiteArgs, dir string) ([]cpuSample, error) {
+	args, err := splitArgs(suiteArgs)
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command("./run.sh", args...)
 	cmd.Env = append(os.Environ(), "STICKLER_REPORT_DIR="+dir)
 	if cfg.BaseImage != "" { // the image measured above (built there when unset), as before
 		cmd.Env = append(cmd.Env, "COMPLEMENT_BASE_IMAGE="+cfg.BaseImage)
 	}
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // the suite's own output, beside the table
+	stop := make(chan struct{})
+	sampled := sampleCPU(5*time.Second, stop)
 	began := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	wall := time.Since(began)
+	close(stop)
+	samples := <-sampled
 	verdict := "every outcome as expected"
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		verdict = fmt.Sprintf("run.sh exit code %d", ee.ExitCode())
 	} else if err != nil {
-		return fmt.Errorf("running ./run.sh: %v", err)
+		return nil, fmt.Errorf("running ./run.sh: %v", err)
 	}
 	t.add("suite wall time", fmt.Sprintf("%s (./run.sh %s, STICKLER_PARALLEL=%s; %s)", round(wall), strings.Join(args, " "), cfg.Parallel, verdict))
+	return samples, nil
+}
+
+// benchWhere adds "Where the time goes" of the run whose results are at path (its profile is
+// beside it) and the timeline after the table.
+func benchWhere(t *table, path string, samples []cpuSample) error {
+	evs, err := readEvents(path)
+	if err != nil {
+		return fmt.Errorf("reading %s: %v", path, err)
+	}
+	var first, last time.Time
+	if len(evs) > 0 {
+		first, last = evs[0].Time, evs[len(evs)-1].Time
+	}
+	profs, err := profilesFor(path, first, last)
+	if err != nil {
+		return err
+	}
+	t.after = whereTimeGoes(t, evs, profs, samples)
 	return nil
+}
+
+// splitArgs splits -suite-args into words as a shell would for plain words and single or
+// double quotes ("-run 'TestA|TestB'"), without expanding anything.
+func splitArgs(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	in, quote := false, rune(0)
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, in = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if in {
+				out, in = append(out, cur.String()), false
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("-suite-args %q: unclosed quote", s)
+	}
+	if in {
+		out = append(out, cur.String())
+	}
+	return out, nil
 }
 
 // savedResults is the results.json of the last run in STICKLER_REPORT_DIR (dir), or "" when
@@ -459,7 +523,10 @@ func machine() string {
 }
 
 // table is the benchmark's output: one line per figure.
-type table struct{ rows [][2]string }
+type table struct {
+	rows  [][2]string
+	after string // printed after the table (the timeline)
+}
 
 func (t *table) add(what, value string) { t.rows = append(t.rows, [2]string{what, value}) }
 func (t *table) skip(what, why string)  { t.add(what, why) }
@@ -469,5 +536,8 @@ func (t *table) print(w io.Writer) {
 	fmt.Fprintln(w, "|---|---|")
 	for _, r := range t.rows {
 		fmt.Fprintf(w, "| %s | %s |\n", r[0], strings.ReplaceAll(r[1], "|", "/"))
+	}
+	if t.after != "" {
+		fmt.Fprintf(w, "\n```\n%s```\n", t.after)
 	}
 }
