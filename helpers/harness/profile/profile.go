@@ -3,7 +3,7 @@
 // start slot, how long until ready), the CPU time each server container used, the test
 // process's own CPU time, and, by sampling every goroutine's stack four times a second, what
 // each top-level test was doing: starting servers, polling for a condition, sleeping so that
-// real time passes, tearing down, or running (requests, setup). It records only when the run
+// real time passes, tearing down, waiting for a request, or running. It records only when the run
 // has a report directory (STICKLER_REPORT_DIR) and writes DIR/profile-PROC.json at the end of
 // the test process; nothing it does changes what a test does or decides.
 package profile
@@ -67,12 +67,13 @@ const (
 	Teardown    State = "teardown"        // removing its deployment
 	Polling     State = "polling"         // client.Poll / Wait / SyncUntil / bound.Await
 	Sleep       State = "real-time sleep" // time.Sleep called by a test or blueprint
-	Running     State = "running"         // anything else: requests, setup, checks
+	Request     State = "request"         // waiting for an HTTP answer (a long-polling /sync too)
+	Running     State = "running"         // anything else: the test's own work
 	Queued      State = "parallel wait"   // a subtest paused in t.Parallel
 )
 
 // Order ranks the states (see State).
-var Order = []State{ServerStart, Teardown, Polling, Sleep, Running, Queued}
+var Order = []State{ServerStart, Teardown, Polling, Sleep, Request, Running, Queued}
 
 var (
 	mu      sync.Mutex

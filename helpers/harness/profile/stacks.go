@@ -160,6 +160,9 @@ func stateOf(g *goroutine) (State, bool) {
 			}
 		}
 	}
+	if has("net/http.(*Client).do") {
+		return Request, true
+	}
 	own := false
 	for _, f := range g.frames {
 		if !strings.HasPrefix(f, "testing.") && !strings.HasPrefix(f, "runtime.") && !strings.HasPrefix(f, "sync.") {

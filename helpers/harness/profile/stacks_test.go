@@ -99,12 +99,26 @@ stickler/blueprints.watch.func1()
 	/work/blueprints/watch.go:10 +0x10
 created by stickler/blueprints.watch in goroutine 20
 	/work/blueprints/watch.go:9 +0x10
+
+goroutine 80 [select]:
+net/http.(*persistConn).roundTrip(0xc0006)
+	/go/src/net/http/transport.go:2600 +0x10
+net/http.(*Client).do(0xc0007, 0xc0008)
+	/go/src/net/http/client.go:600 +0x10
+stickler/helpers/harness/client.(*Client).Do(0xc0009)
+	/work/helpers/harness/client/client.go:100 +0x10
+stickler/tests.TestRequester(0xc0001a4500)
+	/work/tests/send_test.go:30 +0x20
+testing.tRunner(0xc0001a4500, 0xa1b2c0)
+	/go/src/testing/testing.go:1690 +0xf4
+created by testing.(*T).Run in goroutine 1
+	/go/src/testing/testing.go:1743 +0x390
 `
 
 func TestClassify(t *testing.T) {
 	gs := parseStacks([]byte(fakeDump))
-	if len(gs) != 9 {
-		t.Fatalf("parsed %d goroutines, want 9", len(gs))
+	if len(gs) != 10 {
+		t.Fatalf("parsed %d goroutines, want 10", len(gs))
 	}
 	if g := gs[1]; g.id != 20 || g.state != "sleep" || g.frames[0] != "time.Sleep" || g.frames[1] != "stickler/tests.TestSleeper" || g.parent != 1 {
 		t.Errorf("goroutine 20 parsed as %+v", g)
@@ -112,10 +126,11 @@ func TestClassify(t *testing.T) {
 	owner := map[int64]string{}
 	got := classify(gs, owner)
 	want := map[string]State{
-		"TestSleeper": Sleep,       // goroutine 70 (started by a blueprint for it) runs, the sleep ranks first
-		"TestPoller":  Polling,     // its subtest polls; the parent only waits for the subtest
-		"TestStarter": ServerStart, // and goroutine 40, started by the deployer for it
-		"TestWaiter":  Queued,
+		"TestSleeper":   Sleep,       // goroutine 70 (started by a blueprint for it) runs, the sleep ranks first
+		"TestPoller":    Polling,     // its subtest polls; the parent only waits for the subtest
+		"TestStarter":   ServerStart, // and goroutine 40, started by the deployer for it
+		"TestWaiter":    Queued,
+		"TestRequester": Request,
 	}
 	for test, s := range want {
 		if got[test] != s {
