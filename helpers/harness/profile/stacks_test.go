@@ -15,6 +15,14 @@ testing.(*T).Run(0xc000007860, {0x9e1c6d, 0x8}, 0xa1b2c0)
 	/go/src/testing/testing.go:1750 +0x3ab
 testing.runTests.func1(0xc000007860)
 	/go/src/testing/testing.go:2161 +0x37
+testing.(*M).Run(0xc0000b4000)
+	/go/src/testing/testing.go:2100 +0x10
+stickler/helpers/harness/deploy.Main(0xc0000b4000)
+	/work/helpers/harness/deploy/shared.go:60 +0x10
+stickler/tests.TestMain(0xc0000b4000)
+	/work/tests/main_test.go:13 +0x10
+main.main()
+	_testmain.go:100 +0x10
 
 goroutine 20 [sleep]:
 time.Sleep(0x2540be400)
