@@ -439,6 +439,20 @@ func benchResults(t *table, path string) error {
 	if len(top) == 0 {
 		return fmt.Errorf("%s holds no test", path)
 	}
+	// go test's own Elapsed of a test leaves out its parallel subtests (they run after its
+	// function returns): a test's time is from its parallel slot to its end, from the events.
+	elapsed := map[*report.Test]time.Duration{}
+	evs, err := readEvents(path)
+	if err != nil {
+		return fmt.Errorf("reading %s: %v", path, err)
+	}
+	ran := map[string]time.Duration{}
+	for _, s := range spans(evs) {
+		ran[s.Name] = s.ran()
+	}
+	for _, x := range top {
+		elapsed[x] = max(x.Elapsed, ran[x.Name])
+	}
 	var first, last time.Time
 	for _, x := range top {
 		if first.IsZero() || !x.Started.IsZero() && x.Started.Before(first) {
@@ -450,15 +464,15 @@ func benchResults(t *table, path string) error {
 	}
 	t.add("results read", fmt.Sprintf("%s: %d tests, first start to last end %s", path, len(top), round(last.Sub(first))))
 	slow := append([]*report.Test(nil), top...)
-	sort.Slice(slow, func(i, j int) bool { return slow[i].Elapsed > slow[j].Elapsed })
+	sort.SliceStable(slow, func(i, j int) bool { return elapsed[slow[i]] > elapsed[slow[j]] })
 	for i, x := range slow[:min(5, len(slow))] {
-		t.add(fmt.Sprintf("slowest test %d", i+1), fmt.Sprintf("%s %s (%s)", x.Name, round(x.Elapsed), x.Outcome))
+		t.add(fmt.Sprintf("slowest test %d", i+1), fmt.Sprintf("%s %s (%s)", x.Name, round(elapsed[x]), x.Outcome))
 	}
 	perGroup := map[string]time.Duration{}
 	count := map[string]int{}
 	for _, x := range top {
 		for g := range groups[x] {
-			perGroup[g] += x.Elapsed
+			perGroup[g] += elapsed[x]
 			count[g]++
 		}
 	}
