@@ -90,11 +90,19 @@ func run() int {
 	resultsFile := *results
 	var samples []cpuSample
 	if *suite {
-		dir, err := os.MkdirTemp("", "stickler-bench-suite")
-		if err != nil {
+		dir := cfg.ReportDir // kept when set, so the run can be read again (-results)
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "stickler-bench-suite")
+			if err != nil {
+				return fail("%v", err)
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		} else if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fail("%v", err)
+		} else if dir, err = filepath.Abs(dir); err != nil {
 			return fail("%v", err)
 		}
-		defer os.RemoveAll(dir)
 		if samples, err = benchSuite(t, cfg, *suiteArgs, dir); err != nil {
 			return fail("%v", err)
 		}

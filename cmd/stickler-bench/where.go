@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -257,7 +258,8 @@ func profilesFor(resultsPath string, first, last time.Time) ([]profile.File, err
 	}
 	var out []profile.File
 	for _, f := range all {
-		if !f.Started.Before(first.Add(-5*time.Minute)) && !f.Started.After(last) {
+		// The test process begins recording just before its first test.
+		if !f.Started.Before(first.Add(-time.Minute)) && !f.Started.After(first.Add(time.Minute)) {
 			out = append(out, f)
 		}
 	}
@@ -345,8 +347,10 @@ func whereTimeGoes(t *table, evs []event, profs []profile.File, samples []cpuSam
 		if len(containers) > 0 {
 			perContainer = fmt.Sprintf(", %s per container on average", round(serverCPU/time.Duration(len(containers))))
 		}
-		t.add("CPU time", fmt.Sprintf("servers %s (%d containers%s, read at each crash and removal), test process %s (of which stack sampling about %s wall)",
-			round(serverCPU), len(containers), perContainer, round(processCPU), round(samplerCost)))
+		wall := end.Sub(start)
+		t.add("CPU time", fmt.Sprintf("servers %s (%d containers%s, read at each crash and removal), test process %s (of which stack sampling about %s wall); together %.0f%% of %d cores over the %s from the start to the last test's end",
+			round(serverCPU), len(containers), perContainer, round(processCPU), round(samplerCost),
+			100*(serverCPU+processCPU).Seconds()/(wall.Seconds()*float64(runtime.NumCPU())), runtime.NumCPU(), round(wall)))
 		all := profile.States{}
 		for _, st := range states {
 			for k, v := range st {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -145,5 +148,25 @@ func TestWhereTimeGoes(t *testing.T) {
 	}
 	if !strings.Contains(chartText, " 1:30 |                    |    -  load    -  tests  0.3  starts 0") {
 		t.Errorf("chart without CPU samples:\n%s", chartText)
+	}
+}
+
+// A reused report directory keeps older runs' profiles: only the one that began with this
+// run's first test is read.
+func TestProfilesFor(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)
+	for name, began := range map[string]time.Time{"old": t0.Add(-3 * time.Minute), "this": t0.Add(-time.Second), "later": t0.Add(5 * time.Minute)} {
+		b, _ := json.Marshal(profile.File{Started: began, ProcessCPU: time.Second})
+		if err := os.WriteFile(filepath.Join(dir, "profile-"+name+".json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := profilesFor(filepath.Join(dir, "results.json"), t0, t0.Add(10*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[0].Started.Equal(t0.Add(-time.Second)) {
+		t.Errorf("got %+v, want only the profile begun with the run", got)
 	}
 }
