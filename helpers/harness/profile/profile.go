@@ -99,8 +99,8 @@ func Begin(every time.Duration) {
 		return
 	}
 	enabled = true
-	file.Started = time.Now()
-	file.SampleEvery = every
+	file = File{Started: time.Now(), SampleEvery: every, Tests: map[string]States{}}
+	owner = map[int64]string{}
 	stop, done = make(chan struct{}), make(chan struct{})
 	go sampler(every, stop, done)
 }
@@ -123,7 +123,8 @@ func RecordServerCPU(c ServerCPU) {
 	}
 }
 
-// End stops the sampler and writes DIR/profile-PROC.json; it returns the file's path.
+// End stops the sampler and writes DIR/profile-PROC.json; it returns the file's path ("" when
+// no test ran, nothing written).
 func End(dir, proc string) (string, error) {
 	mu.Lock()
 	if !enabled {
@@ -141,6 +142,9 @@ func End(dir, proc string) (string, error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		file.ProcessCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if len(file.Starts) == 0 && len(file.Tests) == 0 {
+		return "", nil // no test ran (go test -list, as run.sh does first)
 	}
 	b, err := json.MarshalIndent(file, "", " ")
 	if err != nil {

@@ -204,4 +204,10 @@ func TestBeginEnd(t *testing.T) {
 		t.Error("still enabled after End")
 	}
 	_ = os.Remove(path)
+
+	// A process that ran no test (go test -list) writes nothing.
+	Begin(time.Hour)
+	if path, err := End(dir, "p2"); path != "" || err != nil {
+		t.Errorf("no test ran: got %q, %v; want nothing written", path, err)
+	}
 }
