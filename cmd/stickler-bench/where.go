@@ -332,7 +332,7 @@ func whereTimeGoes(t *table, evs []event, profs []profile.File, samples []cpuSam
 				sum += st.Queued + st.Ready
 			}
 		}
-		parts = append(parts, fmt.Sprintf("%d server start(s) taking %s", n, round(sum)))
+		parts = append(parts, fmt.Sprintf("started %d server(s) itself, %s queued and starting", n, round(sum)))
 		parts = append(parts, describeStates(states[lastTest.Name]))
 	} else {
 		parts = append(parts, "no profile (profile-*.json beside the results: a run with STICKLER_REPORT_DIR)")

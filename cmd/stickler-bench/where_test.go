@@ -131,7 +131,7 @@ func TestWhereTimeGoes(t *testing.T) {
 	}
 	for what, want := range map[string]string{
 		"critical path: last tests to end":    "TestC 40s-100s (waited 30s for a slot, ran 1m0s, fail); TestB 10s-40s",
-		"critical path: the last test's time": "TestC: 1m30s in all: parallel wait 30s; 3 server start(s) taking 11s; server start 9.00s, polling 8.00s, real-time sleep 40s, running 3.00s",
+		"critical path: the last test's time": "TestC: 1m30s in all: parallel wait 30s; started 3 server(s) itself, 11s queued and starting; server start 9.00s, polling 8.00s, real-time sleep 40s, running 3.00s",
 		"server starts":                       "4 (3 fresh, 1 restarts) in 2 tests; until ready 10s in sum, p50 2.00s, p95 3.00s",
 		"CPU time":                            "servers 10s (2 containers, 5.00s per container on average, read at each crash and removal), test process 12s",
 		"tests running in the last 60 s":      "1: TestC (1m0s)",
