@@ -359,6 +359,9 @@ func whereTimeGoes(t *table, evs []event, profs []profile.File, samples []cpuSam
 		}
 		t.add("test time by what the tests did (all tests)", describeStates(all)+
 			" (sampled every 250 ms; a test doing several things at once counts once, in this order; parallel wait here is of subtests)")
+		for _, k := range []profile.State{profile.Sleep, profile.Polling, profile.ServerStart} {
+			t.add("most "+string(k), topTests(states, k, 5))
+		}
 	}
 	if len(samples) > 1 {
 		a, b := samples[0], samples[len(samples)-1]
@@ -447,4 +450,28 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// topTests names the n tests with the most time in one state.
+func topTests(states map[string]profile.States, k profile.State, n int) string {
+	var names []string
+	for name, st := range states {
+		if st[k] > 0 {
+			names = append(names, name)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if states[names[i]][k] != states[names[j]][k] {
+			return states[names[i]][k] > states[names[j]][k]
+		}
+		return names[i] < names[j]
+	})
+	var parts []string
+	for _, name := range names[:min(n, len(names))] {
+		parts = append(parts, fmt.Sprintf("%s %s", name, round(states[name][k])))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -146,6 +146,9 @@ func TestWhereTimeGoes(t *testing.T) {
 	if !strings.Contains(got["test time by what the tests did (all tests)"], "real-time sleep 40s, running 13s") {
 		t.Errorf("by state: %q", got["test time by what the tests did (all tests)"])
 	}
+	if got["most real-time sleep"] != "TestC 40s" || got["most running"] != "" || got["most server start"] != "TestC 9.00s" {
+		t.Errorf("most: sleep %q, start %q", got["most real-time sleep"], got["most server start"])
+	}
 	if !strings.Contains(chartText, " 1:30 |                    |    -  load    -  tests  0.3  starts 0") {
 		t.Errorf("chart without CPU samples:\n%s", chartText)
 	}
