@@ -68,12 +68,13 @@ const (
 	Polling     State = "polling"         // client.Poll / Wait / SyncUntil / bound.Await
 	Sleep       State = "real-time sleep" // time.Sleep called by a test or blueprint
 	Request     State = "request"         // waiting for an HTTP answer (a long-polling /sync too)
-	Running     State = "running"         // anything else: the test's own work
+	Blocked     State = "other wait"      // blocked in the suite's own code: a channel, a lock, a peer's request
+	Running     State = "running"         // on or ready for a CPU in the suite's own code
 	Queued      State = "parallel wait"   // a subtest paused in t.Parallel
 )
 
 // Order ranks the states (see State).
-var Order = []State{ServerStart, Teardown, Polling, Sleep, Request, Running, Queued}
+var Order = []State{ServerStart, Teardown, Polling, Sleep, Request, Blocked, Running, Queued}
 
 var (
 	mu      sync.Mutex

@@ -184,5 +184,9 @@ func stateOf(g *goroutine) (State, bool) {
 		}
 		break
 	}
-	return Running, true
+	switch g.state {
+	case "running", "runnable", "syscall":
+		return Running, true
+	}
+	return Blocked, true
 }
