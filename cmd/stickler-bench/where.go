@@ -358,7 +358,7 @@ func whereTimeGoes(t *table, evs []event, profs []profile.File, samples []cpuSam
 			}
 		}
 		t.add("test time by what the tests did (all tests)", describeStates(all)+
-			" (sampled every 250 ms; a test doing several things at once counts once, in this order; parallel wait here is of subtests)")
+			" (sampled every 250 ms; a test doing several things at once counts once, in this order; parallel wait: paused in t.Parallel, the test or its subtests)")
 		for _, k := range []profile.State{profile.Sleep, profile.Polling, profile.ServerStart} {
 			t.add("most "+string(k), topTests(states, k, 5))
 		}
