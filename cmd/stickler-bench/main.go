@@ -88,13 +88,22 @@ func run() int {
 	}
 
 	resultsFile := *results
+	var samples []cpuSample
 	if *suite {
-		dir, err := os.MkdirTemp("", "stickler-bench-suite")
-		if err != nil {
+		dir := cfg.ReportDir // kept when set, so the run can be read again (-results)
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "stickler-bench-suite")
+			if err != nil {
+				return fail("%v", err)
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		} else if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fail("%v", err)
+		} else if dir, err = filepath.Abs(dir); err != nil {
 			return fail("%v", err)
 		}
-		defer os.RemoveAll(dir)
-		if err := benchSuite(t, cfg, *suiteArgs, dir); err != nil {
+		if samples, err = benchSuite(t, cfg, *suiteArgs, dir); err != nil {
 			return fail("%v", err)
 		}
 		resultsFile = filepath.Join(dir, "results.json")
@@ -106,6 +115,9 @@ func run() int {
 	}
 	if resultsFile != "" {
 		if err := benchResults(t, resultsFile); err != nil {
+			return fail("%v", err)
+		}
+		if err := benchWhere(t, resultsFile, samples); err != nil {
 			return fail("%v", err)
 		}
 	} else {
@@ -170,27 +182,87 @@ func benchServer(t *table, cfg *config.Settings, n, m int) error {
 
 // benchSuite times one whole suite run (./run.sh with the extra go test arguments args,
 // against the image measured above) whose report goes to dir; a failing run is measured
-// too, its exit code noted.
-func benchSuite(t *table, cfg config.Settings, suiteArgs, dir string) error {
-	args := strings.Fields(suiteArgs)
+// too, its exit code noted. It returns how busy the machine's cores were meanwhile (/proc/stat
+// every 5 s).
+func benchSuite(t *table, cfg config.Settings, suiteArgs, dir string) ([]cpuSample, error) {
+	args, err := splitArgs(suiteArgs)
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command("./run.sh", args...)
 	cmd.Env = append(os.Environ(), "STICKLER_REPORT_DIR="+dir)
 	if cfg.BaseImage != "" { // the image measured above (built there when unset), as before
 		cmd.Env = append(cmd.Env, "COMPLEMENT_BASE_IMAGE="+cfg.BaseImage)
 	}
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // the suite's own output, beside the table
+	stop := make(chan struct{})
+	sampled := sampleCPU(5*time.Second, stop)
 	began := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	wall := time.Since(began)
+	close(stop)
+	samples := <-sampled
 	verdict := "every outcome as expected"
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		verdict = fmt.Sprintf("run.sh exit code %d", ee.ExitCode())
 	} else if err != nil {
-		return fmt.Errorf("running ./run.sh: %v", err)
+		return nil, fmt.Errorf("running ./run.sh: %v", err)
 	}
 	t.add("suite wall time", fmt.Sprintf("%s (./run.sh %s, STICKLER_PARALLEL=%s; %s)", round(wall), strings.Join(args, " "), cfg.Parallel, verdict))
+	return samples, nil
+}
+
+// benchWhere adds "Where the time goes" of the run whose results are at path (its profile is
+// beside it) and the timeline after the table.
+func benchWhere(t *table, path string, samples []cpuSample) error {
+	evs, err := readEvents(path)
+	if err != nil {
+		return fmt.Errorf("reading %s: %v", path, err)
+	}
+	var first, last time.Time
+	if len(evs) > 0 {
+		first, last = evs[0].Time, evs[len(evs)-1].Time
+	}
+	profs, err := profilesFor(path, first, last)
+	if err != nil {
+		return err
+	}
+	t.after = whereTimeGoes(t, evs, profs, samples)
 	return nil
+}
+
+// splitArgs splits -suite-args into words as a shell would for plain words and single or
+// double quotes ("-run 'TestA|TestB'"), without expanding anything.
+func splitArgs(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	in, quote := false, rune(0)
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, in = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if in {
+				out, in = append(out, cur.String()), false
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("-suite-args %q: unclosed quote", s)
+	}
+	if in {
+		out = append(out, cur.String())
+	}
+	return out, nil
 }
 
 // savedResults is the results.json of the last run in STICKLER_REPORT_DIR (dir), or "" when
@@ -375,6 +447,20 @@ func benchResults(t *table, path string) error {
 	if len(top) == 0 {
 		return fmt.Errorf("%s holds no test", path)
 	}
+	// go test's own Elapsed of a test leaves out its parallel subtests (they run after its
+	// function returns): a test's time is from its parallel slot to its end, from the events.
+	elapsed := map[*report.Test]time.Duration{}
+	evs, err := readEvents(path)
+	if err != nil {
+		return fmt.Errorf("reading %s: %v", path, err)
+	}
+	ran := map[string]time.Duration{}
+	for _, s := range spans(evs) {
+		ran[s.Name] = s.ran()
+	}
+	for _, x := range top {
+		elapsed[x] = max(x.Elapsed, ran[x.Name])
+	}
 	var first, last time.Time
 	for _, x := range top {
 		if first.IsZero() || !x.Started.IsZero() && x.Started.Before(first) {
@@ -386,15 +472,15 @@ func benchResults(t *table, path string) error {
 	}
 	t.add("results read", fmt.Sprintf("%s: %d tests, first start to last end %s", path, len(top), round(last.Sub(first))))
 	slow := append([]*report.Test(nil), top...)
-	sort.Slice(slow, func(i, j int) bool { return slow[i].Elapsed > slow[j].Elapsed })
+	sort.SliceStable(slow, func(i, j int) bool { return elapsed[slow[i]] > elapsed[slow[j]] })
 	for i, x := range slow[:min(5, len(slow))] {
-		t.add(fmt.Sprintf("slowest test %d", i+1), fmt.Sprintf("%s %s (%s)", x.Name, round(x.Elapsed), x.Outcome))
+		t.add(fmt.Sprintf("slowest test %d", i+1), fmt.Sprintf("%s %s (%s)", x.Name, round(elapsed[x]), x.Outcome))
 	}
 	perGroup := map[string]time.Duration{}
 	count := map[string]int{}
 	for _, x := range top {
 		for g := range groups[x] {
-			perGroup[g] += x.Elapsed
+			perGroup[g] += elapsed[x]
 			count[g]++
 		}
 	}
@@ -459,7 +545,10 @@ func machine() string {
 }
 
 // table is the benchmark's output: one line per figure.
-type table struct{ rows [][2]string }
+type table struct {
+	rows  [][2]string
+	after string // printed after the table (the timeline)
+}
 
 func (t *table) add(what, value string) { t.rows = append(t.rows, [2]string{what, value}) }
 func (t *table) skip(what, why string)  { t.add(what, why) }
@@ -469,5 +558,8 @@ func (t *table) print(w io.Writer) {
 	fmt.Fprintln(w, "|---|---|")
 	for _, r := range t.rows {
 		fmt.Fprintf(w, "| %s | %s |\n", r[0], strings.ReplaceAll(r[1], "|", "/"))
+	}
+	if t.after != "" {
+		fmt.Fprintf(w, "\n```\n%s```\n", t.after)
 	}
 }

@@ -76,7 +76,8 @@ type Settings struct {
 	Expectations string `env:"STICKLER_EXPECTATIONS" by:"run.sh"`
 
 	// directory for `results.json` (the raw `go test -json` stream) and the report files;
-	// the tests write each server's whole log to its `logs/`
+	// the tests write each server's whole log to its `logs/` and where their time went to
+	// `profile-*.json` (read by `./run.sh --bench`)
 	// Default: none
 	ReportDir string `env:"STICKLER_REPORT_DIR"`
 

@@ -29,6 +29,7 @@ import (
 	"github.com/docker/go-connections/nat"
 
 	"stickler/helpers/harness/config"
+	"stickler/helpers/harness/profile"
 )
 
 // Deployment is a set of federating servers created together.
@@ -48,6 +49,8 @@ type Deployment struct {
 
 	faultMu sync.Mutex
 	faults  map[openFault]func() // faults begun and not ended -> their span recorders
+
+	test string // the top-level test that made it, for the run's profile ("" when unknown)
 }
 
 // openFault names a fault begun on one server.
@@ -66,6 +69,7 @@ type Server struct {
 	FederationURL string        // https://127.0.0.1:port
 	ReadyIn       time.Duration // its last start: from container start to the first 200 from /versions
 	dep           *Deployment
+	started       bool // started once: a later start is a restart with its data
 }
 
 // Debug says whether requests to this server should be logged (COMPLEMENT_DEBUG).
@@ -85,7 +89,7 @@ func Deploy(t testing.TB, n int) *Deployment {
 	if err != nil {
 		t.Fatalf("deploy: bad setting: %v", err)
 	}
-	d, err := newDeployment(context.Background(), cfg, n, t.Logf)
+	d, err := newDeployment(context.Background(), cfg, n, t.Logf, rootTest(t))
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
@@ -101,11 +105,18 @@ func Deploy(t testing.TB, n int) *Deployment {
 
 // New creates and starts a deployment of n servers. On error nothing is left running.
 func New(ctx context.Context, cfg config.Settings, n int) (*Deployment, error) {
-	return newDeployment(ctx, cfg, n, nil)
+	return newDeployment(ctx, cfg, n, nil, "")
 }
 
-// newDeployment is New with a log for what the deployer has to say (a slow start).
-func newDeployment(ctx context.Context, cfg config.Settings, n int, logf func(string, ...any)) (*Deployment, error) {
+// rootTest is the top-level test of t ("TestX" of "TestX/sub").
+func rootTest(t testing.TB) string {
+	root, _, _ := strings.Cut(t.Name(), "/")
+	return root
+}
+
+// newDeployment is New with a log for what the deployer has to say (a slow start) and the
+// top-level test it is for (the run's profile counts its starts there).
+func newDeployment(ctx context.Context, cfg config.Settings, n int, logf func(string, ...any), test string) (*Deployment, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("a deployment needs at least one server, asked for %d", n)
 	}
@@ -123,7 +134,7 @@ func newDeployment(ctx context.Context, cfg config.Settings, n int, logf func(st
 	if err != nil {
 		return nil, fmt.Errorf("making the CA: %w", err)
 	}
-	d := &Deployment{ID: newID(3), Config: cfg, CA: ca, docker: c, pairNet: map[[2]int]string{}, log: logf}
+	d := &Deployment{ID: newID(3), Config: cfg, CA: ca, docker: c, pairNet: map[[2]int]string{}, log: logf, test: test}
 	liveMu.Lock()
 	live[d] = true
 	liveMu.Unlock()
@@ -421,6 +432,14 @@ func (d *Deployment) Destroy() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	d.saveLogs(ctx)
+	if profile.Enabled() {
+		var wg sync.WaitGroup
+		for _, s := range d.Servers {
+			wg.Add(1)
+			go func() { defer wg.Done(); s.recordCPU(ctx) }()
+		}
+		wg.Wait()
+	}
 	if _, err := removeLabelled(ctx, d.docker, map[string]string{labelDeployment: d.ID, labelProc: procID}); err != nil {
 		fmt.Fprintf(os.Stderr, "stickler: removing deployment %s: %v\n", d.ID, err)
 	}

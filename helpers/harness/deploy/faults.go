@@ -8,6 +8,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
+	"stickler/helpers/harness/profile"
 	"stickler/helpers/harness/timeline"
 )
 
@@ -89,6 +90,9 @@ func (s *Server) Unpause() error {
 
 // Crash kills the server at once (SIGKILL, no clean shutdown); its data stays.
 func (s *Server) Crash() error {
+	if profile.Enabled() { // the container's CPU time counts from zero again after a restart
+		s.recordCPU(context.Background())
+	}
 	if err := s.dep.docker.ContainerKill(context.Background(), s.ContainerID, "KILL"); err != nil {
 		return fmt.Errorf("killing %s: %w", s.Name, err)
 	}

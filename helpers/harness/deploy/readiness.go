@@ -13,6 +13,8 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"stickler/helpers/harness/profile"
 )
 
 // A spawn timeout must mean "this server is broken", not "the machine was busy". So a start is
@@ -180,6 +182,7 @@ func (p *dockerProgress) sample(ctx context.Context) (progressSample, error) {
 // startAndWait starts the container and waits until it answers /versions with 200. The spawn
 // timeout counts from the container's start, not from the wait for a start slot.
 func (s *Server) startAndWait(ctx context.Context) error {
+	asked := time.Now()
 	select {
 	case startSlots <- struct{}{}:
 	case <-ctx.Done():
@@ -194,7 +197,23 @@ func (s *Server) startAndWait(ctx context.Context) error {
 	if err == nil {
 		s.ReadyIn = time.Since(started)
 	}
+	profile.RecordStart(profile.Start{At: asked, Test: s.dep.test, Server: s.Name, Fresh: !s.started,
+		Queued: started.Sub(asked), Ready: time.Since(started), Failed: err != nil})
+	s.started = true
 	return err
+}
+
+// recordCPU notes the CPU time the container used since its start, for the run's profile.
+func (s *Server) recordCPU(ctx context.Context) {
+	st, err := s.dep.docker.ContainerStatsOneShot(ctx, s.ContainerID)
+	if err != nil {
+		return
+	}
+	defer st.Body.Close()
+	var stats container.StatsResponse
+	if json.NewDecoder(st.Body).Decode(&stats) == nil {
+		profile.RecordServerCPU(profile.ServerCPU{Container: s.ContainerID, Server: s.Name, CPU: time.Duration(stats.CPUStats.CPUUsage.TotalUsage)})
+	}
 }
 
 // waitReady polls /_matrix/client/versions until 200, the container exits, or the start

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"stickler/helpers/harness/config"
+	"stickler/helpers/harness/profile"
 )
 
 // Tests that need no isolation share one deployment per size (fresh users and rooms per
@@ -28,7 +29,7 @@ func Shared(t testing.TB, n int) *Deployment {
 	if d == nil && err == nil {
 		var cfg config.Settings
 		if cfg, err = config.Get(); err == nil {
-			d, err = New(context.Background(), cfg, n)
+			d, err = newDeployment(context.Background(), cfg, n, nil, rootTest(t))
 		}
 		shared[n], sharedErrs[n] = d, err
 	}
@@ -53,6 +54,10 @@ func Main(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "stickler: bad setting: %v\n", err)
 		os.Exit(2)
 	}
+	cfg, _ := config.Get()
+	if cfg.ReportDir != "" { // the run's profile, read by the benchmark (cmd/stickler-bench)
+		profile.Begin(250 * time.Millisecond)
+	}
 	code := m.Run()
 	if interrupted.Load() {
 		// The tests ended because their servers were being removed: the signal handler
@@ -65,6 +70,11 @@ func Main(m *testing.M) {
 		os.Exit(130)
 	}
 	destroyAllLive()
+	if cfg.ReportDir != "" {
+		if _, err := profile.End(cfg.ReportDir, procID); err != nil {
+			fmt.Fprintf(os.Stderr, "stickler: writing the run's profile: %v\n", err)
+		}
+	}
 	os.Exit(code)
 }
 
