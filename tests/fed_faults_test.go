@@ -45,6 +45,7 @@ const (
 // waits. A failure means an unexpired sticky event was lost across that kind of outage.
 func TestFedStickySurvivesFault(t *testing.T) {
 	spec.Covers(t, "FED-4")
+	t.Parallel()
 	for _, tc := range []struct {
 		kind deploy.Fault
 		hs2  string // when hs2's user sends: "during", "before" or "after" the outage

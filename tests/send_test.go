@@ -34,6 +34,7 @@ import (
 // own subtest.
 func TestSendAboveCap(t *testing.T) {
 	spec.Covers(t, "SEND-3") // here too, so a server that skips the subtests shows it
+	t.Parallel()
 	hs := blueprints.OneServer(t)
 	for _, d := range []int64{-1, blueprints.MaxSticky.Milliseconds() + 1, 99999999} {
 		t.Run(strconv.FormatInt(d, 10), func(t *testing.T) {
@@ -221,6 +222,7 @@ func scheduleDelayedSticky(t *testing.T, c *client.Client, room string, content 
 // is created.
 func TestSendStickyNotJoined(t *testing.T) {
 	spec.Covers(t, "SEND-7") // here too, so a server that skips the subtests shows it
+	t.Parallel()
 	hs := blueprints.OneServer(t)
 	for _, how := range []string{"never-joined", "left", "kicked", "banned"} {
 		t.Run(how, func(t *testing.T) {

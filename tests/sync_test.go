@@ -258,6 +258,7 @@ func TestDeliveredOnce(t *testing.T) {
 // an event the timeline filter removes is delivered in the sticky section.
 func TestFiltersDoNotHideSticky(t *testing.T) {
 	spec.Covers(t, "SYNC-6") // here too, so a server that skips the subtests shows it
+	t.Parallel()
 	hs := blueprints.OneServer(t)
 	cases := []struct {
 		name   string
@@ -344,6 +345,7 @@ func TestJoinerReceivesEarlierSticky(t *testing.T) {
 // Only joined members get a room's sticky events.
 func TestOnlyMembersReceiveSticky(t *testing.T) {
 	spec.Covers(t, "SYNC-10") // here too, so a server that skips the subtests shows it
+	t.Parallel()
 	hs := blueprints.OneServer(t)
 	for _, how := range []string{"never-joined", "left", "banned"} {
 		t.Run(how, func(t *testing.T) {
