@@ -94,7 +94,8 @@ func remainingAccurate(t *testing.T, kind client.Feed, alice *client.Client, roo
 	// A request's instant is taken as the midpoint of its round trip.
 	before := time.Now()
 	r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
-	readAt := before.Add(time.Since(before) / 2)
+	readTrip := time.Since(before)
+	readAt := before.Add(readTrip / 2)
 	if !client.Contains(r.Sticky(room), s) && time.Now().After(actualEnd.Add(-blueprints.RemainingTolerance)) {
 		return realtime.SetupTooSlow("the half-way read took %v and answered within %v of the end", time.Since(before).Round(time.Millisecond), blueprints.RemainingTolerance)
 	}
@@ -110,28 +111,41 @@ func remainingAccurate(t *testing.T, kind client.Feed, alice *client.Client, roo
 	}
 	// Now watch when the server really drops it, with fresh initial syncs.
 	deadline := predicted.Add(blueprints.RemainingTolerance + 5*time.Second)
-	var goneAt time.Time
+	// The event left the section at a server instant after the start of the last probe that
+	// still showed it (lastSeen) and before the end of the first that did not (goneBy).
+	var goneAt, goneBy time.Time
+	lastSeen := before
 	var probe time.Duration // the round trip of the probe that saw it gone
 	for time.Now().Before(deadline) {
 		before := time.Now()
 		r := alice.NewStream(kind, client.TimelineLimit(1)).Next(t, 0)
 		if !client.Contains(r.Sticky(room), s) {
-			probe = time.Since(before)
+			goneBy = time.Now()
+			probe = goneBy.Sub(before)
 			goneAt = before.Add(probe / 2)
 			break
 		}
+		lastSeen = before
 		time.Sleep(expiryProbe) // probe interval while waiting for expiry to happen
 	}
 	if goneAt.IsZero() {
 		spec.Fatalf(t, "still-sticky-after-expiry", "the event was still in the sticky section %v after the predicted expiry (remaining %d ms)", time.Since(predicted).Round(time.Millisecond), rem)
 	}
-	// A probe slower than the tolerance cannot place the moment of expiry within it.
-	if d := goneAt.Sub(predicted).Abs(); d > blueprints.RemainingTolerance && probe > blueprints.RemainingTolerance {
-		return realtime.SetupTooSlow("the probe that saw the event gone took %v, more than the %v tolerance", probe.Round(time.Millisecond), blueprints.RemainingTolerance)
+	// Off only when the whole window in which it left lies beyond the tolerance of the
+	// prediction, itself uncertain by half the round trip of the read it came from (a loaded
+	// machine's slow syncs widen the window; they never make a correct server fail).
+	slack := blueprints.RemainingTolerance + readTrip/2
+	early, late := predicted.Sub(goneBy), lastSeen.Sub(predicted)
+	if d := goneAt.Sub(predicted).Abs(); d > blueprints.RemainingTolerance && early <= slack && late <= slack {
+		if goneBy.Sub(lastSeen) > 2*blueprints.RemainingTolerance { // too wide a window to place the expiry
+			return realtime.SetupTooSlow("the event left the sticky section between +%v and +%v, a window wider than twice the %v tolerance (probes of %v)",
+				lastSeen.Sub(sentAt).Round(time.Millisecond), goneBy.Sub(sentAt).Round(time.Millisecond), blueprints.RemainingTolerance, probe.Round(time.Millisecond))
+		}
 	}
-	if d := goneAt.Sub(predicted).Abs(); d > blueprints.RemainingTolerance {
-		spec.Fatalf(t, "expiry-inaccurate", "the event left the sticky section at +%v, the remaining-time field predicted +%v: off by %v (tolerance %v)",
-			goneAt.Sub(sentAt).Round(time.Millisecond), predicted.Sub(sentAt).Round(time.Millisecond), d, blueprints.RemainingTolerance)
+	if early > slack || late > slack {
+		spec.Fatalf(t, "expiry-inaccurate", "the event left the sticky section between +%v (last seen) and +%v (first gone), the remaining-time field predicted +%v: off by %v (tolerance %v, plus %v for the read's round trip)",
+			lastSeen.Sub(sentAt).Round(time.Millisecond), goneBy.Sub(sentAt).Round(time.Millisecond), predicted.Sub(sentAt).Round(time.Millisecond),
+			max(early, late).Round(time.Millisecond), blueprints.RemainingTolerance, (readTrip / 2).Round(time.Millisecond))
 	}
 	t.Logf("remaining %d ms at +%v; predicted expiry +%v; gone at +%v",
 		rem, readAt.Sub(sentAt).Round(time.Millisecond), predicted.Sub(sentAt).Round(time.Millisecond), goneAt.Sub(sentAt).Round(time.Millisecond))

@@ -376,8 +376,8 @@ var Catalogue = []Requirement{
 			" Deadline: the proposal sets none for this delivery, so the suite waits while the awaited events are sticky (\"When an event loses its stickiness, these properties disappear with the stickiness\", MSC4354 § Proposal; helpers/checks/bound); a delivery later than its usual 20 s wait but inside that bound passes and is reported as a late delivery, never failed.",
 		secSync},
 	{"LOAD-2", Must, "a federation transaction answered 2xx never loses a sticky PDU",
-		"A server that rate-limits sticky events over federation must not answer `/send` with 200 and drop them: every valid, unexpired sticky PDU of a transaction answered 2xx " +
-			"reaches the room's clients. Option A refuses the transaction (non-2xx) so the sender retries; option B keeps the event and delivers it later. " +
+		"A server that rate-limits sticky events over federation must not answer `/send` with 200 and drop them: every valid sticky PDU of a transaction answered 2xx that was unexpired when accepted " +
+			"reaches the room's clients, even when its stickiness ends while it waits (the text guarantees \"that the sticky event is eventually delivered\", with no end; delivery before expiry is LOAD-3's SHOULD). Option A refuses the transaction (non-2xx) so the sender retries; option B keeps the event and delivers it later. " +
 			"A per-PDU error inside a 2xx answer is neither: the sender does not retry a transaction answered 2xx, and option A is worded as the status code (\"servers MUST return a non-2xx status code from /send such that the sending server retries the request\"; " +
 			"\"Servers MUST NOT silently drop sticky events and return 200 OK from /send\"), so a valid sticky PDU answered with a per-PDU error that never reaches the clients fails (`dropped-with-pdu-error`), as one accepted without an error does (`lost-after-accept`).",
 		secRate},
