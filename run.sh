@@ -133,10 +133,7 @@ done
 interrupted=$(dirname "$tool")/interrupted
 report_args+=(-interrupted "$interrupted")
 trap 'got_signal=1' INT TERM
-# Parallel tests: STICKLER_PARALLEL, else 8 per CPU within 6..32 (config.DefaultParallel).
-parallel=${STICKLER_PARALLEL:-$(( $(nproc) * 8 ))}
-[ -n "${STICKLER_PARALLEL:-}" ] || { [ "$parallel" -lt 6 ] && parallel=6; [ "$parallel" -gt 32 ] && parallel=32; }
-go test -json -count=1 -timeout "${STICKLER_TIMEOUT:-45m}" -parallel "$parallel" ./tests/... "$@" \
+go test -json -count=1 -timeout "${STICKLER_TIMEOUT:-45m}" -parallel "${STICKLER_PARALLEL:-6}" ./tests/... "$@" \
   | "$tool" "${report_args[@]}"
 status=${PIPESTATUS[1]}   # the report's verdict (go test fails on expected failures too)
 trap - INT TERM

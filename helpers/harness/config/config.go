@@ -14,7 +14,6 @@ package config
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,9 +85,8 @@ type Settings struct {
 	// Default: off
 	Strict string `env:"STICKLER_STRICT" by:"run.sh, stickler-report"`
 
-	// how many tests run at once (`go test -parallel`); most of a test's time is waiting (for
-	// delivery, for expiry), so it is set from the machine: server starts have their own limit
-	// Default: 8 per CPU, at least 6 and at most 32 (16 on 2 CPUs)
+	// how many tests run at once (`go test -parallel`); most of a test's time is waiting
+	// Default: `6`
 	Parallel string `env:"STICKLER_PARALLEL" by:"run.sh"`
 
 	// run MAP-2 with this one schedule seed instead of CI's fixed seeds
@@ -149,7 +147,7 @@ func Load(getenv func(string) string, environ []string) (Settings, error) {
 		s.Names = "unstable"
 	}
 	if s.Parallel == "" {
-		s.Parallel = strconv.Itoa(DefaultParallel(runtime.NumCPU()))
+		s.Parallel = "6"
 	}
 	if s.Timeout == "" {
 		s.Timeout = "45m"
@@ -225,9 +223,3 @@ func (s Settings) ImageFor(name string) string {
 	}
 	return DefaultImage
 }
-
-// DefaultParallel is how many tests run at once on a machine with cpus CPUs when
-// STICKLER_PARALLEL is not set. The tests mostly wait (for delivery, for expiry); a Synapse run
-// at 6 had its cores 34 % busy while tests waited minutes for a slot. Server starts, the
-// CPU-heavy part, have a limit of their own.
-func DefaultParallel(cpus int) int { return min(32, max(6, 8*cpus)) }
